@@ -1,0 +1,5 @@
+"""``python -m tcrtrack``."""
+
+from tcrtrack.cli import run
+
+run()

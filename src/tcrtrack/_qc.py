@@ -1,0 +1,222 @@
+"""The QC ledger: every row a reader or filter reads, drops or changes, counted by reason.
+
+A contig table carries its ledger in ``DataFrame.attrs`` (key :data:`tcrtrack.schema.ATTRS_QC`)
+as plain records, so it survives copying and boolean indexing. Readers add one ``read`` entry per
+sample, and one ``dropped`` or ``changed`` entry per reason; filters and
+:func:`tcrtrack.tl.clonotypes` add theirs. For each sample and unit, the rows kept equal the rows
+read minus the rows dropped: :meth:`QCLedger.summary` shows that balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import pandas as pd
+
+from tcrtrack import schema as s
+
+__all__ = ["QCEntry", "QCLedger", "Reason"]
+
+# Reasons; the names are what users see in ``tcrtrack inspect``.
+READ: Final = "read"
+NOT_A_CELL: Final = "not_a_cell"
+LOW_CONFIDENCE: Final = "low_confidence"
+NON_PRODUCTIVE: Final = "non_productive"
+MISSING_JUNCTION: Final = "missing_junction"
+MALFORMED_JUNCTION: Final = "malformed_junction"
+MULTI_LOCUS: Final = "multi_locus_contig"
+OTHER_LOCUS: Final = "other_locus"
+EXTRA_CHAIN: Final = "extra_chain"
+NO_CHAIN: Final = "cell_without_locus_chain"
+AMBIGUOUS_CELL: Final = "cell_with_extra_chains"
+ZERO_COUNT: Final = "zero_count"
+LOCUS_RENAMED: Final = "locus_renamed"
+GENE_RENAMED: Final = "gene_renamed"
+JUNCTION_TRIMMED: Final = "junction_cut_from_read"
+
+Reason = str
+Action = Literal["read", "dropped", "changed"]
+Unit = Literal["contigs", "cells", "rows"]
+
+#: Human descriptions of the reasons, used by ``tcrtrack inspect`` and the docs.
+DESCRIPTIONS: Final = {
+    READ: "rows read from the file",
+    NOT_A_CELL: "contig of a barcode that Cell Ranger did not call a cell (is_cell false)",
+    LOW_CONFIDENCE: "contig not high-confidence (high_confidence false)",
+    NON_PRODUCTIVE: "contig not productive (productive false or missing)",
+    MISSING_JUNCTION: "no CDR3 nucleotide sequence (junction / cdr3_nt empty)",
+    MALFORMED_JUNCTION: (
+        "junction with characters other than A, C, G, T, a length not a multiple of 3, "
+        "or a translation different from junction_aa"
+    ),
+    MULTI_LOCUS: "10x chain 'Multi': V, J and C genes from different loci",
+    OTHER_LOCUS: "contig of a locus the clonotype definition does not use",
+    EXTRA_CHAIN: "second or further chain of a cell under multichain='primary'",
+    NO_CHAIN: "cell without a usable chain of the clonotype's locus",
+    AMBIGUOUS_CELL: "cell with more than one chain of a locus, excluded under multichain='drop'",
+    ZERO_COUNT: "bulk sequence with a clone size of 0 or missing",
+    LOCUS_RENAMED: "locus spelled in a non-standard way (e.g. TCRB) renamed to AIRR (TRB)",
+    GENE_RENAMED: "gene name converted to IMGT nomenclature",
+    JUNCTION_TRIMMED: "junction cut out of a longer bulk read",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QCEntry:
+    """One line of the ledger: ``n`` rows of ``sample`` were read, dropped or changed."""
+
+    sample: str
+    stage: str
+    action: Action
+    reason: Reason
+    n: int
+    unit: Unit = "contigs"
+    source: str = ""
+
+
+_COLUMNS: Final = ("sample", "source", "stage", "action", "reason", "unit", "n")
+
+
+@dataclass(frozen=True, slots=True)
+class QCLedger:
+    """The QC ledger of a table: an ordered, immutable list of :class:`QCEntry`.
+
+    Examples
+    --------
+    >>> ledger = QCLedger((QCEntry("s1", "read", "read", "read", 10),
+    ...                    QCEntry("s1", "filter", "dropped", "non_productive", 3)))
+    >>> ledger.summary().loc["s1", ["read", "dropped", "kept"]].tolist()
+    [10, 3, 7]
+    """
+
+    entries: tuple[QCEntry, ...] = ()
+
+    def __add__(self, other: QCLedger) -> QCLedger:
+        return QCLedger(self.entries + other.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def extend(self, entries: Iterable[QCEntry]) -> QCLedger:
+        """Return a new ledger with ``entries`` appended (entries with ``n == 0`` are kept)."""
+        return QCLedger(self.entries + tuple(entries))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per entry: sample, source, stage, action, reason, unit, n."""
+        return pd.DataFrame(
+            [[getattr(e, c) for c in _COLUMNS] for e in self.entries], columns=list(_COLUMNS)
+        ).astype({"n": "int64"})
+
+    def samples(self) -> list[str]:
+        """Sample names in order of first appearance."""
+        return list(dict.fromkeys(e.sample for e in self.entries))
+
+    def count(
+        self,
+        sample: str,
+        *,
+        action: Action | None = None,
+        reason: Reason | None = None,
+        unit: Unit | None = None,
+    ) -> int:
+        """Sum of ``n`` over the entries of ``sample`` matching the given fields."""
+        return sum(
+            e.n
+            for e in self.entries
+            if e.sample == sample
+            and (action is None or e.action == action)
+            and (reason is None or e.reason == reason)
+            and (unit is None or e.unit == unit)
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Per sample: contig rows read, dropped (total and per reason), kept.
+
+        ``kept = read - dropped`` counts contig rows (or bulk rows), and ``dropped_<reason>``
+        columns add up to ``dropped``. Cell-level entries (cells without a chain of the locus,
+        ambiguous cells) are in ``cells_<reason>`` columns, counted in cells.
+        """
+        rows = []
+        for sample in self.samples():
+            read = self.count(sample, action="read")
+            by_reason: dict[str, int] = {}
+            for e in self.entries:
+                if e.sample == sample and e.action == "dropped":
+                    prefix = "cells" if e.unit == "cells" else "dropped"
+                    by_reason[f"{prefix}_{e.reason}"] = by_reason.get(f"{prefix}_{e.reason}", 0) + e.n
+            row_dropped = self.count(sample, action="dropped", unit="contigs") + self.count(
+                sample, action="dropped", unit="rows"
+            )
+            row = {"sample": sample, "read": read, "dropped": row_dropped} | by_reason
+            row["kept"] = read - row_dropped
+            rows.append(row)
+        frame = pd.DataFrame(rows).set_index("sample") if rows else pd.DataFrame()
+        return frame.fillna(0).astype("int64")
+
+    def _repr_html_(self) -> str:
+        return "<p><b>QC ledger</b></p>" + self.summary().to_html()
+
+    def __repr__(self) -> str:
+        return f"QCLedger({len(self.entries)} entries, samples={self.samples()!r})"
+
+
+def ledger_of(frame: pd.DataFrame) -> QCLedger:
+    """The ledger stored in ``frame.attrs`` (empty if none)."""
+    records = frame.attrs.get(s.ATTRS_QC, ())
+    return QCLedger(tuple(QCEntry(**r) for r in records))
+
+
+def with_ledger(frame: pd.DataFrame, ledger: QCLedger) -> pd.DataFrame:
+    """Store ``ledger`` in ``frame.attrs`` (in place on ``frame``, which callers own) and return it."""
+    frame.attrs[s.ATTRS_QC] = [
+        {c: getattr(e, c) for c in QCEntry.__slots__} for e in ledger.entries
+    ]
+    return frame
+
+
+def drop_rows(
+    frame: pd.DataFrame,
+    masks: Sequence[tuple[Reason, pd.Series]],
+    *,
+    stage: str,
+    unit: Unit = "contigs",
+) -> pd.DataFrame:
+    """Drop rows by reason, each row counted under the first reason whose mask holds.
+
+    ``masks`` are boolean Series aligned with ``frame`` (True = drop). Returns a new frame
+    whose ledger has one ``dropped`` entry per sample and reason (zeros included, so every
+    reason checked is visible).
+    """
+    import numpy as np
+
+    remaining = np.ones(len(frame), dtype=bool)
+    samples = frame[s.SAMPLE]
+    codes, names = _sample_codes(samples)
+    entries: list[QCEntry] = []
+    for reason, mask in masks:
+        hit = np.asarray(mask, dtype=bool) & remaining
+        per_sample = np.bincount(codes[hit], minlength=len(names))
+        entries.extend(
+            QCEntry(str(name), stage, "dropped", reason, int(n), unit)
+            for name, n in zip(names, per_sample, strict=True)
+        )
+        remaining &= ~hit
+    out = frame.loc[remaining].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return with_ledger(out, ledger_of(frame).extend(entries))
+
+
+def _sample_codes(samples: pd.Series) -> tuple[object, list[str]]:
+    import numpy as np
+
+    if isinstance(samples.dtype, pd.CategoricalDtype):
+        return np.asarray(samples.cat.codes), [str(c) for c in samples.cat.categories]
+    codes, uniques = pd.factorize(samples)
+    return codes, [str(u) for u in uniques]
+
+
+def describe(reason: Reason) -> str:
+    """A one-line description of ``reason``."""
+    return DESCRIPTIONS.get(reason, reason)

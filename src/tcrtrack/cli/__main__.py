@@ -1,0 +1,3 @@
+from tcrtrack.cli import run
+
+run()

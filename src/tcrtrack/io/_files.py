@@ -1,0 +1,196 @@
+"""Opening input files and parsing delimited text with Arrow, with errors that name the file."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from tcrtrack import schema as s
+from tcrtrack.errors import FormatError, InputError
+
+#: Strings read as missing values in every format.
+NULL_VALUES: Final = ["", "None", "none", "NA", "N/A", "nan", "NaN", "null", "NULL"]
+TRUE_VALUES: Final = ["True", "TRUE", "true", "T", "t"]
+FALSE_VALUES: Final = ["False", "FALSE", "false", "F", "f"]
+
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+_BLOCK_SIZE: Final = 16 << 20
+
+
+def check_path(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` as a :class:`~pathlib.Path`, or raise :class:`InputError` saying why not."""
+    p = Path(path)
+    if not p.exists():
+        msg = f"{p}: no such file; check the path (current directory: {Path.cwd()})"
+        raise InputError(msg)
+    if p.is_dir():
+        msg = f"{p}: is a directory, not a file; give the contig table inside it"
+        raise InputError(msg)
+    if not os.access(p, os.R_OK):
+        msg = f"{p}: permission denied; make the file readable (chmod +r) or copy it"
+        raise InputError(msg)
+    return p
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == _GZIP_MAGIC
+
+
+def head_lines(path: Path, n: int = 2) -> list[str]:
+    """The first ``n`` lines of a plain or gzipped text file (for format detection)."""
+    p = check_path(path)
+    try:
+        if is_gzip(p):
+            with gzip.open(p, "rb") as fh:
+                raw = fh.read(1 << 16)
+        else:
+            with p.open("rb") as fh:
+                raw = fh.read(1 << 16)
+    except (EOFError, OSError, gzip.BadGzipFile) as e:
+        msg = f"{p}: cannot read the file ({e}); is it a complete, uncorrupted download?"
+        raise InputError(msg) from e
+    if not raw.strip():
+        msg = f"{p}: the file is empty; expected a header line and one row per contig"
+        raise FormatError(msg)
+    if b"\x00" in raw:
+        msg = f"{p}: this is a binary file, not a text table; give a CSV or TSV contig table"
+        raise FormatError(msg)
+    text = raw.decode("utf-8", errors="replace")
+    return text.splitlines()[:n]
+
+
+def split_header(line: str) -> tuple[str, list[str]]:
+    """Guess the delimiter of a header line and return it with the column names."""
+    line = line.lstrip("\ufeff")
+    delimiter = "\t" if line.count("\t") >= max(1, line.count(",")) else ","
+    return delimiter, [c.strip().strip('"') for c in line.split(delimiter)]
+
+
+def read_table(
+    path: Path,
+    *,
+    delimiter: str,
+    columns: Sequence[str],
+    types: Mapping[str, pa.DataType],
+    what: str,
+) -> pa.Table:
+    """Read ``columns`` of a delimited text file with Arrow's multi-threaded CSV reader.
+
+    Only ``columns`` are parsed. Booleans accept ``True``/``TRUE``/``true``/``T``; NA is
+    ``None``, ``NA`` or empty. Arrow's errors become a :class:`FormatError` naming the file.
+    """
+    read_options = pacsv.ReadOptions(block_size=_BLOCK_SIZE)
+    parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
+    convert_options = pacsv.ConvertOptions(
+        include_columns=list(columns),
+        column_types=dict(types),
+        null_values=NULL_VALUES,
+        true_values=TRUE_VALUES,
+        false_values=FALSE_VALUES,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    try:
+        compression = "gzip" if is_gzip(path) else None
+        with pa.input_stream(str(path), compression=compression) as stream:
+            return pacsv.read_csv(
+                stream,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+    except pa.ArrowInvalid as e:
+        raise FormatError(_explain_arrow_error(path, str(e), columns, what)) from e
+    except (OSError, EOFError) as e:
+        msg = f"{path}: cannot read the file ({e}); is it a complete, uncorrupted download?"
+        raise InputError(msg) from e
+
+
+def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what: str) -> str:
+    first = message.strip().splitlines()[0]
+    m = re.search(r"CSV column #(\d+)", first)
+    if m:
+        index = int(m.group(1))
+        name = columns[index] if index < len(columns) else f"#{index}"
+        m_row = re.search(r"[Rr]ow #(\d+)", message)
+        where = f", line {int(m_row.group(1)) + 1}" if m_row else ""
+        bad = re.search(r"invalid value '([^']*)'", first)
+        value = f" {bad.group(1)!r}" if bad else ""
+        return (
+            f"{path}: column {name!r}{where}: cannot read value{value} as {what}; "
+            "fix or remove the offending rows"
+        )
+    m_rows = re.search(r"Expected (\d+) columns, got (\d+)", first)
+    if m_rows:
+        return (
+            f"{path}: a row has {m_rows.group(2)} fields where the header has "
+            f"{m_rows.group(1)}; the file is truncated or uses a different delimiter"
+        )
+    return f"{path}: cannot parse as {what}: {first}"
+
+
+def require_columns(path: Path, header: Sequence[str], required: Sequence[str], what: str) -> None:
+    missing = [c for c in required if c not in header]
+    if missing:
+        shown = ", ".join(header[:30]) + (" ..." if len(header) > 30 else "")
+        msg = (
+            f"{path}: missing required column(s) {', '.join(missing)} for {what}; "
+            f"columns seen: {shown}"
+        )
+        raise FormatError(msg)
+
+
+def nonempty(path: Path, table: pa.Table) -> None:
+    if table.num_rows == 0:
+        msg = f"{path}: the file has a header but no rows; was the sequencing run empty?"
+        raise FormatError(msg)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """Convert an Arrow table to a contig-table DataFrame with tcrtrack's dtypes.
+
+    Strings stay Arrow-backed (``string[pyarrow]``), low-cardinality columns become
+    categoricals, booleans nullable ``boolean`` and counts nullable ``Int64``.
+    """
+    arrays = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if name in s.CATEGORICAL_COLUMNS and pa.types.is_string(col.type):
+            col = pc.dictionary_encode(col)
+        arrays[name] = col
+    table = pa.table(arrays)
+
+    def mapper(t: pa.DataType) -> object:
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            return pd.StringDtype("pyarrow")
+        if pa.types.is_boolean(t):
+            return pd.BooleanDtype()
+        if pa.types.is_integer(t):
+            return pd.Int64Dtype()
+        return None
+
+    frame = table.to_pandas(types_mapper=mapper, split_blocks=True)
+    for name in s.CATEGORICAL_COLUMNS:
+        if name in frame and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+def sample_name(path: Path) -> str:
+    """Default sample name: the file name without ``.gz`` and its extension."""
+    name = path.name
+    for suffix in (".gz", ".csv", ".tsv", ".txt"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name

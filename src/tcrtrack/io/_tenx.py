@@ -1,0 +1,130 @@
+"""Reader of Cell Ranger VDJ contig annotation tables."""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+import pandas as pd
+import pyarrow as pa
+
+from tcrtrack import _qc
+from tcrtrack import schema as s
+from tcrtrack.io import _files
+
+#: Cell Ranger column -> contig-table column.
+TENX_COLUMNS: Final = {
+    "barcode": s.CELL_ID,
+    "contig_id": s.SEQUENCE_ID,
+    "chain": s.LOCUS,
+    "v_gene": s.V_CALL,
+    "d_gene": s.D_CALL,
+    "j_gene": s.J_CALL,
+    "c_gene": s.C_CALL,
+    "cdr3": s.JUNCTION_AA,
+    "cdr3_nt": s.JUNCTION,
+    "productive": s.PRODUCTIVE,
+    "is_cell": s.IS_CELL,
+    "high_confidence": s.HIGH_CONFIDENCE,
+    "full_length": s.FULL_LENGTH,
+    "umis": s.UMI_COUNT,
+    "reads": s.CONSENSUS_COUNT,
+    "raw_clonotype_id": s.CLONE_ID,
+}
+#: Columns without which a file is not a Cell Ranger contig table.
+TENX_REQUIRED: Final = ("barcode", "chain", "productive", "cdr3")
+#: Columns that identify the layout (checked by :func:`tcrtrack.io.read`).
+TENX_SIGNATURE: Final = ("barcode", "contig_id", "chain", "v_gene", "cdr3")
+
+_TYPES: Final = {
+    "productive": pa.bool_(),
+    "is_cell": pa.bool_(),
+    "high_confidence": pa.bool_(),
+    "full_length": pa.bool_(),
+    "umis": pa.int64(),
+    "reads": pa.int64(),
+}
+
+
+def read_10x(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+) -> pd.DataFrame:
+    """Read a Cell Ranger VDJ contig table into a contig table.
+
+    Reads ``filtered_contig_annotations.csv`` and ``all_contig_annotations.csv`` of every
+    Cell Ranger layout (v2–v9: booleans written ``True``/``TRUE``/``true``, NA written ``None``
+    or left empty, ``Multi`` chains, the v6+ layout with ``fwr*``/``cdr*`` columns, old files
+    without ``cdr3_nt``), plain or gzip-compressed, and Cell Ranger's
+    ``airr_rearrangement.tsv`` (passed on to :func:`tcrtrack.io.read_airr`).
+
+    Every row is kept: ``is_cell``, ``high_confidence`` and ``productive`` are columns, and
+    :func:`tcrtrack.pp.filter_contigs` drops rows by them, counting each reason. The QC ledger
+    of the result records the rows read.
+
+    Parameters
+    ----------
+    path
+        The contig table.
+    sample
+        Sample name; default: the file name without extensions.
+
+    Returns
+    -------
+    The contig table (see :mod:`tcrtrack.schema`), with ``cdr3_nt`` as ``junction``,
+    ``cdr3`` as ``junction_aa``, ``barcode`` as ``cell_id``, ``chain`` as ``locus``,
+    ``umis`` as ``umi_count`` and ``reads`` as ``consensus_count``.
+
+    Raises
+    ------
+    tcrtrack.errors.InputError
+        The file is missing, a directory, unreadable or truncated.
+    tcrtrack.errors.FormatError
+        The file is empty, binary, not a Cell Ranger table or has unparseable values.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> contigs = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="pbmc3")
+    >>> contigs[["cell_id", "locus", "junction_aa", "productive"]].head(2)
+                  cell_id locus          junction_aa  productive
+    0  AAACCTGAGAGTGAGA-1   TRB  CASSQLGRTKDSKNYGYTF        True
+    1  AAACCTGAGAGTGAGA-1   TRA        CAARREYGNKLVF        True
+    """
+    p = _files.check_path(path)
+    lines = _files.head_lines(p)
+    delimiter, header = _files.split_header(lines[0])
+    if "sequence_id" in header and "junction" in header and "barcode" not in header:
+        from tcrtrack.io._airr import read_airr
+
+        return read_airr(p, sample=sample)
+    _files.require_columns(p, header, TENX_REQUIRED, "a Cell Ranger contig table")
+    wanted = [c for c in TENX_COLUMNS if c in header]
+    types = {c: _TYPES.get(c, pa.string()) for c in wanted}
+    table = _files.read_table(
+        p, delimiter=delimiter, columns=wanted, types=types, what="a Cell Ranger contig table"
+    )
+    _files.nonempty(p, table)
+    table = table.rename_columns([TENX_COLUMNS[c] for c in table.column_names])
+    name = sample if sample is not None else _files.sample_name(p)
+    frame = finish(table, name, source=str(p))
+    return frame
+
+
+def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELLS) -> pd.DataFrame:
+    """Add missing required columns, the sample column and the ledger's read entry."""
+    n = table.num_rows
+    for col in s.REQUIRED_COLUMNS:
+        if col == s.SAMPLE or col in table.column_names:
+            continue
+        kind = pa.bool_() if col in s.BOOLEAN_COLUMNS else pa.string()
+        table = table.append_column(col, pa.nulls(n, kind))
+    table = table.append_column(
+        s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int32()), [sample])
+    ) if n else table.append_column(s.SAMPLE, pa.array([], pa.string()))
+    order = [*s.REQUIRED_COLUMNS] + [c for c in table.column_names if c not in s.REQUIRED_COLUMNS]
+    frame = _files.to_frame(table.select(order))
+    frame.attrs[s.ATTRS_UNIT] = unit
+    ledger = _qc.QCLedger((_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source),))
+    return _qc.with_ledger(frame, ledger)

@@ -1,0 +1,3 @@
+"""Plotting computed results: ``tt.pl``. Every function takes ``ax=`` and returns matplotlib objects."""
+
+__all__: list[str] = []

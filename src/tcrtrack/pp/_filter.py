@@ -1,0 +1,186 @@
+"""Contig filters: ``tt.pp.filter_contigs`` and ``tt.pp.concat``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tcrtrack import _qc
+from tcrtrack._arrow import strings
+from tcrtrack import schema as s
+from tcrtrack.errors import SchemaError
+
+__all__ = ["concat", "filter_contigs"]
+
+_AA_PATTERN = r"^[ACDEFGHIKLMNPQRSTVWY]+$"
+
+
+
+
+def _false(series: pd.Series | None, n: int) -> np.ndarray:
+    """True where a boolean column is explicitly False (NA is not False)."""
+    if series is None:
+        return np.zeros(n, dtype=bool)
+    return np.asarray(series.astype("boolean").eq(False).fillna(False), dtype=bool)
+
+
+def check_contig_table(contigs: pd.DataFrame, *, what: str = "contig table") -> None:
+    """Raise :class:`SchemaError` unless ``contigs`` has every required column."""
+    if not isinstance(contigs, pd.DataFrame):
+        msg = f"expected a contig table (pandas DataFrame), got {type(contigs).__name__}"
+        raise SchemaError(msg)
+    missing = [c for c in s.REQUIRED_COLUMNS if c not in contigs.columns]
+    if missing:
+        msg = (
+            f"the {what} lacks required column(s) {', '.join(missing)}; "
+            "read files with tt.io.read to get a contig table"
+        )
+        raise SchemaError(msg)
+
+
+def filter_contigs(
+    contigs: pd.DataFrame,
+    *,
+    cells_only: bool = True,
+    high_confidence: bool = True,
+    productive: bool = True,
+    sequence: Literal["nt", "aa"] = "nt",
+    check_translation: bool = True,
+) -> pd.DataFrame:
+    """Drop contigs that cannot define a clonotype, counting each by reason in the QC ledger.
+
+    Rows are checked in this order and each dropped row is counted once, under the first
+    reason that applies:
+
+    1. ``not_a_cell``: ``is_cell`` is False (``cells_only``);
+    2. ``low_confidence``: ``high_confidence`` is False (``high_confidence``);
+    3. ``multi_locus_contig``: 10x ``chain`` is ``Multi``;
+    4. ``non_productive``: ``productive`` is False or missing (``productive``);
+    5. ``missing_junction``: no ``junction`` (``sequence="nt"``) or no ``junction_aa``
+       (``sequence="aa"``);
+    6. ``malformed_junction``: for ``nt``, characters other than ``ACGT``, a length that is not
+       a multiple of 3, or (``check_translation``) a translation that differs from
+       ``junction_aa``; for ``aa``, characters other than the 20 amino acids.
+
+    A missing ``is_cell`` or ``high_confidence`` value (bulk data, AIRR files without these
+    fields) never drops a row.
+
+    Parameters
+    ----------
+    contigs
+        A contig table from :mod:`tcrtrack.io`.
+    cells_only, high_confidence, productive
+        Apply the corresponding filter.
+    sequence
+        Which junction the clonotype definition uses, and so must be present and well formed.
+    check_translation
+        For ``nt``, also require the junction to translate to ``junction_aa`` where that is
+        given.
+
+    Returns
+    -------
+    A new contig table with the kept rows; its ledger has one entry per sample and reason.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> raw = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="pbmc3")
+    >>> kept = tt.pp.filter_contigs(raw)
+    >>> qc = tt.qc(kept).summary()
+    >>> int(qc.loc["pbmc3", "read"]) == int(qc.loc["pbmc3", "kept"]) + int(qc.loc["pbmc3", "dropped"])
+    True
+    """
+    check_contig_table(contigs)
+    n = len(contigs)
+    masks: list[tuple[str, np.ndarray]] = []
+    if cells_only:
+        masks.append((_qc.NOT_A_CELL, _false(contigs.get(s.IS_CELL), n)))
+    if high_confidence:
+        masks.append((_qc.LOW_CONFIDENCE, _false(contigs.get(s.HIGH_CONFIDENCE), n)))
+    locus = contigs[s.LOCUS].astype("string")
+    masks.append((_qc.MULTI_LOCUS, np.asarray(locus.eq(s.MULTI_LOCUS).fillna(False), dtype=bool)))
+    if productive:
+        prod = contigs[s.PRODUCTIVE].astype("boolean")
+        masks.append((_qc.NON_PRODUCTIVE, ~np.asarray(prod.fillna(False), dtype=bool)))
+    column = s.JUNCTION if sequence == "nt" else s.JUNCTION_AA
+    seq = strings(contigs[column])
+    masks.append((_qc.MISSING_JUNCTION, ~np.asarray(pc.is_valid(seq), dtype=bool)))
+    masks.append((_qc.MALFORMED_JUNCTION, ~_well_formed(contigs, sequence, check_translation)))
+    return _qc.drop_rows(contigs, masks, stage="filter")
+
+
+def _well_formed(contigs: pd.DataFrame, sequence: str, check_translation: bool) -> np.ndarray:
+    from tcrtrack._translate import translates_to
+
+    if sequence == "aa":
+        aa = strings(contigs[s.JUNCTION_AA])
+        return np.asarray(pc.fill_null(pc.match_substring_regex(aa, _AA_PATTERN), True), bool)
+    nt = strings(contigs[s.JUNCTION])
+    ok = np.asarray(pc.fill_null(pc.match_substring_regex(nt, r"^(?:[ACGT]{3})+$"), True), bool)
+    if check_translation:
+        aa = strings(contigs[s.JUNCTION_AA])
+        has_both = np.asarray(pc.and_(pc.is_valid(nt), pc.is_valid(aa)), dtype=bool)
+        ok &= translates_to(nt, aa) | ~has_both
+    return ok
+
+
+def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack contig tables of different samples into one, merging their QC ledgers.
+
+    Categorical columns are unioned; sample names must be distinct across tables and all
+    tables must count clone sizes in the same unit.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    >>> both = tt.pp.concat([a, b])
+    >>> both["sample"].value_counts().to_dict() == {"a": len(a), "b": len(b)}
+    True
+    """
+    if not tables:
+        msg = "concat needs at least one contig table, got none"
+        raise ValueError(msg)
+    seen: dict[str, int] = {}
+    for i, t in enumerate(tables):
+        check_contig_table(t, what=f"table {i}")
+        for name in pd.unique(t[s.SAMPLE].astype("string").dropna()):
+            if name in seen:
+                msg = (
+                    f"sample name {name!r} occurs in tables {seen[name]} and {i}; "
+                    "give each file its own sample name"
+                )
+                raise SchemaError(msg)
+            seen[str(name)] = i
+    units = {t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS) for t in tables}
+    if len(units) > 1:
+        msg = (
+            f"cannot combine tables counted in different units {sorted(units)}; "
+            "compare single-cell and bulk data separately"
+        )
+        raise SchemaError(msg)
+    cat_cols = [c for c in s.CATEGORICAL_COLUMNS if any(c in t for t in tables)]
+    from pandas.api.types import union_categoricals
+
+    parts = [t.copy() for t in tables]
+    for t in parts:
+        t.attrs = {}
+    out = pd.concat(parts, ignore_index=True)
+    for col in cat_cols:
+        cats = [
+            t[col] if col in t else pd.Series(pd.Categorical([None] * len(t))) for t in tables
+        ]
+        cats = [c.astype("category") for c in cats]
+        out[col] = union_categoricals(cats, ignore_order=True).astype("category")
+        out[col] = pd.Categorical(out[col])
+    ledger = _qc.QCLedger()
+    for t in tables:
+        ledger = ledger + _qc.ledger_of(t)
+    out.attrs[s.ATTRS_UNIT] = units.pop()
+    return _qc.with_ledger(out, ledger)

@@ -1,0 +1,87 @@
+"""Column names and value sets of tcrtrack's tables: the only module that spells them.
+
+The **contig table** is a :class:`pandas.DataFrame` with one row per contig (single-cell data)
+or per sequence (bulk data), named after the AIRR Rearrangement standard:
+
+================== =========================================================================
+column             meaning
+================== =========================================================================
+``sample``         sample name (categorical)
+``cell_id``        cell barcode; NA for bulk data
+``locus``          ``TRA``, ``TRB``, ``TRG``, ``TRD``, ``IGH``, ... (categorical); 10x ``Multi``
+                   is kept as ``Multi`` until :func:`tcrtrack.pp.filter_contigs` drops it
+``junction``       CDR3 nucleotides including the conserved Cys and Phe/Trp codons
+                   (10x ``cdr3_nt``)
+``junction_aa``    translation of ``junction`` (10x ``cdr3``)
+``v_call``         V gene (categorical); likewise ``d_call``, ``j_call``, ``c_call``
+``productive``     whether the contig is productive (nullable boolean)
+``sequence_id``    contig identifier (10x ``contig_id``), optional
+``umi_count``      UMIs supporting the contig (10x ``umis``), optional
+``consensus_count`` reads supporting the contig (10x ``reads``), optional
+``duplicate_count`` bulk clone size (templates, reads or UMIs), optional
+``is_cell``        10x cell call (nullable boolean), optional
+``high_confidence`` 10x confidence call (nullable boolean), optional
+================== =========================================================================
+
+Missing values are real NA, never the strings ``"None"`` or ``"nan"``. Extra columns survive.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SAMPLE: Final = "sample"
+CELL_ID: Final = "cell_id"
+LOCUS: Final = "locus"
+JUNCTION: Final = "junction"
+JUNCTION_AA: Final = "junction_aa"
+V_CALL: Final = "v_call"
+D_CALL: Final = "d_call"
+J_CALL: Final = "j_call"
+C_CALL: Final = "c_call"
+PRODUCTIVE: Final = "productive"
+SEQUENCE_ID: Final = "sequence_id"
+UMI_COUNT: Final = "umi_count"
+CONSENSUS_COUNT: Final = "consensus_count"
+DUPLICATE_COUNT: Final = "duplicate_count"
+IS_CELL: Final = "is_cell"
+HIGH_CONFIDENCE: Final = "high_confidence"
+FULL_LENGTH: Final = "full_length"
+CLONE_ID: Final = "clone_id"
+
+#: Columns every contig table has.
+REQUIRED_COLUMNS: Final = (
+    SAMPLE,
+    CELL_ID,
+    LOCUS,
+    JUNCTION,
+    JUNCTION_AA,
+    V_CALL,
+    J_CALL,
+    PRODUCTIVE,
+)
+#: Columns stored as categoricals.
+CATEGORICAL_COLUMNS: Final = (SAMPLE, LOCUS, V_CALL, D_CALL, J_CALL, C_CALL)
+#: Columns stored as nullable booleans.
+BOOLEAN_COLUMNS: Final = (PRODUCTIVE, IS_CELL, HIGH_CONFIDENCE, FULL_LENGTH)
+#: Columns stored as nullable integers.
+INTEGER_COLUMNS: Final = (UMI_COUNT, CONSENSUS_COUNT, DUPLICATE_COUNT)
+#: Columns stored as strings.
+STRING_COLUMNS: Final = (CELL_ID, JUNCTION, JUNCTION_AA, SEQUENCE_ID, CLONE_ID)
+
+#: Loci of T- and B-cell receptors, in the AIRR spelling.
+LOCI: Final = ("TRA", "TRB", "TRG", "TRD", "IGH", "IGK", "IGL")
+#: 10x writes ``Multi`` for a contig whose V, J and C genes come from different loci.
+MULTI_LOCUS: Final = "Multi"
+
+# Units a clone size can be counted in.
+UNIT_CELLS: Final = "cells"
+UNIT_TEMPLATES: Final = "templates"
+UNIT_READS: Final = "reads"
+UNIT_UMIS: Final = "umis"
+UNITS: Final = (UNIT_CELLS, UNIT_TEMPLATES, UNIT_READS, UNIT_UMIS)
+
+#: Key under ``DataFrame.attrs`` holding the QC ledger of a contig table.
+ATTRS_QC: Final = "tcrtrack_qc"
+#: Key under ``DataFrame.attrs`` holding the clone-size unit of a contig table.
+ATTRS_UNIT: Final = "tcrtrack_unit"

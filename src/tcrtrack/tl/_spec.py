@@ -1,0 +1,91 @@
+"""The clonotype definition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from tcrtrack import schema as s
+
+LocusSpec = Literal["TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH"]
+SequenceSpec = Literal["nt", "aa"]
+GenesSpec = Literal["none", "v", "vj"]
+MultichainSpec = Literal["primary", "all", "drop"]
+
+_LOCI: Final = ("TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH")
+_SEQUENCES: Final = ("nt", "aa")
+_GENES: Final = ("none", "v", "vj")
+_MULTICHAIN: Final = ("primary", "all", "drop")
+
+
+@dataclass(frozen=True)
+class ClonotypeSpec:
+    """What makes two cells (or bulk sequences) the same clonotype.
+
+    Parameters
+    ----------
+    locus
+        The chain(s) compared: ``TRB`` (default, the reference study's choice), ``TRA``, or
+        both, ``TRA+TRB`` (a cell's clonotype is the pair of its primary TRA and TRB chains;
+        cells lacking either are not counted). ``TRG``, ``TRD``, ``TRG+TRD`` and ``IGH``
+        work alike.
+    sequence
+        ``nt``: the junction nucleotides (10x ``cdr3_nt``, AIRR ``junction``; default).
+        ``aa``: the junction amino acids (``junction_aa``), which merges convergent
+        recombinations of the same receptor protein.
+    genes
+        Also require the same V gene (``v``) or V and J genes (``vj``); default ``none``.
+    multichain
+        A cell with more than one chain of a locus (two TRB contigs): ``primary`` keeps the
+        chain with most UMIs, then most reads, then the lexicographically larger sequence
+        (scirpy's order, default); ``all`` counts the cell once in each of its clonotypes;
+        ``drop`` excludes the cell. Every discarded chain or cell is counted in the QC
+        ledger.
+
+    Examples
+    --------
+    >>> print(ClonotypeSpec())
+    TRB junction nucleotides, multichain=primary
+    >>> print(ClonotypeSpec(locus="TRA+TRB", sequence="aa", genes="vj"))
+    TRA+TRB junction amino acids + V and J genes, multichain=primary
+    """
+
+    locus: LocusSpec = "TRB"
+    sequence: SequenceSpec = "nt"
+    genes: GenesSpec = "none"
+    multichain: MultichainSpec = "primary"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("locus", _LOCI),
+            ("sequence", _SEQUENCES),
+            ("genes", _GENES),
+            ("multichain", _MULTICHAIN),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                msg = f"ClonotypeSpec {name} must be one of {', '.join(allowed)}; got {value!r}"
+                raise ValueError(msg)
+
+    @property
+    def loci(self) -> tuple[str, ...]:
+        """The loci of the definition, e.g. ``("TRA", "TRB")``."""
+        return tuple(self.locus.split("+"))
+
+    @property
+    def paired(self) -> bool:
+        return len(self.loci) > 1
+
+    @property
+    def sequence_column(self) -> str:
+        """The contig-table column holding the compared sequence."""
+        return s.JUNCTION if self.sequence == "nt" else s.JUNCTION_AA
+
+    @property
+    def gene_columns(self) -> tuple[str, ...]:
+        return {"none": (), "v": (s.V_CALL,), "vj": (s.V_CALL, s.J_CALL)}[self.genes]
+
+    def __str__(self) -> str:
+        seq = "junction nucleotides" if self.sequence == "nt" else "junction amino acids"
+        genes = {"none": "", "v": " + V gene", "vj": " + V and J genes"}[self.genes]
+        return f"{self.locus} {seq}{genes}, multichain={self.multichain}"
