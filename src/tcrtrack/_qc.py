@@ -191,8 +191,29 @@ def drop_rows(
     """
     import numpy as np
 
-    remaining = np.ones(len(frame), dtype=bool)
-    samples = frame[s.SAMPLE]
+    entries, remaining = count_drops(frame[s.SAMPLE], masks, stage=stage, unit=unit)
+    if remaining.all():
+        out = frame.reset_index(drop=True)  # a new frame sharing the (immutable) columns
+    else:
+        out = frame.take(np.flatnonzero(remaining)).reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return with_ledger(out, ledger_of(frame).extend(entries))
+
+
+def count_drops(
+    samples: pd.Series,
+    masks: Sequence[tuple[Reason, object]],
+    *,
+    stage: str,
+    unit: Unit = "contigs",
+) -> tuple[list[QCEntry], object]:
+    """The ledger entries of :func:`drop_rows` and the boolean mask of the rows it keeps.
+
+    Lets a caller count drops without building the filtered frame.
+    """
+    import numpy as np
+
+    remaining = np.ones(len(samples), dtype=bool)
     codes, names = _sample_codes(samples)
     entries: list[QCEntry] = []
     for reason, mask in masks:
@@ -203,9 +224,7 @@ def drop_rows(
             for name, n in zip(names, per_sample, strict=True)
         )
         remaining &= ~hit
-    out = frame.loc[remaining].reset_index(drop=True)
-    out.attrs = dict(frame.attrs)
-    return with_ledger(out, ledger_of(frame).extend(entries))
+    return entries, remaining
 
 
 def _sample_codes(samples: pd.Series) -> tuple[object, list[str]]:

@@ -80,6 +80,11 @@ def _translate_codons(starts: np.ndarray, n_codons: np.ndarray, data: np.ndarray
 def translates_to(nt: pa.ChunkedArray | pa.Array, aa: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """True where ``nt`` is present, has length 3 × len(``aa``) and translates to ``aa``.
 
+    The comparison is case-insensitive on the amino-acid side. Rows that pass the length test
+    are gathered into two contiguous buffers (``nt`` and ``aa``) in which codon ``k`` of the
+    nucleotides sits at bytes ``3k .. 3k+2`` and its amino acid at byte ``k``: the whole
+    check is then one table look-up per codon and one comparison, without per-row work.
+
     Examples
     --------
     >>> import pyarrow as pa
@@ -87,24 +92,58 @@ def translates_to(nt: pa.ChunkedArray | pa.Array, aa: pa.ChunkedArray | pa.Array
     ...               pa.array(["CAF", "CAS", "CAF", "CAF"])).tolist()
     [True, False, False, False]
     """
-    nt_off, nt_data, nt_valid = _buffers(nt)
-    aa_off, aa_data, aa_valid = _buffers(aa)
-    nt_len = np.diff(nt_off)
+    nt_arr, aa_arr = _large(nt), _large(aa)
+    nt_off, _, nt_valid = _buffers(nt_arr)
+    aa_off, _, aa_valid = _buffers(aa_arr)
     aa_len = np.diff(aa_off)
-    candidate = nt_valid & aa_valid & (nt_len == 3 * aa_len) & (aa_len > 0)
+    candidate = nt_valid & aa_valid & (np.diff(nt_off) == 3 * aa_len) & (aa_len > 0)
     rows = np.flatnonzero(candidate)
-    n_codons = aa_len[rows]
-    translated = _translate_codons(nt_off[rows], n_codons, nt_data)
-    total = int(n_codons.sum())
-    row_first = np.cumsum(n_codons) - n_codons
-    k = np.arange(total, dtype=np.int64) - np.repeat(row_first, n_codons)
-    expected = aa_data[np.repeat(aa_off[rows], n_codons) + k]
-    # compare case-insensitively on the amino-acid side
-    expected = np.where((expected >= 97) & (expected <= 122), expected - 32, expected)
-    mismatches = np.bincount(
-        np.repeat(np.arange(len(rows)), n_codons), weights=translated != expected,
-        minlength=len(rows),
-    )
-    out = np.zeros(len(nt_len), dtype=bool)
-    out[rows] = mismatches == 0
+    out = np.zeros(len(candidate), dtype=bool)
+    if len(rows) == 0:
+        return out
+    if len(rows) < len(candidate):
+        mask = pa.array(candidate)
+        nt_arr, aa_arr = nt_arr.filter(mask), aa_arr.filter(mask)
+    nt_off, nt_data, _ = _buffers(nt_arr)
+    aa_off, aa_data, _ = _buffers(aa_arr)
+    n_codons = int(aa_off[-1] - aa_off[0])
+    # codon k of the selected rows: bytes nt_off[0] + 3k .. +2 (nt length = 3 × aa length)
+    codons = nt_data[nt_off[0] : nt_off[0] + 3 * n_codons].reshape(n_codons, 3)
+    translated = _CODON_TABLE[_codon_index(codons)]
+    expected = _UPPER[aa_data[aa_off[0] : aa_off[0] + n_codons]]
+    bad_codon = np.flatnonzero(translated != expected)
+    bad_row = np.searchsorted(aa_off, aa_off[0] + bad_codon, side="right") - 1
+    ok = np.ones(len(rows), dtype=bool)
+    ok[bad_row] = False
+    out[rows] = ok
     return out
+
+
+# byte -> itself, with a-z upper-cased
+_UPPER = np.arange(256, dtype=np.uint8)
+_UPPER[ord("a") : ord("z") + 1] -= 32
+
+
+def _large(array: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One contiguous ``large_string`` array."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    return array
+
+
+def _codon_index(codons: np.ndarray) -> np.ndarray:
+    """Index into :data:`_CODON_TABLE` of each row of an ``n × 3`` byte array (64 = not ACGT)."""
+    b = _BASE_INDEX[codons]
+    return _FOLD[25 * b[:, 0] + 5 * b[:, 1] + b[:, 2]]  # uint8 arithmetic: at most 124
+
+
+# 25*b0 + 5*b1 + b2 for bases b in 0..4 (4 = not ACGT) -> codon index, 64 where any base is 4
+_FOLD = np.full(125, 64, dtype=np.uint8)
+for _b0 in range(4):
+    for _b1 in range(4):
+        for _b2 in range(4):
+            _FOLD[25 * _b0 + 5 * _b1 + _b2] = 16 * _b0 + 4 * _b1 + _b2
