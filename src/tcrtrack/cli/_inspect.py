@@ -14,7 +14,9 @@ def register(group: click.Group) -> None:
 
 
 @click.command("inspect")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE...")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
+)
 @_common.name_option
 @_common.format_option
 @_common.output_option
@@ -40,7 +42,6 @@ def inspect(files: tuple[Path, ...], name: tuple[str, ...], fmt: str, output: Pa
         "Chains per sample\n"
         + _common.format_table(chains.T)
         + "\n\nQC ledger (default filters: cells, high confidence, productive, "
-        "well-formed junction)\n"
-        + _common.format_table(ledger.T)
+        "well-formed junction)\n" + _common.format_table(ledger.T)
     )
     _common.emit(frame, fmt, output, text=text)  # type: ignore[arg-type]

@@ -150,7 +150,9 @@ def read_airr(
         n_changed = int(pc.sum(pc.fill_null(pc.not_equal(new_locus, locus), False)).as_py() or 0)
         if n_changed:
             changes.append(
-                _qc.QCEntry(name, "read", "changed", _qc.LOCUS_RENAMED, n_changed, "contigs", str(p))
+                _qc.QCEntry(
+                    name, "read", "changed", _qc.LOCUS_RENAMED, n_changed, "contigs", str(p)
+                )
             )
         table = table.set_column(table.column_names.index("locus"), "locus", new_locus)
     else:
@@ -211,7 +213,7 @@ def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     )
     frame["sequence_id"] = seq_id
     for col in AIRR_REQUIRED[1:]:
-        frame[col] = contigs[col] if col in contigs else pd.NA
+        frame[col] = contigs.get(col, pd.NA)
     frame["rev_comp"] = frame["rev_comp"].astype("boolean") if "rev_comp" in contigs else False
     for col in contigs.columns:
         if col not in frame and col != s.SAMPLE:

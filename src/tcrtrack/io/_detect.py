@@ -76,7 +76,7 @@ def read(
     path: str | os.PathLike[str],
     *,
     sample: str | None = None,
-    format: str | None = None,  # noqa: A002
+    format: str | None = None,
 ) -> pd.DataFrame:
     """Read any supported file into a contig table, detecting its format from the header.
 

@@ -40,11 +40,10 @@ def chain_qc(contigs: pd.DataFrame, *, loci: tuple[str, ...] = ("TRA", "TRB")) -
         prod = part[s.PRODUCTIVE].astype("boolean").fillna(False)
         row["productive_fraction"] = float(np.mean(prod.to_numpy(dtype=bool))) if len(part) else 0.0
         for lc in loci:
-            per_cell = (
-                part.loc[locus.eq(lc).fillna(False).to_numpy() & part[s.CELL_ID].notna().to_numpy(),
-                         s.CELL_ID]
-                .value_counts()
-            )
+            per_cell = part.loc[
+                locus.eq(lc).fillna(False).to_numpy() & part[s.CELL_ID].notna().to_numpy(),
+                s.CELL_ID,
+            ].value_counts()
             one = int((per_cell == 1).sum())
             many = int((per_cell >= 2).sum())
             row[f"cells_0_{lc}"] = n_cells - one - many
