@@ -24,18 +24,19 @@ _CODON_TABLE = np.frombuffer((_CODE + "X").encode(), dtype=np.uint8)
 
 
 def _buffers(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(offsets, data bytes, validity) of a string array, offsets as int64."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
+    """(offsets, data bytes, validity) of a string array (offsets int32 or int64, zero-copy)."""
+    array = _large(array)
     n = len(array)
     bufs = array.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[array.offset : array.offset + n + 1]
+    if n == 0 or bufs[1] is None:
+        return np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, bool)
+    dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=dtype)[array.offset : array.offset + n + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    valid = np.asarray(array.is_valid(), dtype=bool)
+    if array.null_count == 0:
+        valid = np.ones(n, dtype=bool)
+    else:
+        valid = np.asarray(array.is_valid(), dtype=bool)
     return offsets, data, valid
 
 
@@ -92,7 +93,20 @@ def translates_to(nt: pa.ChunkedArray | pa.Array, aa: pa.ChunkedArray | pa.Array
     ...               pa.array(["CAF", "CAS", "CAF", "CAF"])).tolist()
     [True, False, False, False]
     """
-    nt_arr, aa_arr = _large(nt), _large(aa)
+    nt_parts, aa_parts = _chunks(nt), _chunks(aa)
+    if [len(c) for c in nt_parts] != [len(c) for c in aa_parts]:
+        nt_parts, aa_parts = [_large(nt)], [_large(aa)]
+    parts = [_translates_to(a, b) for a, b in zip(nt_parts, aa_parts, strict=True)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _chunks(array: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    if isinstance(array, pa.ChunkedArray):
+        return [_large(c) for c in array.chunks]
+    return [_large(array)]
+
+
+def _translates_to(nt_arr: pa.Array, aa_arr: pa.Array) -> np.ndarray:
     nt_off, _, nt_valid = _buffers(nt_arr)
     aa_off, _, aa_valid = _buffers(aa_arr)
     aa_len = np.diff(aa_off)
@@ -125,12 +139,12 @@ _UPPER[ord("a") : ord("z") + 1] -= 32
 
 
 def _large(array: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """One contiguous ``large_string`` array."""
+    """One contiguous ``string`` or ``large_string`` array."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
-    if not pa.types.is_large_string(array.type):
+    if not (pa.types.is_large_string(array.type) or pa.types.is_string(array.type)):
         array = array.cast(pa.large_string())
     return array
 
@@ -147,3 +161,29 @@ for _b0 in range(4):
     for _b1 in range(4):
         for _b2 in range(4):
             _FOLD[25 * _b0 + 5 * _b1 + _b2] = 16 * _b0 + 4 * _b1 + _b2
+
+
+# byte -> is it A, C, G or T (upper case, as the pattern ^(?:[ACGT]{3})+$ requires)
+_ACGT = np.zeros(256, dtype=bool)
+_ACGT[np.frombuffer(b"ACGT", dtype=np.uint8)] = True
+
+
+def is_codon_sequence(nt: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """True where ``nt`` is missing or matches ``^(?:[ACGT]{3})+$`` (whole codons of ACGT).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> is_codon_sequence(pa.array(["TGTGCC", "TGTGC", "TGTNCC", "", None])).tolist()
+    [True, False, False, False, True]
+    """
+    parts = []
+    for chunk in _chunks(nt):
+        off, data, valid = _buffers(chunk)
+        length = np.diff(off)
+        ok = (length % 3 == 0) & (length > 0)
+        bad = np.flatnonzero(~_ACGT[data[off[0] : off[-1]]])
+        ok[np.searchsorted(off, off[0] + bad, side="right") - 1] = False
+        ok |= ~valid
+        parts.append(ok)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)

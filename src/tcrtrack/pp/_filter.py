@@ -23,7 +23,24 @@ def _false(series: pd.Series | None, n: int) -> np.ndarray:
     """True where a boolean column is explicitly False (NA is not False)."""
     if series is None:
         return np.zeros(n, dtype=bool)
-    return np.asarray(series.astype("boolean").eq(False).fillna(False), dtype=bool)
+    if not isinstance(series.dtype, pd.BooleanDtype):
+        series = series.astype("boolean")
+    return ~series.to_numpy(dtype=bool, na_value=True)
+
+
+def _true(series: pd.Series) -> np.ndarray:
+    """True where a boolean column is explicitly True (NA is not True)."""
+    if not isinstance(series.dtype, pd.BooleanDtype):
+        series = series.astype("boolean")
+    return series.to_numpy(dtype=bool, na_value=False)
+
+
+def _equals(series: pd.Series, value: str) -> np.ndarray:
+    """True where a (categorical or string) column equals ``value`` (NA is not equal)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        hit = np.asarray([str(c) == value for c in series.cat.categories] + [False])
+        return hit[np.asarray(series.cat.codes)]  # code -1 (NA) picks the final False
+    return np.asarray(series.astype("string").eq(value).fillna(False), dtype=bool)
 
 
 def check_contig_table(contigs: pd.DataFrame, *, what: str = "contig table") -> None:
@@ -94,32 +111,51 @@ def filter_contigs(
     True
     """
     check_contig_table(contigs)
+    masks = filter_masks(
+        contigs,
+        cells_only=cells_only,
+        high_confidence=high_confidence,
+        productive=productive,
+        sequence=sequence,
+        check_translation=check_translation,
+    )
+    return _qc.drop_rows(contigs, masks, stage="filter")
+
+
+def filter_masks(
+    contigs: pd.DataFrame,
+    *,
+    cells_only: bool = True,
+    high_confidence: bool = True,
+    productive: bool = True,
+    sequence: Literal["nt", "aa"] = "nt",
+    check_translation: bool = True,
+) -> list[tuple[str, np.ndarray]]:
+    """The (reason, drop mask) pairs of :func:`filter_contigs`, in the order they apply."""
     n = len(contigs)
     masks: list[tuple[str, np.ndarray]] = []
     if cells_only:
         masks.append((_qc.NOT_A_CELL, _false(contigs.get(s.IS_CELL), n)))
     if high_confidence:
         masks.append((_qc.LOW_CONFIDENCE, _false(contigs.get(s.HIGH_CONFIDENCE), n)))
-    locus = contigs[s.LOCUS].astype("string")
-    masks.append((_qc.MULTI_LOCUS, np.asarray(locus.eq(s.MULTI_LOCUS).fillna(False), dtype=bool)))
+    masks.append((_qc.MULTI_LOCUS, _equals(contigs[s.LOCUS], s.MULTI_LOCUS)))
     if productive:
-        prod = contigs[s.PRODUCTIVE].astype("boolean")
-        masks.append((_qc.NON_PRODUCTIVE, ~np.asarray(prod.fillna(False), dtype=bool)))
+        masks.append((_qc.NON_PRODUCTIVE, ~_true(contigs[s.PRODUCTIVE])))
     column = s.JUNCTION if sequence == "nt" else s.JUNCTION_AA
     seq = strings(contigs[column])
     masks.append((_qc.MISSING_JUNCTION, ~np.asarray(pc.is_valid(seq), dtype=bool)))
     masks.append((_qc.MALFORMED_JUNCTION, ~_well_formed(contigs, sequence, check_translation)))
-    return _qc.drop_rows(contigs, masks, stage="filter")
+    return masks
 
 
 def _well_formed(contigs: pd.DataFrame, sequence: str, check_translation: bool) -> np.ndarray:
-    from tcrtrack._translate import translates_to
+    from tcrtrack._translate import is_codon_sequence, translates_to
 
     if sequence == "aa":
         aa = strings(contigs[s.JUNCTION_AA])
         return np.asarray(pc.fill_null(pc.match_substring_regex(aa, _AA_PATTERN), True), bool)
     nt = strings(contigs[s.JUNCTION])
-    ok = np.asarray(pc.fill_null(pc.match_substring_regex(nt, r"^(?:[ACGT]{3})+$"), True), bool)
+    ok = is_codon_sequence(nt)  # ^(?:[ACGT]{3})+$, or missing
     if check_translation:
         aa = strings(contigs[s.JUNCTION_AA])
         has_both = np.asarray(pc.and_(pc.is_valid(nt), pc.is_valid(aa)), dtype=bool)
