@@ -43,7 +43,9 @@ REFERENCE = "infusion"
 NEEDED = ("barcode", "is_cell", "high_confidence", "chain", "productive", "cdr3", "cdr3_nt",
           "umis", "reads")
 #: Columns compared between implementations.
-COMPARED = ("n_clonotypes", "n_cells", "n_shared", "frac_clonotypes_shared")
+COMPARED = ("n_clonotypes", "n_cells", "n_shared", "frac_clonotypes_shared", "n_cells_shared",
+            "frac_cells_shared", "n_reference_clonotypes", "n_reference_cells",
+            "n_reference_cells_detected")
 
 
 # --------------------------------------------------------------------------- tasks (children)
@@ -108,17 +110,24 @@ def task_naive(paths: list[str], out: str) -> None:
         )
         primary = trb.drop_duplicates("barcode")  # the chain with most UMIs, reads, larger seq
         clones[name] = primary["cdr3_nt"].value_counts()
-    ref = set(clones[REFERENCE].index)
+    ref = clones[REFERENCE]
     rows = []
     for name, vc in clones.items():
-        shared = vc.index.isin(ref)
+        if name == REFERENCE:
+            continue
+        shared = vc.index.isin(ref.index)
+        ref_found = ref.index.isin(vc.index)
         rows.append({
             "sample": name,
             "n_clonotypes": len(vc),
             "n_cells": int(vc.sum()),
             "n_shared": int(shared.sum()),
             "frac_clonotypes_shared": shared.sum() / len(vc),
+            "n_cells_shared": int(vc[shared].sum()),
             "frac_cells_shared": vc[shared].sum() / vc.sum(),
+            "n_reference_clonotypes": len(ref),
+            "n_reference_cells": int(ref.sum()),
+            "n_reference_cells_detected": int(ref[ref_found].sum()),
         })
     pd.DataFrame(rows).to_csv(out, sep="\t", index=False)
 
@@ -130,21 +139,7 @@ def task_api(paths: list[str], out: str) -> None:
     contigs = tt.pp.concat([tt.io.read_10x(p) for p in paths])
     counts = tt.tl.clonotypes(contigs)
     ref = Path(paths[0]).name.split(".")[0]
-    if hasattr(tt.tl, "sharing"):
-        result = tt.tl.sharing(counts, reference=ref)
-        frame = result.to_frame() if hasattr(result, "to_frame") else result
-    else:  # before tt.tl.sharing exists: the same numbers from CloneCounts
-        import pandas as pd
-
-        present = counts.counts > 0
-        shared = present.multiply(present[[counts.index(ref)]])
-        n_clonotypes = counts.n_clonotypes_per_sample().to_numpy()
-        n_shared = shared.sum(axis=1)
-        frame = pd.DataFrame({
-            "sample": list(counts.samples), "n_clonotypes": n_clonotypes,
-            "n_cells": counts.totals().to_numpy(), "n_shared": n_shared,
-            "frac_clonotypes_shared": n_shared / n_clonotypes,
-        })
+    frame = tt.tl.sharing(counts, reference=ref).to_frame()
     if "sample" not in frame.columns:
         frame = frame.reset_index()
     frame.to_csv(out, sep="\t", index=False)
@@ -232,12 +227,13 @@ def _read_tsv(path: Path) -> dict[str, dict[str, float]]:
     return rows
 
 
-def _same(a: dict, b: dict) -> bool:
-    if a.keys() != b.keys():
+def _same(got: dict, naive: dict) -> bool:
+    """Equal numbers for every sample and every column the naive script computes."""
+    if got.keys() != naive.keys():
         return False
-    for sample in a:
-        for col in COMPARED:
-            x, y = a[sample].get(col), b[sample].get(col)
+    for sample in naive:
+        for col in naive[sample]:
+            x, y = got[sample].get(col), naive[sample][col]
             if x is None or y is None or abs(x - y) > 1e-9 * max(1.0, abs(x)):
                 return False
     return True

@@ -174,9 +174,94 @@ def _factorize_strings(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     return codes, encoded.dictionary
 
 
+def _factorize_strings_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """:func:`_factorize_strings` of ``series.iloc[rows]`` (codes by first appearance)."""
+    array = strings(series)
+    if len(rows) != len(series):
+        array = array.take(pa.array(rows))
+    encoded = pc.dictionary_encode(array).combine_chunks()
+    indices = encoded.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    return np.asarray(indices, dtype=np.int64), encoded.dictionary
+
+
 def _category_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     cat = series.astype("category")
     return np.asarray(cat.cat.codes, dtype=np.int64), [str(c) for c in cat.cat.categories]
+
+
+def _category_codes_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """:func:`_category_codes` of ``series.iloc[rows]`` (a categorical keeps its categories)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = np.asarray(series.cat.codes, dtype=np.int64)[rows]
+        return codes, [str(c) for c in series.cat.categories]
+    return _category_codes(series.iloc[rows])
+
+
+def _locus_codes_at(series: pd.Series, rows: np.ndarray, loci: tuple[str, ...]) -> np.ndarray:
+    """Index of each row's locus in ``loci``, -1 for other loci and NA."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        lut = np.array([loci.index(str(c)) if str(c) in loci else -1
+                        for c in series.cat.categories] + [-1], dtype=np.int64)
+        return lut[np.asarray(series.cat.codes, dtype=np.int64)[rows]]
+    values = series.iloc[rows].astype("string")
+    return np.asarray(pd.Categorical(values, categories=list(loci)).codes, dtype=np.int64)
+
+
+def _counts_at(contigs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """A count column at ``rows`` as int64, NA as -1 (0 when the column is absent)."""
+    if column not in contigs:
+        return np.zeros(len(rows), dtype=np.int64)
+    col = contigs[column]
+    if not isinstance(col.dtype, pd.Int64Dtype):
+        col = col.astype("Int64")
+    return col.to_numpy(dtype=np.int64, na_value=-1)[rows]
+
+
+def _first_appearance(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of integers in ``0 .. size - 1``, in linear time: (codes, uniques)."""
+    n = len(values)
+    first = np.full(size, n, dtype=np.int64)
+    first[values[::-1]] = np.arange(n - 1, -1, -1)
+    present = first[first < n]
+    is_first = np.zeros(n, dtype=bool)
+    is_first[present] = True
+    new = np.full(size, -1, dtype=np.int64)
+    new[values[is_first]] = np.arange(int(is_first.sum()))
+    return new[values], values[is_first]
+
+
+def _primary_order(
+    cell: np.ndarray,
+    locus: np.ndarray,
+    n_loci: int,
+    umis: np.ndarray,
+    reads: np.ndarray,
+    seq_codes: np.ndarray,
+    seq_dict: pa.Array,
+) -> np.ndarray:
+    """``np.lexsort((-rank, -reads, -umis, locus, cell))``, with ``rank`` the lexicographic rank
+    of each row's sequence, computed faster: a stable sort by (cell, locus), then the
+    tie-break sort only of the rows that share a cell and locus with another row."""
+    group = cell * n_loci + locus
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    start = np.ones(len(g), dtype=bool)
+    start[1:] = g[1:] != g[:-1]
+    group_id = np.cumsum(start) - 1
+    pos = np.flatnonzero(np.bincount(group_id)[group_id] > 1)
+    if len(pos) == 0:
+        return order
+    sub = order[pos]
+    codes = seq_codes[sub]
+    codes = np.where(codes < 0, len(seq_dict) - 1, codes)  # NA: as rank[-1] would pick
+    used = np.unique(codes)
+    rank_of_used = np.empty(len(used), dtype=np.int64)
+    rank_of_used[np.asarray(pc.sort_indices(seq_dict.take(pa.array(used))))] = np.arange(len(used))
+    rank = rank_of_used[np.searchsorted(used, codes)]
+    order[pos] = sub[np.lexsort((-rank, -reads[sub], -umis[sub], g[pos]))]
+    return order
 
 
 def _is_filtered(contigs: pd.DataFrame) -> bool:
@@ -221,16 +306,25 @@ def clonotypes(
     >>> cc.n_samples, cc.unit, str(cc.spec)
     (1, 'cells', 'TRB junction nucleotides, multichain=primary')
     """
-    from tcrtrack.pp._filter import check_contig_table, filter_contigs
+    from tcrtrack.pp._filter import check_contig_table, filter_masks
 
     spec = spec if spec is not None else ClonotypeSpec()
     check_contig_table(contigs)
-    if filter and not _is_filtered(contigs):
-        contigs = filter_contigs(contigs, sequence=spec.sequence)
+    # The filter and the drop of other loci are counted in the ledger exactly as
+    # filter_contigs and _qc.drop_rows would, but no filtered frame is built: ``rows`` indexes
+    # the rows kept, and each column is read at those rows only when needed.
+    ledger = _qc.ledger_of(contigs)
     unit = contigs.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS)
+    if filter and not _is_filtered(contigs):
+        masks = filter_masks(contigs, sequence=spec.sequence)
+        entries_f, kept = _qc.count_drops(contigs[s.SAMPLE], masks, stage="filter")
+        ledger = ledger.extend(entries_f)
+        rows = np.flatnonzero(kept)
+    else:
+        rows = np.arange(len(contigs))
 
-    sample_codes, sample_names = _category_codes(contigs[s.SAMPLE])
-    cell_valid = contigs[s.CELL_ID].notna().to_numpy()
+    sample_codes, sample_names = _category_codes_at(contigs[s.SAMPLE], rows)
+    cell_valid = contigs[s.CELL_ID].notna().to_numpy()[rows]
     single_cell = bool(cell_valid.any())
     if single_cell and not cell_valid.all():
         bad = int((~cell_valid).sum())
@@ -243,47 +337,48 @@ def clonotypes(
         msg = f"clonotype locus {spec.locus!r} pairs chains within cells; bulk data have no cells"
         raise SchemaError(msg)
 
-    cells_before = (
-        _distinct_cells(contigs, sample_codes, len(sample_names)) if single_cell else None
-    )
     # contigs of other loci
-    locus = contigs[s.LOCUS].astype("string")
-    in_locus = np.asarray(locus.isin(spec.loci).fillna(False), dtype=bool)
-    contigs = _qc.drop_rows(contigs, [(_qc.OTHER_LOCUS, ~in_locus)], stage="clonotypes")
-    ledger = _qc.ledger_of(contigs)
+    locus_codes = _locus_codes_at(contigs[s.LOCUS], rows, spec.loci)
+    in_locus = locus_codes >= 0
+    entries_l, _ = _qc.count_drops(
+        contigs[s.SAMPLE].iloc[rows], [(_qc.OTHER_LOCUS, ~in_locus)], stage="clonotypes"
+    )
+    ledger = ledger.extend(entries_l)
+    if single_cell:
+        all_cell_codes, cell_dict = _factorize_strings_at(contigs[s.CELL_ID], rows)
+        n_all_cells = len(cell_dict)
+        cells_before = _distinct_cells(all_cell_codes, n_all_cells, sample_codes, len(sample_names))
+    rows = rows[in_locus]
     sample_codes = sample_codes[in_locus]
+    locus_codes = locus_codes[in_locus]
 
-    seq_codes, seq_dict = _factorize_strings(contigs[spec.sequence_column])
-    key = seq_codes.copy()
-    for gene in spec.gene_columns:
-        g_codes, g_names = _category_codes(contigs[gene])
-        key = key * (len(g_names) + 1) + (g_codes + 1)
-    chain_codes, chain_keys = pd.factorize(key)
-    chain_codes = chain_codes.astype(np.int64)
+    seq_codes, seq_dict = _factorize_strings_at(contigs[spec.sequence_column], rows)
+    if spec.gene_columns or (len(seq_codes) and seq_codes.min() < 0):
+        key = seq_codes.copy()
+        for gene in spec.gene_columns:
+            g_codes, g_names = _category_codes_at(contigs[gene], rows)
+            key = key * (len(g_names) + 1) + (g_codes + 1)
+        chain_codes, chain_keys = pd.factorize(key)
+        chain_codes = chain_codes.astype(np.int64)
+    else:  # dictionary codes are already numbered by first appearance, as factorize does
+        chain_codes, chain_keys = seq_codes, np.arange(len(seq_dict))
     # representative row of each chain key, to label it
     first_row = np.full(len(chain_keys), -1, dtype=np.int64)
     first_row[chain_codes[::-1]] = np.arange(len(chain_codes))[::-1]
-    chain_table = _chain_table(contigs, spec, first_row)
+    chain_table = _chain_table(contigs, spec, rows[first_row])
 
     if not single_cell:
+        frame = contigs.take(rows).reset_index(drop=True)
         return _bulk_counts(
-            contigs, spec, unit, ledger, sample_codes, sample_names, chain_codes, chain_table
+            frame, spec, unit, ledger, sample_codes, sample_names, chain_codes, chain_table
         )
 
-    cell_codes, _ = _factorize_strings(contigs[s.CELL_ID])
-    n_cell = int(cell_codes.max()) + 1 if len(cell_codes) else 0
+    cell_codes, cell_uniques = _first_appearance(all_cell_codes[in_locus], n_all_cells)
+    n_cell = len(cell_uniques)
     cell = sample_codes * max(n_cell, 1) + cell_codes  # distinct cells across samples
-    locus_codes = np.asarray(
-        pd.Categorical(contigs[s.LOCUS].astype("string"), categories=list(spec.loci)).codes,
-        dtype=np.int64,
-    )
-    # rank of each sequence in lexicographic order, for the tie-break
-    seq_rank = np.empty(len(seq_dict), dtype=np.int64)
-    seq_rank[np.asarray(pc.sort_indices(seq_dict))] = np.arange(len(seq_dict))
-    rank = seq_rank[seq_codes]
-    umis = _counts(contigs, s.UMI_COUNT)
-    reads = _counts(contigs, s.CONSENSUS_COUNT)
-    order = np.lexsort((-rank, -reads, -umis, locus_codes, cell))
+    umis = _counts_at(contigs, s.UMI_COUNT, rows)
+    reads = _counts_at(contigs, s.CONSENSUS_COUNT, rows)
+    order = _primary_order(cell, locus_codes, len(spec.loci), umis, reads, seq_codes, seq_dict)
     cell_o, locus_o, chain_o = cell[order], locus_codes[order], chain_codes[order]
     group_start = np.ones(len(order), dtype=bool)
     group_start[1:] = (cell_o[1:] != cell_o[:-1]) | (locus_o[1:] != locus_o[:-1])
@@ -348,7 +443,7 @@ def clonotypes(
         cell_of = merged["cell"].to_numpy()
         sample_of = merged["sample"].to_numpy()
     else:
-        clone, clone_keys = pd.factorize(chain_codes[kept_rows])
+        clone, clone_keys = _first_appearance(chain_codes[kept_rows], len(chain_keys))
         clone_table = chain_table.iloc[clone_keys].reset_index(drop=True)
         cell_of = cell[kept_rows]
         sample_of = sample_codes[kept_rows]
@@ -369,7 +464,7 @@ def clonotypes(
             "clonotype": clone,
         }
     )
-    cells = _attach_barcodes(cells, contigs, cell, sample_names)
+    cells = _attach_barcodes(cells, contigs, cell, rows)
     # cells with contigs after filtering but no clonotype: no chain of the locus (or, for a
     # paired definition, not both), excluding the cells dropped as ambiguous
     counted = np.bincount(np.unique(cell_of) // max(n_cell, 1), minlength=len(sample_names))
@@ -435,21 +530,27 @@ def _paired_table(
 
 
 def _attach_barcodes(
-    cells: pd.DataFrame, contigs: pd.DataFrame, cell: np.ndarray, sample_names: list[str]
+    cells: pd.DataFrame, contigs: pd.DataFrame, cell: np.ndarray, rows: np.ndarray
 ) -> pd.DataFrame:
-    """Replace internal cell codes by the barcodes they stand for."""
+    """Replace internal cell codes by the barcodes they stand for (``rows``: row of ``cell``)."""
     first = np.full(int(cell.max()) + 1 if len(cell) else 0, -1, dtype=np.int64)
     first[cell[::-1]] = np.arange(len(cell))[::-1]
-    rows = first[cells["cell_id"].to_numpy()]
-    barcodes = contigs[s.CELL_ID].iloc[rows].to_numpy()
+    at = rows[first[cells["cell_id"].to_numpy()]]
+    barcodes = strings(contigs[s.CELL_ID]).take(pa.array(at)).cast(pa.large_string())
     out = cells.copy()
-    out["cell_id"] = pd.array(barcodes, dtype=pd.StringDtype("pyarrow"))
+    out["cell_id"] = pd.arrays.ArrowStringArray(barcodes)
     return out
 
 
-def _distinct_cells(contigs: pd.DataFrame, sample_codes: np.ndarray, n_samples: int) -> np.ndarray:
-    codes, _ = _factorize_strings(contigs[s.CELL_ID])
-    n = int(codes.max()) + 1 if len(codes) else 1
+def _distinct_cells(
+    codes: np.ndarray, n_codes: int, sample_codes: np.ndarray, n_samples: int
+) -> np.ndarray:
+    """Distinct cells (sample, barcode code) per sample."""
+    n = max(n_codes, 1)
+    if n_samples * n <= 4 * len(codes) + (1 << 20):  # a bitmap, no sort
+        seen = np.zeros(n_samples * n, dtype=bool)
+        seen[sample_codes * n + codes] = True
+        return seen.reshape(n_samples, n).sum(axis=1).astype(np.int64)
     distinct = np.unique(sample_codes * n + codes) // n
     return np.bincount(distinct, minlength=n_samples)
 
