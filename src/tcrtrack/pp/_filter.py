@@ -184,7 +184,7 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     seen: dict[str, int] = {}
     for i, t in enumerate(tables):
         check_contig_table(t, what=f"table {i}")
-        for name in pd.unique(t[s.SAMPLE].astype("string").dropna()):
+        for name in pd.Series(t[s.SAMPLE].unique()).astype("string").dropna():
             if name in seen:
                 msg = (
                     f"sample name {name!r} occurs in tables {seen[name]} and {i}; "

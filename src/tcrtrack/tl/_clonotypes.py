@@ -84,8 +84,8 @@ class CloneCounts:
     def totals(self) -> pd.Series:
         """Per sample: cells (distinct cells with a clonotype) or summed bulk counts."""
         if self.cells is not None:
-            n = self.cells.groupby("sample", observed=False)["cell_id"].nunique()
-            return n.reindex(list(self.samples)).fillna(0).astype("int64").rename(self.unit)
+            n = _distinct_per_sample(self.cells, list(self.samples))
+            return pd.Series(n, index=list(self.samples), name=self.unit)
         sums = np.asarray(self.counts.sum(axis=1)).ravel().astype(np.int64)
         return pd.Series(sums, index=list(self.samples), name=self.unit)
 
@@ -158,6 +158,19 @@ class CloneCounts:
         )
 
 
+def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
+    """Distinct non-NA ``cell_id`` per sample of a cells table, in the order of ``samples``."""
+    sample = cells["sample"]
+    if not isinstance(sample.dtype, pd.CategoricalDtype):
+        sample = sample.astype("category")
+    lut = np.array([samples.index(str(c)) if str(c) in samples else -1
+                    for c in sample.cat.categories] + [-1], dtype=np.int64)
+    sample_codes = lut[np.asarray(sample.cat.codes, dtype=np.int64)]
+    codes, names = _factorize_strings(cells["cell_id"])
+    keep = (sample_codes >= 0) & (codes >= 0)
+    return _distinct_cells(codes[keep], len(names), sample_codes[keep], len(samples))
+
+
 class QCLedgerView:
     """Helpers on ledgers used by :class:`CloneCounts`."""
 
@@ -178,8 +191,12 @@ def _factorize_strings_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarr
     """:func:`_factorize_strings` of ``series.iloc[rows]`` (codes by first appearance)."""
     array = strings(series)
     if len(rows) != len(series):
+        if array.num_chunks != 1:
+            array = array.combine_chunks()  # one copy; Arrow takes faster from one chunk
         array = array.take(pa.array(rows))
-    encoded = pc.dictionary_encode(array).combine_chunks()
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
     indices = encoded.indices
     if indices.null_count:
         indices = indices.fill_null(-1)
@@ -467,7 +484,9 @@ def clonotypes(
     cells = _attach_barcodes(cells, contigs, cell, rows)
     # cells with contigs after filtering but no clonotype: no chain of the locus (or, for a
     # paired definition, not both), excluding the cells dropped as ambiguous
-    counted = np.bincount(np.unique(cell_of) // max(n_cell, 1), minlength=len(sample_names))
+    counted = _distinct_cells(
+        cell_of % max(n_cell, 1), n_cell, cell_of // max(n_cell, 1), len(sample_names)
+    )
     ambiguous_cells = {
         e.sample: e.n for e in entries if e.reason == _qc.AMBIGUOUS_CELL and e.unit == "cells"
     }
@@ -497,11 +516,23 @@ def _chain_table(contigs: pd.DataFrame, spec: ClonotypeSpec, rows: np.ndarray) -
     cols = [s.LOCUS, spec.sequence_column, *spec.gene_columns]
     if spec.sequence == "nt":
         cols.insert(2, s.JUNCTION_AA)
-    table = contigs[cols].iloc[rows].reset_index(drop=True)
+    table = pd.DataFrame({c: _take(contigs[c], rows) for c in cols})
     table[s.LOCUS] = table[s.LOCUS].astype("string")
     for gene in spec.gene_columns:
         table[gene] = table[gene].astype("string")
     return table
+
+
+def _take(series: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``series.iloc[rows]`` with a fresh index; Arrow-backed strings are taken by Arrow from
+    one contiguous array (faster than pandas' take over many chunks)."""
+    if series.dtype == pd.StringDtype("pyarrow"):
+        array = strings(series)
+        if array.num_chunks != 1:
+            array = pa.chunked_array([array.combine_chunks()])
+        taken = pd.arrays.ArrowStringArray(array.take(pa.array(rows)))
+        return pd.Series(taken, name=series.name)
+    return series.iloc[rows].reset_index(drop=True)
 
 
 def _label(table: pd.DataFrame, spec: ClonotypeSpec) -> pd.DataFrame:
