@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Final
 
@@ -77,6 +78,7 @@ def read(
     *,
     sample: str | None = None,
     format: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Read any supported file into a contig table, detecting its format from the header.
 
@@ -88,6 +90,8 @@ def read(
         Sample name; default: the file name without extensions.
     format
         Skip detection and use this format (a name from :func:`known_formats`).
+    columns
+        Contig-table columns needed (default: all); readers that support it skip the others.
 
     Examples
     --------
@@ -104,4 +108,6 @@ def read(
             msg = f"unknown format {format!r}; known formats: {', '.join(by_name)}"
             raise FormatError(msg)
         fmt = by_name[format]
+    if columns is not None and "columns" in inspect.signature(fmt.reader).parameters:
+        return fmt.reader(path, sample=sample, columns=columns)  # type: ignore[call-arg]
     return fmt.reader(path, sample=sample)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -50,6 +52,7 @@ def read_10x(
     path: str | os.PathLike[str],
     *,
     sample: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Read a Cell Ranger VDJ contig table into a contig table.
 
@@ -69,6 +72,9 @@ def read_10x(
         The contig table.
     sample
         Sample name; default: the file name without extensions.
+    columns
+        Contig-table columns to read (default: all); the other columns are not parsed, which
+        saves time and memory, and missing required columns are NA.
 
     Returns
     -------
@@ -100,7 +106,10 @@ def read_10x(
 
         return read_airr(p, sample=sample)
     _files.require_columns(p, header, TENX_REQUIRED, "a Cell Ranger contig table")
-    wanted = [c for c in TENX_COLUMNS if c in header]
+    wanted = [
+        c for c in TENX_COLUMNS
+        if c in header and (columns is None or TENX_COLUMNS[c] in columns)
+    ]
     types = {c: _TYPES.get(c, pa.string()) for c in wanted}
     table = _files.read_table(
         p, delimiter=delimiter, columns=wanted, types=types, what="a Cell Ranger contig table"
@@ -122,7 +131,7 @@ def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELL
         table = table.append_column(col, pa.nulls(n, kind))
     table = (
         table.append_column(
-            s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int32()), [sample])
+            s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), [sample])
         )
         if n
         else table.append_column(s.SAMPLE, pa.array([], pa.string()))

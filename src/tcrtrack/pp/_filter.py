@@ -215,7 +215,8 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
         for col, dtype in dtypes.items():
             if col not in part:
                 part[col] = pd.array([pd.NA] * len(part), dtype=dtype)  # type: ignore[call-overload]
-        part = part[list(dtypes)]
+        if list(part.columns) != list(dtypes):
+            part = part[list(dtypes)]
         part.attrs = {}
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
@@ -225,7 +226,9 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
             for t in tables
         ]
         out[col] = union_categoricals(cats, ignore_order=True)
-    out = out[[c for c in tables[0].columns] + [c for c in out.columns if c not in tables[0]]]
+    order = [c for c in tables[0].columns] + [c for c in out.columns if c not in tables[0]]
+    if list(out.columns) != order:
+        out = out[order]
     ledger = _qc.QCLedger()
     for t in tables:
         ledger = ledger + _qc.ledger_of(t)

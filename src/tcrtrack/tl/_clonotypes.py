@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -84,7 +85,9 @@ class CloneCounts:
     def totals(self) -> pd.Series:
         """Per sample: cells (distinct cells with a clonotype) or summed bulk counts."""
         if self.cells is not None:
-            n = _distinct_per_sample(self.cells, list(self.samples))
+            n = self.__dict__.get("_n_cells")  # set by clonotypes(), which counts them anyway
+            if n is None:
+                n = _distinct_per_sample(self.cells, list(self.samples))
             return pd.Series(n, index=list(self.samples), name=self.unit)
         sums = np.asarray(self.counts.sum(axis=1)).ravel().astype(np.int64)
         return pd.Series(sums, index=list(self.samples), name=self.unit)
@@ -180,11 +183,34 @@ class QCLedgerView:
         return _qc.QCLedger(tuple(e for e in ledger.entries if e.sample in keep))
 
 
+def needed_columns(spec: ClonotypeSpec) -> tuple[str, ...]:
+    """The contig-table columns :func:`clonotypes` (with its filter) reads for ``spec``.
+
+    A reader given these columns only (``tt.io.read(..., columns=...)``) yields the same
+    :class:`CloneCounts`, faster.
+    """
+    return (
+        s.SAMPLE, s.CELL_ID, s.LOCUS, s.JUNCTION, s.JUNCTION_AA, s.PRODUCTIVE, s.IS_CELL,
+        s.HIGH_CONFIDENCE, s.UMI_COUNT, s.CONSENSUS_COUNT, s.DUPLICATE_COUNT, *spec.gene_columns,
+    )
+
+
 def _factorize_strings(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Integer codes (-1 for NA) and the dictionary of a string column, via Arrow."""
     encoded = pc.dictionary_encode(strings(series)).combine_chunks()
     codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
     return codes, encoded.dictionary
+
+
+def _encode(array: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary codes (-1 for NA) and dictionary of a string array."""
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    indices = encoded.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    return np.asarray(indices, dtype=np.int64), encoded.dictionary
 
 
 def _factorize_strings_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
@@ -361,15 +387,25 @@ def clonotypes(
         contigs[s.SAMPLE].iloc[rows], [(_qc.OTHER_LOCUS, ~in_locus)], stage="clonotypes"
     )
     ledger = ledger.extend(entries_l)
-    if single_cell:
-        all_cell_codes, cell_dict = _factorize_strings_at(contigs[s.CELL_ID], rows)
-        n_all_cells = len(cell_dict)
-        cells_before = _distinct_cells(all_cell_codes, n_all_cells, sample_codes, len(sample_names))
+    kept_rows_all = rows
     rows = rows[in_locus]
+    sample_codes_all = sample_codes
     sample_codes = sample_codes[in_locus]
     locus_codes = locus_codes[in_locus]
 
-    seq_codes, seq_dict = _factorize_strings_at(contigs[spec.sequence_column], rows)
+    # the two string hashings (barcodes, sequences) run in parallel: Arrow releases the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        barcodes = pool.submit(_encode, strings(contigs[s.CELL_ID])) if single_cell else None
+        seq_codes, seq_dict = _factorize_strings_at(contigs[spec.sequence_column], rows)
+        if barcodes is not None:
+            all_cell_codes, cell_dict = barcodes.result()
+    if single_cell:
+        all_cell_codes = all_cell_codes[kept_rows_all]
+        n_all_cells = len(cell_dict)
+        cells_before = _distinct_cells(
+            all_cell_codes, n_all_cells, sample_codes_all, len(sample_names)
+        )
+        all_cell_codes = all_cell_codes[in_locus]
     if spec.gene_columns or (len(seq_codes) and seq_codes.min() < 0):
         key = seq_codes.copy()
         for gene in spec.gene_columns:
@@ -390,7 +426,7 @@ def clonotypes(
             frame, spec, unit, ledger, sample_codes, sample_names, chain_codes, chain_table
         )
 
-    cell_codes, cell_uniques = _first_appearance(all_cell_codes[in_locus], n_all_cells)
+    cell_codes, cell_uniques = _first_appearance(all_cell_codes, n_all_cells)
     n_cell = len(cell_uniques)
     cell = sample_codes * max(n_cell, 1) + cell_codes  # distinct cells across samples
     umis = _counts_at(contigs, s.UMI_COUNT, rows)
@@ -481,7 +517,11 @@ def clonotypes(
             "clonotype": clone,
         }
     )
-    cells = _attach_barcodes(cells, contigs, cell, rows)
+    # barcode of each cell: its code among in-locus cells -> the dictionary of all barcodes
+    barcode_codes = cell_uniques[cells["cell_id"].to_numpy() % max(n_cell, 1)]
+    cells["cell_id"] = pd.arrays.ArrowStringArray(
+        pa.chunked_array([cell_dict.take(pa.array(barcode_codes)).cast(pa.large_string())])
+    )
     # cells with contigs after filtering but no clonotype: no chain of the locus (or, for a
     # paired definition, not both), excluding the cells dropped as ambiguous
     counted = _distinct_cells(
@@ -495,7 +535,7 @@ def clonotypes(
         n = int(cells_before[i] - counted[i] - ambiguous_cells.get(name, 0))
         entries.append(_qc.QCEntry(name, "clonotypes", "dropped", _qc.NO_CHAIN, n, "cells"))
     ledger = ledger.extend(entries)
-    return CloneCounts(
+    result = CloneCounts(
         counts=counts,
         samples=tuple(sample_names),
         clonotypes=clone_table,
@@ -504,6 +544,8 @@ def clonotypes(
         qc=ledger,
         cells=cells,
     )
+    object.__setattr__(result, "_n_cells", counted.astype(np.int64))
+    return result
 
 
 def _counts(contigs: pd.DataFrame, column: str) -> np.ndarray:
@@ -558,19 +600,6 @@ def _paired_table(
     out = pd.concat([ta, tb], axis=1)
     out.insert(0, "clonotype", (ta[f"{la}_clonotype"] + "+" + tb[f"{lb}_clonotype"]).to_numpy())
     return out.drop(columns=[f"{la}_clonotype", f"{lb}_clonotype"])
-
-
-def _attach_barcodes(
-    cells: pd.DataFrame, contigs: pd.DataFrame, cell: np.ndarray, rows: np.ndarray
-) -> pd.DataFrame:
-    """Replace internal cell codes by the barcodes they stand for (``rows``: row of ``cell``)."""
-    first = np.full(int(cell.max()) + 1 if len(cell) else 0, -1, dtype=np.int64)
-    first[cell[::-1]] = np.arange(len(cell))[::-1]
-    at = rows[first[cells["cell_id"].to_numpy()]]
-    barcodes = strings(contigs[s.CELL_ID]).take(pa.array(at)).cast(pa.large_string())
-    out = cells.copy()
-    out["cell_id"] = pd.arrays.ArrowStringArray(barcodes)
-    return out
 
 
 def _distinct_cells(
