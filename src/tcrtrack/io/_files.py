@@ -103,12 +103,14 @@ def read_table(
     try:
         compression = "gzip" if is_gzip(path) else None
         with pa.input_stream(str(path), compression=compression) as stream:
-            return pacsv.read_csv(
+            table = pacsv.read_csv(
                 stream,
                 read_options=read_options,
                 parse_options=parse_options,
                 convert_options=convert_options,
             )
+        pa.default_memory_pool().release_unused()  # the parser's buffers, back to the system
+        return table
     except pa.ArrowInvalid as e:
         raise FormatError(_explain_arrow_error(path, str(e), columns, what)) from e
     except (OSError, EOFError) as e:

@@ -217,9 +217,7 @@ def _factorize_strings_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarr
     """:func:`_factorize_strings` of ``series.iloc[rows]`` (codes by first appearance)."""
     array = strings(series)
     if len(rows) != len(series):
-        if array.num_chunks != 1:
-            array = array.combine_chunks()  # one copy; Arrow takes faster from one chunk
-        array = array.take(pa.array(rows))
+        array = _take_chunked(array, rows)
     encoded = pc.dictionary_encode(array)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
@@ -227,6 +225,19 @@ def _factorize_strings_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarr
     if indices.null_count:
         indices = indices.fill_null(-1)
     return np.asarray(indices, dtype=np.int64), encoded.dictionary
+
+
+def _take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """``array.take(rows)`` for ascending ``rows``, chunk by chunk: Arrow neither concatenates
+    the chunks first (a copy of the whole column) nor resolves each index's chunk."""
+    bounds = np.cumsum([0] + [len(c) for c in array.chunks])
+    cut = np.searchsorted(rows, bounds)
+    parts = [
+        chunk.take(pa.array(rows[cut[i] : cut[i + 1]] - bounds[i]))
+        for i, chunk in enumerate(array.chunks)
+        if cut[i + 1] > cut[i]
+    ]
+    return pa.chunked_array(parts, type=array.type)
 
 
 def _category_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -237,7 +248,7 @@ def _category_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
 def _category_codes_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """:func:`_category_codes` of ``series.iloc[rows]`` (a categorical keeps its categories)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = np.asarray(series.cat.codes, dtype=np.int64)[rows]
+        codes = np.asarray(series.cat.codes)[rows].astype(np.int64)
         return codes, [str(c) for c in series.cat.categories]
     return _category_codes(series.iloc[rows])
 
@@ -247,7 +258,7 @@ def _locus_codes_at(series: pd.Series, rows: np.ndarray, loci: tuple[str, ...]) 
     if isinstance(series.dtype, pd.CategoricalDtype):
         lut = np.array([loci.index(str(c)) if str(c) in loci else -1
                         for c in series.cat.categories] + [-1], dtype=np.int64)
-        return lut[np.asarray(series.cat.codes, dtype=np.int64)[rows]]
+        return lut[np.asarray(series.cat.codes)[rows]]  # code -1 (NA) picks the final -1
     values = series.iloc[rows].astype("string")
     return np.asarray(pd.Categorical(values, categories=list(loci)).codes, dtype=np.int64)
 
@@ -361,6 +372,7 @@ def clonotypes(
     if filter and not _is_filtered(contigs):
         masks = filter_masks(contigs, sequence=spec.sequence)
         entries_f, kept = _qc.count_drops(contigs[s.SAMPLE], masks, stage="filter")
+        del masks
         ledger = ledger.extend(entries_f)
         rows = np.flatnonzero(kept)
     else:
@@ -432,6 +444,7 @@ def clonotypes(
     umis = _counts_at(contigs, s.UMI_COUNT, rows)
     reads = _counts_at(contigs, s.CONSENSUS_COUNT, rows)
     order = _primary_order(cell, locus_codes, len(spec.loci), umis, reads, seq_codes, seq_dict)
+    del umis, reads, cell_codes, all_cell_codes, seq_codes, first_row  # memory
     cell_o, locus_o, chain_o = cell[order], locus_codes[order], chain_codes[order]
     group_start = np.ones(len(order), dtype=bool)
     group_start[1:] = (cell_o[1:] != cell_o[:-1]) | (locus_o[1:] != locus_o[:-1])
@@ -472,6 +485,7 @@ def clonotypes(
         record(_qc.AMBIGUOUS_CELL, ambiguous & cell_first, "cells", samples_o)
 
     kept_rows = order[keep]
+    del cell_o, locus_o, chain_o, samples_o, group_start, order, keep  # memory
     if spec.paired:
         pairs = pd.DataFrame(
             {
@@ -570,9 +584,10 @@ def _take(series: pd.Series, rows: np.ndarray) -> pd.Series:
     one contiguous array (faster than pandas' take over many chunks)."""
     if series.dtype == pd.StringDtype("pyarrow"):
         array = strings(series)
-        if array.num_chunks != 1:
-            array = pa.chunked_array([array.combine_chunks()])
-        taken = pd.arrays.ArrowStringArray(array.take(pa.array(rows)))
+        if len(rows) and (np.diff(rows) >= 0).all():
+            taken = pd.arrays.ArrowStringArray(_take_chunked(array, rows))
+        else:
+            taken = pd.arrays.ArrowStringArray(array.take(pa.array(rows)))
         return pd.Series(taken, name=series.name)
     return series.iloc[rows].reset_index(drop=True)
 
