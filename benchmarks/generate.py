@@ -1,4 +1,4 @@
-"""Generate realistic Cell Ranger contig tables for the benchmark, fast (numpy + Arrow, no row loops).
+"""Generate realistic Cell Ranger contig tables for the benchmark, fast (numpy + Arrow, no loops).
 
 One patient, three samples (``infusion``, ``3m``, ``6m``) of ``--cells`` cells each, written as
 pre-v6 Cell Ranger ``filtered_contig_annotations.csv`` (18 columns, ``True``/``False``, NA written
@@ -45,27 +45,113 @@ PERSIST = {"infusion": 1.0, "3m": 0.60, "6m": 0.45}
 
 _BASES = np.frombuffer(b"TCAG", dtype=np.uint8)
 _CODE = np.frombuffer(b"FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG", np.uint8)
-_SENSE = np.flatnonzero(_CODE != ord("*"))  # codon indices without stop
-_CODON_NT = np.stack([_BASES[np.arange(64) // 16], _BASES[(np.arange(64) // 4) % 4],
-                      _BASES[np.arange(64) % 4]], axis=1)  # 64 x 3 bytes
+_SENSE = np.flatnonzero(ord("*") != _CODE)  # codon indices without stop
+_CODON_NT = np.stack(
+    [_BASES[np.arange(64) // 16], _BASES[(np.arange(64) // 4) % 4], _BASES[np.arange(64) % 4]],
+    axis=1,
+)  # 64 x 3 bytes
 _TGT = 0 * 16 + 3 * 4 + 0  # T=0 C=1 A=2 G=3
 _TTT, _TTC = 0, 1
 
-TRBV = [f"TRBV{i}" for i in ("2", "3-1", "4-1", "4-2", "5-1", "5-4", "5-6", "6-1", "6-5", "7-2",
-                             "7-3", "7-8", "7-9", "9", "10-3", "11-2", "12-3", "12-4", "13",
-                             "14", "15", "18", "19", "20-1", "24-1", "25-1", "27", "28", "29-1",
-                             "30")]
+TRBV = [
+    f"TRBV{i}"
+    for i in (
+        "2",
+        "3-1",
+        "4-1",
+        "4-2",
+        "5-1",
+        "5-4",
+        "5-6",
+        "6-1",
+        "6-5",
+        "7-2",
+        "7-3",
+        "7-8",
+        "7-9",
+        "9",
+        "10-3",
+        "11-2",
+        "12-3",
+        "12-4",
+        "13",
+        "14",
+        "15",
+        "18",
+        "19",
+        "20-1",
+        "24-1",
+        "25-1",
+        "27",
+        "28",
+        "29-1",
+        "30",
+    )
+]
 TRBJ = [f"TRBJ{a}-{b}" for a, n in ((1, 6), (2, 7)) for b in range(1, n + 1)]
-TRAV = [f"TRAV{i}" for i in ("1-1", "1-2", "2", "3", "4", "5", "8-1", "8-3", "8-6", "9-2",
-                             "12-1", "12-2", "12-3", "13-1", "13-2", "14DV4", "16", "17",
-                             "19", "20", "21", "22", "23DV6", "24", "25", "26-1", "26-2",
-                             "27", "29DV5", "30", "35", "36DV7", "38-1", "38-2DV8", "39",
-                             "41")]
+TRAV = [
+    f"TRAV{i}"
+    for i in (
+        "1-1",
+        "1-2",
+        "2",
+        "3",
+        "4",
+        "5",
+        "8-1",
+        "8-3",
+        "8-6",
+        "9-2",
+        "12-1",
+        "12-2",
+        "12-3",
+        "13-1",
+        "13-2",
+        "14DV4",
+        "16",
+        "17",
+        "19",
+        "20",
+        "21",
+        "22",
+        "23DV6",
+        "24",
+        "25",
+        "26-1",
+        "26-2",
+        "27",
+        "29DV5",
+        "30",
+        "35",
+        "36DV7",
+        "38-1",
+        "38-2DV8",
+        "39",
+        "41",
+    )
+]
 TRAJ = [f"TRAJ{i}" for i in range(3, 62) if i not in (1, 2, 19, 25, 51, 55, 59, 60, 61)]
 
-COLUMNS = ("barcode", "is_cell", "contig_id", "high_confidence", "length", "chain", "v_gene",
-           "d_gene", "j_gene", "c_gene", "full_length", "productive", "cdr3", "cdr3_nt", "reads",
-           "umis", "raw_clonotype_id", "raw_consensus_id")
+COLUMNS = (
+    "barcode",
+    "is_cell",
+    "contig_id",
+    "high_confidence",
+    "length",
+    "chain",
+    "v_gene",
+    "d_gene",
+    "j_gene",
+    "c_gene",
+    "full_length",
+    "productive",
+    "cdr3",
+    "cdr3_nt",
+    "reads",
+    "umis",
+    "raw_clonotype_id",
+    "raw_consensus_id",
+)
 
 
 def _junctions(rng: np.random.Generator, n: int) -> tuple[pa.Array, pa.Array]:
@@ -111,9 +197,14 @@ def _clone_pool(rng: np.random.Generator, n: int) -> dict[str, object]:
     trb_nt, trb_aa = _junctions(rng, n)
     tra_nt, tra_aa = _junctions(rng, n)
     return {
-        "trb_nt": trb_nt, "trb_aa": trb_aa, "tra_nt": tra_nt, "tra_aa": tra_aa,
-        "trbv": _gene_codes(rng, TRBV, n), "trbj": _gene_codes(rng, TRBJ, n),
-        "trav": _gene_codes(rng, TRAV, n), "traj": _gene_codes(rng, TRAJ, n),
+        "trb_nt": trb_nt,
+        "trb_aa": trb_aa,
+        "tra_nt": tra_nt,
+        "tra_aa": tra_aa,
+        "trbv": _gene_codes(rng, TRBV, n),
+        "trbj": _gene_codes(rng, TRBJ, n),
+        "trav": _gene_codes(rng, TRAV, n),
+        "traj": _gene_codes(rng, TRAJ, n),
     }
 
 
@@ -133,7 +224,7 @@ def make_patient(n_cells: int, *, seed: int = 0) -> dict[str, pa.Table]:
     base = rng.pareto(1.2, size=pool_size) + 1.0
     tables = {}
     for s_i, sample in enumerate(SAMPLES):
-        n_persist = int(round(n_cells * PERSIST[sample]))
+        n_persist = round(n_cells * PERSIST[sample])
         w_inf = base[:n_inf] * (rng.lognormal(0.0, 1.0, size=n_inf) if s_i else 1.0)
         clone = _draw(rng, w_inf, n_persist)
         if s_i:
@@ -173,8 +264,8 @@ def _sample_table(
     # sequences: own clone for the first chains, a fresh random chain for extra ones
     n_extra = int(extra.sum())
     x_nt, x_aa = _junctions(rng, n_extra)
-    trb_rows = np.flatnonzero((role == 0))
-    tra_rows = np.flatnonzero((role == 1))
+    trb_rows = np.flatnonzero(role == 0)
+    tra_rows = np.flatnonzero(role == 1)
     seq_index = np.empty(m, dtype=np.int64)  # index into concatenated [trb, tra, extra]
     P = len(pool["trbv"])
     seq_index[trb_rows] = cl[trb_rows]
@@ -276,8 +367,9 @@ def paths(out: Path, n_cells: int, *, compressed: bool = False) -> dict[str, Pat
     return {x: out / f"cells{n_cells}" / f"{x}{suffix}" for x in SAMPLES}
 
 
-def generate(n_cells: int, out: Path, *, seed: int = 0, compressed: bool = True,
-             force: bool = False) -> dict[str, Path]:
+def generate(
+    n_cells: int, out: Path, *, seed: int = 0, compressed: bool = True, force: bool = False
+) -> dict[str, Path]:
     """Write the three samples (and gzipped copies) unless they exist; return the CSV paths."""
     targets = paths(out, n_cells)
     gz = paths(out, n_cells, compressed=True)
@@ -304,8 +396,13 @@ def generate(n_cells: int, out: Path, *, seed: int = 0, compressed: bool = True,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", type=int, nargs="+", default=[10_000],
-                        help="cells per sample (one data set per value)")
+    parser.add_argument(
+        "--cells",
+        type=int,
+        nargs="+",
+        default=[10_000],
+        help="cells per sample (one data set per value)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "_data")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-gzip", action="store_true", help="skip the gzipped copies")
@@ -313,11 +410,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for n in args.cells:
         t0 = time.perf_counter()
-        written = generate(n, args.out, seed=args.seed, compressed=not args.no_gzip,
-                           force=args.force)
+        written = generate(
+            n, args.out, seed=args.seed, compressed=not args.no_gzip, force=args.force
+        )
         size = sum(p.stat().st_size for p in written.values()) / 1e6
-        print(f"{n} cells/sample: {size:.0f} MB in {time.perf_counter() - t0:.1f} s "
-              f"-> {written[SAMPLES[0]].parent}", file=sys.stderr)
+        print(
+            f"{n} cells/sample: {size:.0f} MB in {time.perf_counter() - t0:.1f} s "
+            f"-> {written[SAMPLES[0]].parent}",
+            file=sys.stderr,
+        )
     return 0
 
 

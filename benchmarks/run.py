@@ -1,4 +1,4 @@
-"""Time ``tcrtrack share`` against the CSV parse floor and a naive pandas script, as whole processes.
+"""Time ``tcrtrack share`` against the CSV parse floor and a naive pandas script (whole processes).
 
 Usage (from the root of a clone; generates missing data first)::
 
@@ -40,12 +40,29 @@ import generate  # noqa: E402
 
 REFERENCE = "infusion"
 #: Cell Ranger columns the sharing numbers need (default clonotype: TRB junction nt, primary).
-NEEDED = ("barcode", "is_cell", "high_confidence", "chain", "productive", "cdr3", "cdr3_nt",
-          "umis", "reads")
+NEEDED = (
+    "barcode",
+    "is_cell",
+    "high_confidence",
+    "chain",
+    "productive",
+    "cdr3",
+    "cdr3_nt",
+    "umis",
+    "reads",
+)
 #: Columns compared between implementations.
-COMPARED = ("n_clonotypes", "n_cells", "n_shared", "frac_clonotypes_shared", "n_cells_shared",
-            "frac_cells_shared", "n_reference_clonotypes", "n_reference_cells",
-            "n_reference_cells_detected")
+COMPARED = (
+    "n_clonotypes",
+    "n_cells",
+    "n_shared",
+    "frac_clonotypes_shared",
+    "n_cells_shared",
+    "frac_cells_shared",
+    "n_reference_clonotypes",
+    "n_reference_cells",
+    "n_reference_cells_detected",
+)
 
 
 # --------------------------------------------------------------------------- tasks (children)
@@ -56,8 +73,13 @@ def task_floor(paths: list[str], out: str) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    types = {"productive": pa.bool_(), "is_cell": pa.bool_(), "high_confidence": pa.bool_(),
-             "umis": pa.int64(), "reads": pa.int64()}
+    types = {
+        "productive": pa.bool_(),
+        "is_cell": pa.bool_(),
+        "high_confidence": pa.bool_(),
+        "umis": pa.int64(),
+        "reads": pa.int64(),
+    }
     nulls = ["", "None", "NA", "nan"]
     rows = 0
     for path in paths:
@@ -67,8 +89,11 @@ def task_floor(paths: list[str], out: str) -> None:
                 stream,
                 read_options=pacsv.ReadOptions(block_size=16 << 20),
                 convert_options=pacsv.ConvertOptions(
-                    include_columns=list(NEEDED), column_types=types, null_values=nulls,
-                    true_values=["True", "true"], false_values=["False", "false"],
+                    include_columns=list(NEEDED),
+                    column_types=types,
+                    null_values=nulls,
+                    true_values=["True", "true"],
+                    false_values=["False", "false"],
                     strings_can_be_null=True,
                 ),
             )
@@ -92,8 +117,16 @@ def task_naive(paths: list[str], out: str) -> None:
     """The sharing numbers with plain pandas, as a careful analyst would write them."""
     import pandas as pd
 
-    cols = ["barcode", "is_cell", "high_confidence", "chain", "productive", "cdr3_nt", "umis",
-            "reads"]
+    cols = [
+        "barcode",
+        "is_cell",
+        "high_confidence",
+        "chain",
+        "productive",
+        "cdr3_nt",
+        "umis",
+        "reads",
+    ]
     clones = {}
     for path in paths:
         name = Path(path).name.split(".")[0]
@@ -117,18 +150,20 @@ def task_naive(paths: list[str], out: str) -> None:
             continue
         shared = vc.index.isin(ref.index)
         ref_found = ref.index.isin(vc.index)
-        rows.append({
-            "sample": name,
-            "n_clonotypes": len(vc),
-            "n_cells": int(vc.sum()),
-            "n_shared": int(shared.sum()),
-            "frac_clonotypes_shared": shared.sum() / len(vc),
-            "n_cells_shared": int(vc[shared].sum()),
-            "frac_cells_shared": vc[shared].sum() / vc.sum(),
-            "n_reference_clonotypes": len(ref),
-            "n_reference_cells": int(ref.sum()),
-            "n_reference_cells_detected": int(ref[ref_found].sum()),
-        })
+        rows.append(
+            {
+                "sample": name,
+                "n_clonotypes": len(vc),
+                "n_cells": int(vc.sum()),
+                "n_shared": int(shared.sum()),
+                "frac_clonotypes_shared": shared.sum() / len(vc),
+                "n_cells_shared": int(vc[shared].sum()),
+                "frac_cells_shared": vc[shared].sum() / vc.sum(),
+                "n_reference_clonotypes": len(ref),
+                "n_reference_cells": int(ref.sum()),
+                "n_reference_cells_detected": int(ref[ref_found].sum()),
+            }
+        )
     pd.DataFrame(rows).to_csv(out, sep="\t", index=False)
 
 
@@ -172,13 +207,25 @@ def task_scirpy(paths: list[str], out: str) -> None:
     rows = []
     for name, grp in obs.groupby("sample", observed=True):
         cts = set(grp["ct"])
-        rows.append({"sample": name, "n_clonotypes": len(cts), "n_cells": len(grp),
-                     "n_shared": len(cts & ref), "frac_clonotypes_shared": len(cts & ref) / len(cts)})
+        rows.append(
+            {
+                "sample": name,
+                "n_clonotypes": len(cts),
+                "n_cells": len(grp),
+                "n_shared": len(cts & ref),
+                "frac_clonotypes_shared": len(cts & ref) / len(cts),
+            }
+        )
     pd.DataFrame(rows).to_csv(out, sep="\t", index=False)
 
 
-TASKS = {"floor": task_floor, "gunzip": task_gunzip, "naive": task_naive, "api": task_api,
-         "scirpy": task_scirpy}
+TASKS = {
+    "floor": task_floor,
+    "gunzip": task_gunzip,
+    "naive": task_naive,
+    "api": task_api,
+    "scirpy": task_scirpy,
+}
 
 
 # --------------------------------------------------------------------------- runner (parent)
@@ -208,8 +255,15 @@ def _measure(cmd: list[str], *, stdout: Path | None = None) -> tuple[float, floa
 
 
 def _task_cmd(task: str, paths: list[Path], out: Path) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--task", task, "--out-file", str(out),
-            *map(str, paths)]
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--task",
+        task,
+        "--out-file",
+        str(out),
+        *map(str, paths),
+    ]
 
 
 def _has_share_cli() -> bool:
@@ -252,14 +306,28 @@ def run_size(n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool) 
     }
     share_cli = _has_share_cli()
     if share_cli:
-        jobs["cli"] = [sys.executable, "-m", "tcrtrack", "share", *map(str, paths),
-                       "--format", "tsv"]
+        jobs["cli"] = [
+            sys.executable,
+            "-m",
+            "tcrtrack",
+            "share",
+            *map(str, paths),
+            "--format",
+            "tsv",
+        ]
     if gz:
         jobs["gunzip"] = _task_cmd("gunzip", gz_paths, outdir / "gunzip.txt")
         jobs["floor.gz"] = _task_cmd("floor", gz_paths, outdir / "floor_gz.txt")
         if share_cli:
-            jobs["cli.gz"] = [sys.executable, "-m", "tcrtrack", "share", *map(str, gz_paths),
-                              "--format", "tsv"]
+            jobs["cli.gz"] = [
+                sys.executable,
+                "-m",
+                "tcrtrack",
+                "share",
+                *map(str, gz_paths),
+                "--format",
+                "tsv",
+            ]
         else:
             jobs["api.gz"] = _task_cmd("api", gz_paths, outdir / "api_gz.tsv")
     if scirpy and n_cells <= 10_000:
@@ -274,8 +342,10 @@ def run_size(n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool) 
             wall, rss = _measure(cmd, stdout=stdout)
             times[name].append(wall)
             mems[name].append(rss)
-            print(f"  {n_cells:>8} {name:<9} run {r + 1}: {wall:7.2f} s {rss:7.0f} MB",
-                  file=sys.stderr)
+            print(
+                f"  {n_cells:>8} {name:<9} run {r + 1}: {wall:7.2f} s {rss:7.0f} MB",
+                file=sys.stderr,
+            )
     result = {
         "cells_per_sample": n_cells,
         "rows": sum(sum(1 for _ in p.open("rb")) - 1 for p in paths),
@@ -316,9 +386,16 @@ def _machine() -> dict:
                 mem = f"{int(line.split()[1]) / 1024**2:.1f} GB"
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": mem, "python": platform.python_version(),
-            "pyarrow": pyarrow.__version__, "pandas": pandas.__version__,
-            "numpy": numpy.__version__, "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram": mem,
+        "python": platform.python_version(),
+        "pyarrow": pyarrow.__version__,
+        "pandas": pandas.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def markdown(results: list[dict]) -> str:
@@ -333,7 +410,7 @@ def markdown(results: list[dict]) -> str:
     for r in results:
         t, m = r["time"], r["peak_mb"]
 
-        def f(k: str, digits: int = 2) -> str:
+        def f(k: str, digits: int = 2, t: dict = t) -> str:
             return f"{t[k]:.{digits}f}" if k in t else "–"
 
         lines.append(
@@ -372,8 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n in args.cells:
         print(f"{n} cells per sample", file=sys.stderr)
-        results.append(run_size(n, repeats=args.repeats, data=args.data, scirpy=args.scirpy,
-                                gz=not args.no_gzip))
+        results.append(
+            run_size(
+                n, repeats=args.repeats, data=args.data, scirpy=args.scirpy, gz=not args.no_gzip
+            )
+        )
     out = HERE / "_out" / "results.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": _machine(), "results": results}, indent=1))
@@ -383,8 +463,11 @@ def main(argv: list[str] | None = None) -> int:
         args.markdown.write_text(table + "\n")
     bad = [r["cells_per_sample"] for r in results if not all(r["equal_to_naive"].values())]
     if bad:
-        print(f"tcrtrack's numbers differ from the naive script at {bad} cells/sample; "
-              f"see {HERE / '_out'}", file=sys.stderr)
+        print(
+            f"tcrtrack's numbers differ from the naive script at {bad} cells/sample; "
+            f"see {HERE / '_out'}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -107,8 +107,7 @@ def read_10x(
         return read_airr(p, sample=sample)
     _files.require_columns(p, header, TENX_REQUIRED, "a Cell Ranger contig table")
     wanted = [
-        c for c in TENX_COLUMNS
-        if c in header and (columns is None or TENX_COLUMNS[c] in columns)
+        c for c in TENX_COLUMNS if c in header and (columns is None or TENX_COLUMNS[c] in columns)
     ]
     types = {c: _TYPES.get(c, pa.string()) for c in wanted}
     table = _files.read_table(

@@ -166,8 +166,10 @@ def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     sample = cells["sample"]
     if not isinstance(sample.dtype, pd.CategoricalDtype):
         sample = sample.astype("category")
-    lut = np.array([samples.index(str(c)) if str(c) in samples else -1
-                    for c in sample.cat.categories] + [-1], dtype=np.int64)
+    lut = np.array(
+        [samples.index(str(c)) if str(c) in samples else -1 for c in sample.cat.categories] + [-1],
+        dtype=np.int64,
+    )
     sample_codes = lut[np.asarray(sample.cat.codes, dtype=np.int64)]
     codes, names = _factorize_strings(cells["cell_id"])
     keep = (sample_codes >= 0) & (codes >= 0)
@@ -190,8 +192,18 @@ def needed_columns(spec: ClonotypeSpec) -> tuple[str, ...]:
     :class:`CloneCounts`, faster.
     """
     return (
-        s.SAMPLE, s.CELL_ID, s.LOCUS, s.JUNCTION, s.JUNCTION_AA, s.PRODUCTIVE, s.IS_CELL,
-        s.HIGH_CONFIDENCE, s.UMI_COUNT, s.CONSENSUS_COUNT, s.DUPLICATE_COUNT, *spec.gene_columns,
+        s.SAMPLE,
+        s.CELL_ID,
+        s.LOCUS,
+        s.JUNCTION,
+        s.JUNCTION_AA,
+        s.PRODUCTIVE,
+        s.IS_CELL,
+        s.HIGH_CONFIDENCE,
+        s.UMI_COUNT,
+        s.CONSENSUS_COUNT,
+        s.DUPLICATE_COUNT,
+        *spec.gene_columns,
     )
 
 
@@ -256,8 +268,10 @@ def _category_codes_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarray,
 def _locus_codes_at(series: pd.Series, rows: np.ndarray, loci: tuple[str, ...]) -> np.ndarray:
     """Index of each row's locus in ``loci``, -1 for other loci and NA."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        lut = np.array([loci.index(str(c)) if str(c) in loci else -1
-                        for c in series.cat.categories] + [-1], dtype=np.int64)
+        lut = np.array(
+            [loci.index(str(c)) if str(c) in loci else -1 for c in series.cat.categories] + [-1],
+            dtype=np.int64,
+        )
         return lut[np.asarray(series.cat.codes)[rows]]  # code -1 (NA) picks the final -1
     values = series.iloc[rows].astype("string")
     return np.asarray(pd.Categorical(values, categories=list(loci)).codes, dtype=np.int64)

@@ -1,0 +1,53 @@
+"""Start-up stays light: ``tcrtrack --help``/``--version`` and ``import tcrtrack`` do not load the
+heavy libraries (checked in a fresh interpreter through ``sys.modules``, never by timing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+HEAVY = ("matplotlib", "scipy", "anndata")
+
+
+def _modules_after(code: str) -> tuple[set[str], str]:
+    """Run ``code`` in a fresh interpreter; return the top-level modules loaded and stdout."""
+    probe = (
+        "import sys, json, io, contextlib\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        + "".join(f"    {line}\n" for line in code.splitlines())
+        + "print(json.dumps({'modules': sorted({m.split('.')[0] for m in sys.modules}),"
+        " 'out': out.getvalue()}))\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return set(result["modules"]), result["out"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]], ids=["help", "version"])
+def test_cli_help_and_version_do_not_import_heavy_libraries(args):
+    modules, out = _modules_after(f"from tcrtrack.cli import main\nstatus = main({args!r})")
+    assert "tcrtrack" in out  # the command really ran and printed
+    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_import_tcrtrack_is_light():
+    modules, _ = _modules_after("import tcrtrack\nprint(tcrtrack.__version__)")
+    assert "tcrtrack" in modules
+    assert modules.isdisjoint({*HEAVY, "pandas", "numpy", "pyarrow", "click"})
+
+
+def test_probe_sees_heavy_imports():
+    # the check can fail: a heavy import is visible to it
+    modules, _ = _modules_after("import scipy.sparse")
+    assert "scipy" in modules
