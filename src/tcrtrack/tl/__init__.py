@@ -1,5 +1,6 @@
 """Computing on clonotypes: ``tt.tl``."""
 
+from tcrtrack.tl._annotate import annotate
 from tcrtrack.tl._clonotypes import CloneCounts, clonotypes
 from tcrtrack.tl._sharing import Sharing, VennRegions, shared_clonotypes, sharing, venn_regions
 from tcrtrack.tl._spec import ClonotypeSpec
@@ -9,6 +10,7 @@ __all__ = [
     "ClonotypeSpec",
     "Sharing",
     "VennRegions",
+    "annotate",
     "clonotypes",
     "shared_clonotypes",
     "sharing",
