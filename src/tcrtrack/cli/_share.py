@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 
 def register(group: click.Group) -> None:
@@ -55,9 +55,10 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("share")
-@click.argument("reference", type=click.Path(path_type=Path), metavar="REF")
+@click.argument("reference", required=False, type=click.Path(path_type=Path), metavar="REF")
 @click.argument("samples", nargs=-1, type=click.Path(path_type=Path), metavar="SAMPLE...")
 @_common.name_option
+@_sheet.samples_option
 @_common.spec_options
 @_common.format_option
 @_common.output_option
@@ -74,9 +75,10 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     help="Write the shared clonotypes (sequence, genes, counts per sample) to this TSV file.",
 )
 def share(
-    reference: Path,
+    reference: Path | None,
     samples: tuple[Path, ...],
     name: tuple[str, ...],
+    sheet: Path | None,
     locus: str,
     sequence: str,
     genes: str,
@@ -93,13 +95,23 @@ def share(
     clonotypes, and the reference's clonotypes and cells found again in the sample.
     Names given with -n apply to REF first, then each SAMPLE.
 
+    With --samples SHEET instead of files, each patient of the sheet is compared with its
+    reference row, one block per patient (--venn and --shared-clones then write one file per
+    patient, the patient's name added to the file name).
+
     \b
-    Example:
+    Examples:
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --venn venn.png
+      tcrtrack share --samples cohort.tsv
     """
     import tcrtrack as tt
 
-    if not samples:
+    sheet_ = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None])
+    if sheet_ is not None:
+        spec = _common.make_spec(locus, sequence, genes, multichain)
+        _share_sheet(sheet_, spec, fmt, output, venn, shared_clones)
+        return
+    if reference is None or not samples:
         raise _common.usage_error(
             "give the reference file and at least one sample file to compare with it"
         )
@@ -138,6 +150,59 @@ def share(
         tt.pl.venn(regions, ax=ax)
         fig.savefig(venn, bbox_inches="tight", dpi=150)
         plt.close(fig)
+
+
+def _share_sheet(sheet, spec, fmt, output, venn, shared_clones) -> None:  # type: ignore[no-untyped-def]
+    """``share --samples``: one sharing table per patient, against the patient's reference."""
+    import tcrtrack as tt
+
+    if venn is not None:
+        _check_figure_suffix(venn)
+    missing = [p for p in sheet.patients if sheet.reference(p) is None]
+    if missing:
+        msg = (
+            f"{sheet.path}: patient(s) {', '.join(map(repr, missing))} have no reference row; "
+            "mark the infusion product with reference = true"
+        )
+        raise _common.usage_error(msg)
+    blocks = []
+    for patient in sheet.patients:
+        ref = sheet.reference(patient)
+        names = sheet.samples(patient)
+        if venn is not None and len(names) > 3:
+            raise _common.usage_error(
+                f"--venn draws 2 or 3 samples; patient {patient!r} has {len(names)}"
+            )
+        _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
+        counts = tt.tl.clonotypes(sheet.load(patient), spec)
+        sources = dict(zip(names, sheet.table.loc[sheet.table["patient"] == patient, "path"],
+                           strict=True))
+        _common.check_nonempty(counts, sources)
+        result = tt.tl.sharing(counts, reference=ref)
+        blocks.append(
+            _sheet.Block(patient, result.to_frame(), render_sharing(result, counts),
+                         {"reference": ref, "unit": result.unit})
+        )
+        if shared_clones is not None:
+            tt.tl.shared_clonotypes(counts, reference=ref).to_csv(
+                _per_patient(shared_clones, patient), sep="\t", index=False
+            )
+        if venn is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(6, 5))
+            tt.pl.venn(tt.tl.venn_regions(counts, names), ax=ax)
+            fig.savefig(_per_patient(venn, patient), bbox_inches="tight", dpi=150)
+            plt.close(fig)
+    _sheet.emit_blocks(blocks, fmt, output, meta={"samples": str(sheet.path),
+                                                   "clonotype": str(spec)})
+
+
+def _per_patient(path: Path, patient: str) -> Path:
+    return path.with_name(f"{path.stem}_{patient}{path.suffix}")
 
 
 def _check_figure_suffix(path: Path) -> None:
