@@ -397,7 +397,7 @@ def _to_int(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.Arr
     if fractional.any():
         row = int(np.flatnonzero(fractional)[0])
         msg = (
-            f"{path}: column {name!r}, line {row + 2}: count {values[row]!r} is not a whole "
+            f"{path}: column {name!r}, line {row + 2}: count {float(values[row])!r} is not a whole "
             "number; give counts of templates, reads or UMIs"
         )
         raise FormatError(msg)
