@@ -57,8 +57,12 @@ def naive_immunoseq(path: Path) -> pd.DataFrame:
             junction = rec[read_col][start : start + length]
         status = rec["sequenceStatus" if v2 else "frame_type"]
         out.append(
-            {"junction": junction, "aa": aa or None, "count": int(float(rec[count_col])),
-             "productive": status == "In"}
+            {
+                "junction": junction,
+                "aa": aa or None,
+                "count": int(float(rec[count_col])),
+                "productive": status == "In",
+            }
         )
     return pd.DataFrame(out)
 
@@ -153,9 +157,10 @@ def test_mixcr_matches_file():
     contigs = tt.io.read(path, sample="m")
     assert contigs["junction"].tolist() == raw["nSeqCDR3"].tolist()
     assert contigs["duplicate_count"].tolist() == raw["cloneCount"].astype(int).tolist()
-    assert contigs["v_call"].astype(str).tolist() == raw["allVHits"].str.split(",").str[0].str.replace(
-        "*00", "", regex=False
-    ).tolist()
+    assert (
+        contigs["v_call"].astype(str).tolist()
+        == raw["allVHits"].str.split(",").str[0].str.replace("*00", "", regex=False).tolist()
+    )
     assert set(contigs["locus"]) == {"TRB"}
     productive = ~raw["aaSeqCDR3"].str.contains(r"[*_]") & (
         raw["nSeqCDR3"].str.len() == 3 * raw["aaSeqCDR3"].str.len()
@@ -255,15 +260,18 @@ def test_fractional_count_is_an_error(tmp_path):
     fields[2] = "822.5"
     path = tmp_path / "bad.tsv"
     path.write_text(lines[0] + "\n" + "\t".join(fields) + "\n")
-    with pytest.raises(FormatError, match=r"bad.tsv: column 'count \(templates/reads\)', line 2: "
-                       r"count 822.5 is not a whole number"):
+    with pytest.raises(
+        FormatError,
+        match=r"bad.tsv: column 'count \(templates/reads\)', line 2: "
+        r"count 822.5 is not a whole number",
+    ):
         tt.io.read(path)
 
 
 def test_not_an_immunoseq_file(tmp_path):
     path = tmp_path / "x.tsv"
     path.write_text("a\tb\n1\t2\n")
-    with pytest.raises(FormatError, match="x.tsv: not an immunoSEQ export"):
+    with pytest.raises(FormatError, match=r"x\.tsv: not an immunoSEQ export"):
         tt.io.read_immunoseq(path)
 
 
@@ -295,7 +303,8 @@ def test_write_counts(tmp_path, suffix, layout):
         assert len(back) == cc.n_clonotypes
     else:
         assert back.groupby("sample")["count"].sum().to_dict() == {
-            "d0": int(cc.totals()["d0"]), "twin": 822
+            "d0": int(cc.totals()["d0"]),
+            "twin": 822,
         }
         assert len(back) == cc.counts.nnz
     if suffix == ".parquet":

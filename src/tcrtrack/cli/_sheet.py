@@ -77,8 +77,11 @@ def emit_blocks(
     else:
         payload = dict(meta)
         payload["patients"] = [
-            {"patient": b.patient, **b.meta,
-             "rows": json.loads(b.frame.reset_index().to_json(orient="records"))}
+            {
+                "patient": b.patient,
+                **b.meta,
+                "rows": json.loads(b.frame.reset_index().to_json(orient="records")),
+            }
             for b in blocks
         ]
         body = json.dumps(payload, indent=2) + "\n"

@@ -193,9 +193,12 @@ def read_immunoseq(
         else np.full(n, -1, np.int64)
     )
     junction, n_cut, n_failed = cut_junction(read, aa, v_index, cdr3_length)
-    changes.append(_qc.QCEntry(name, "read", "changed", _qc.JUNCTION_TRIMMED, n_cut, "rows", str(p)))
-    changes.append(_qc.QCEntry(name, "read", "changed", _qc.JUNCTION_NOT_IN_READ, n_failed, "rows",
-                               str(p)))
+    changes.append(
+        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_TRIMMED, n_cut, "rows", str(p))
+    )
+    changes.append(
+        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_NOT_IN_READ, n_failed, "rows", str(p))
+    )
 
     if fields["status"]:
         productive = pc.equal(pc.utf8_lower(col(fields["status"])), "in")
@@ -218,8 +221,9 @@ def read_immunoseq(
         genes = _null_placeholders(col(source))
         out[target], changed = convert_genes(genes, "adaptive")
         n_renamed += changed
-    changes.append(_qc.QCEntry(name, "read", "changed", _qc.GENE_RENAMED, n_renamed, "rows",
-                               str(p)))
+    changes.append(
+        _qc.QCEntry(name, "read", "changed", _qc.GENE_RENAMED, n_renamed, "rows", str(p))
+    )
     locus_column = col(fields["locus"]) if fields["locus"] else None
     out[s.LOCUS] = _locus(out, locus_column)
     frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
@@ -269,8 +273,16 @@ def read_mixcr(
         raise FormatError(msg)
     genes = {
         seg: next(
-            (c for c in (f"all{seg}HitsWithScore", f"all{seg}Hits", f"best{seg}Hit",
-                         f"best{seg}Gene") if c in header),
+            (
+                c
+                for c in (
+                    f"all{seg}HitsWithScore",
+                    f"all{seg}Hits",
+                    f"best{seg}Hit",
+                    f"best{seg}Gene",
+                )
+                if c in header
+            ),
             None,
         )
         for seg in ("V", "D", "J", "C")
@@ -353,7 +365,11 @@ def cut_junction(
     offset = int(np.bincount(diff - diff.min()).argmax() + diff.min()) if len(diff) else 0
     other_len = lengths - offset
     other_ok = (
-        valid & ~has_aa & (start >= 0) & (lengths >= 0) & (other_len > 0)
+        valid
+        & ~has_aa
+        & (start >= 0)
+        & (lengths >= 0)
+        & (other_len > 0)
         & (start + other_len <= read_len)
     )
     use_len = np.where(verified, length, np.where(other_ok, other_len, 0))

@@ -120,8 +120,9 @@ def read_paired(
         if c in out.column_names:
             out = out.set_column(out.column_names.index(c), c, pc.utf8_upper(out.column(c)))
     # contigs of one cell next to each other, cells in file order
-    order = np.lexsort((np.repeat(np.arange(len(parts)), [p_.num_rows for p_ in parts]),
-                        _row_numbers(parts)))
+    order = np.lexsort(
+        (np.repeat(np.arange(len(parts)), [p_.num_rows for p_ in parts]), _row_numbers(parts))
+    )
     out = out.take(pa.array(order))
     n = out.num_rows
     out = out.append_column(s.PRODUCTIVE, pa.array(np.ones(n, dtype=bool)))

@@ -123,8 +123,9 @@ def from_scirpy(
     present = set(ak.fields(flat))
     n = int(per_cell.sum())
     columns: dict[str, pa.Array] = {
-        s.CELL_ID: pa.array(np.repeat(np.asarray(adata.obs_names, dtype=object), per_cell),
-                            pa.string())
+        s.CELL_ID: pa.array(
+            np.repeat(np.asarray(adata.obs_names, dtype=object), per_cell), pa.string()
+        )
     }
     for field in SCIRPY_FIELDS:
         if field not in present:
@@ -133,11 +134,19 @@ def from_scirpy(
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         if field in _BOOL_FIELDS:
-            arr = arr.cast(pa.bool_()) if not pa.types.is_null(arr.type) else pa.nulls(n, pa.bool_())
+            arr = (
+                arr.cast(pa.bool_()) if not pa.types.is_null(arr.type) else pa.nulls(n, pa.bool_())
+            )
         elif field in _INT_FIELDS:
-            arr = arr.cast(pa.int64()) if not pa.types.is_null(arr.type) else pa.nulls(n, pa.int64())
+            arr = (
+                arr.cast(pa.int64()) if not pa.types.is_null(arr.type) else pa.nulls(n, pa.int64())
+            )
         else:
-            arr = arr.cast(pa.string()) if not pa.types.is_null(arr.type) else pa.nulls(n, pa.string())
+            arr = (
+                arr.cast(pa.string())
+                if not pa.types.is_null(arr.type)
+                else pa.nulls(n, pa.string())
+            )
         columns[field] = arr
     table = pa.table(columns)
     for col in (s.JUNCTION, s.JUNCTION_AA):

@@ -61,8 +61,9 @@ class SampleSheet:
     def timepoints(self, patient: str | None = None) -> pd.Series:
         """Time point of each sample (index: sample), as written in the sheet."""
         rows = self._rows(patient)
-        return pd.Series(rows["timepoint"].to_numpy(), index=rows["sample"].to_numpy(),
-                         name="timepoint")
+        return pd.Series(
+            rows["timepoint"].to_numpy(), index=rows["sample"].to_numpy(), name="timepoint"
+        )
 
     def _rows(self, patient: str | None) -> pd.DataFrame:
         if patient is None:
@@ -106,8 +107,9 @@ class SampleSheet:
             )
         if len(units) > 1:
             listing = "; ".join(f"{u}: {', '.join(v)}" for u, v in units.items())
+            whose = f"patient {patient!r}" if patient else "the sheet"
             msg = (
-                f"{self.path}: the samples of {'patient ' + repr(patient) if patient else 'the sheet'}"
+                f"{self.path}: the samples of {whose}"
                 f" count clone sizes in different units ({listing}); compare them separately, "
                 "or add a 'unit' column declaring one unit if the counts are comparable"
             )
@@ -220,7 +222,9 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
             )
         unit = rec.get("unit", "").lower()
         if unit and unit not in s.UNITS:
-            problems.append(f"line {line_no}: unknown unit {rec['unit']!r}; use {', '.join(s.UNITS)}")
+            problems.append(
+                f"line {line_no}: unknown unit {rec['unit']!r}; use {', '.join(s.UNITS)}"
+            )
         file = Path(rec["path"]) if rec["path"] else None
         if file is not None and not file.is_absolute():
             file = p.parent / file
@@ -241,8 +245,8 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
     if len(lines) == 1:
         problems.append("no samples: the sheet has a header but no rows")
     table = pd.DataFrame(
-        rows, columns=["patient", "sample", "timepoint", "path", "reference", "format", "unit",
-                       "line"]
+        rows,
+        columns=["patient", "sample", "timepoint", "path", "reference", "format", "unit", "line"],
     )
     dup = table[table["sample"].duplicated(keep=False) & (table["sample"] != "")]
     for name, group in dup.groupby("sample", sort=False):
@@ -261,7 +265,8 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
         shown = problems[:_MAX_PROBLEMS]
         more = len(problems) - len(shown)
         msg = (
-            f"{p}: invalid sample sheet: " + "; ".join(shown)
+            f"{p}: invalid sample sheet: "
+            + "; ".join(shown)
             + (f"; and {more} more problem(s)" if more else "")
         )
         raise FormatError(msg)

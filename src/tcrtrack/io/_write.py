@@ -44,7 +44,7 @@ def write_table(
     result: Any,
     path: str | os.PathLike[str],
     *,
-    format: TableFormat | None = None,  # noqa: A002
+    format: TableFormat | None = None,
     metadata: dict[str, str] | None = None,
 ) -> None:
     """Write a result (anything with ``to_frame()``) or a DataFrame as TSV, CSV or Parquet.
@@ -84,7 +84,7 @@ def write_counts(
     counts: CloneCounts,
     path: str | os.PathLike[str],
     *,
-    format: TableFormat | None = None,  # noqa: A002
+    format: TableFormat | None = None,
     layout: Literal["wide", "long"] = "wide",
 ) -> None:
     """Write :class:`~tcrtrack.tl.CloneCounts` as a table.

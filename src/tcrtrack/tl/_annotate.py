@@ -145,8 +145,10 @@ def annotate(
         )
         raise SchemaError(msg)
     left = pd.DataFrame(
-        {"sample": pd.array(obs_sample, dtype="string"),
-         "cell_id": pd.array(np.asarray(obs.index, dtype=object), dtype="string")}
+        {
+            "sample": pd.array(obs_sample, dtype="string"),
+            "cell_id": pd.array(np.asarray(obs.index, dtype=object), dtype="string"),
+        }
     )
     right = pd.DataFrame(
         {
@@ -162,8 +164,9 @@ def annotate(
     has = ~np.isnan(clone)
     idx = np.where(has, clone, 0).astype(np.int64)
     clonotype = pd.array(np.where(has, labels[idx] if len(labels) else None, None), dtype="string")
-    in_reference = pd.array(np.where(has, in_ref[idx] if len(in_ref) else False, None),
-                            dtype="boolean")
+    in_reference = pd.array(
+        np.where(has, in_ref[idx] if len(in_ref) else False, None), dtype="boolean"
+    )
     if classes is not None:
         cls = pd.array(
             classes.reindex(pd.Index(clonotype.astype(object))).to_numpy(), dtype="string"
@@ -173,8 +176,9 @@ def annotate(
     else:
         is_ref_sample = merged["sample"].eq(reference).fillna(False).to_numpy(dtype=bool)
         cls = np.where(
-            is_ref_sample, REFERENCE, np.where(in_reference.fillna(False), PERSISTING,
-                                               NOT_IN_REFERENCE)
+            is_ref_sample,
+            REFERENCE,
+            np.where(in_reference.fillna(False), PERSISTING, NOT_IN_REFERENCE),
         ).astype(object)
         cls[~has] = None
         categories = [REFERENCE, PERSISTING, NOT_IN_REFERENCE]
@@ -182,8 +186,9 @@ def annotate(
         {
             f"{key_added}_clonotype": clonotype,
             f"{key_added}_in_reference": in_reference,
-            f"{key_added}_class": pd.Categorical(np.asarray(cls, dtype=object),
-                                                 categories=categories),
+            f"{key_added}_class": pd.Categorical(
+                np.asarray(cls, dtype=object), categories=categories
+            ),
         },
         index=obs.index,
     )
