@@ -254,7 +254,7 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
             f"lines {', '.join(map(str, group['line']))}: sample {name!r} named twice; "
             "give each sample its own name"
         )
-    refs = table[table["reference"]]
+    refs = table[table["reference"].astype(bool)]
     for patient, group in refs.groupby("patient", sort=False):
         if len(group) > 1:
             problems.append(
