@@ -287,11 +287,11 @@ def _derive_junction(table: pa.Table) -> tuple[pa.Table, int]:
         ok = pc.and_kleene(ok, pc.or_kleene(pc.is_null(cdr3_aa), pc.equal(inner, cdr3_aa)))
     n = table.num_rows
     junction = (
-        table.column("junction") if "junction" in table.column_names
-        else pa.nulls(n, pa.string())
+        table.column("junction") if "junction" in table.column_names else pa.nulls(n, pa.string())
     )
     junction_aa = (
-        table.column("junction_aa") if "junction_aa" in table.column_names
+        table.column("junction_aa")
+        if "junction_aa" in table.column_names
         else pa.nulls(n, pa.string())
     )
     ok = pc.and_kleene(ok, pc.or_kleene(pc.is_null(junction_aa), pc.equal(aa, junction_aa)))
@@ -340,7 +340,7 @@ def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     )
     frame["sequence_id"] = seq_id
     for col in AIRR_REQUIRED[1:]:
-        frame[col] = contigs[col] if col in contigs else pd.NA
+        frame[col] = contigs.get(col, pd.NA)
     frame["rev_comp"] = frame["rev_comp"].astype("boolean") if "rev_comp" in contigs else False
     for col in contigs.columns:
         if col not in frame and col != s.SAMPLE:

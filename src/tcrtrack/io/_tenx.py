@@ -142,9 +142,13 @@ def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELL
             continue
         kind = pa.bool_() if col in s.BOOLEAN_COLUMNS else pa.string()
         table = table.append_column(col, pa.nulls(n, kind))
-    table = table.append_column(
-        s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int32()), [sample])
-    ) if n else table.append_column(s.SAMPLE, pa.array([], pa.string()))
+    table = (
+        table.append_column(
+            s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int32()), [sample])
+        )
+        if n
+        else table.append_column(s.SAMPLE, pa.array([], pa.string()))
+    )
     known = [c for c in (*s.REQUIRED_COLUMNS, *_OPTIONAL_ORDER) if c in table.column_names]
     order = known + [c for c in table.column_names if c not in known]
     frame = _files.to_frame(table.select(order))

@@ -165,22 +165,38 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
             "compare single-cell and bulk data separately"
         )
         raise SchemaError(msg)
-    cat_cols = [c for c in s.CATEGORICAL_COLUMNS if any(c in t for t in tables)]
-    from pandas.api.types import union_categoricals
-
-    parts = [t.copy() for t in tables]
-    for t in parts:
-        t.attrs = {}
-    out = pd.concat(parts, ignore_index=True)
-    for col in cat_cols:
-        cats = [
-            t[col] if col in t else pd.Series(pd.Categorical([None] * len(t))) for t in tables
-        ]
-        cats = [c.astype("category") for c in cats]
-        out[col] = union_categoricals(cats, ignore_order=True).astype("category")
-        out[col] = pd.Categorical(out[col])
+    out = _stack(tables)
     ledger = _qc.QCLedger()
     for t in tables:
         ledger = ledger + _qc.ledger_of(t)
     out.attrs[s.ATTRS_UNIT] = units.pop()
     return _qc.with_ledger(out, ledger)
+
+
+def _stack(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack tables column by column (pandas' frame concat warns on all-NA columns).
+
+    A column absent from some tables is NA there, with the dtype of the first table that has
+    it; categoricals are unioned, other columns keep their common dtype.
+    """
+    from pandas.api.types import union_categoricals
+
+    columns = list(dict.fromkeys(c for t in tables for c in t.columns))
+    data: dict[str, pd.Series] = {}
+    for col in columns:
+        first = next(t[col] for t in tables if col in t)
+        parts = [
+            t[col].reset_index(drop=True)
+            if col in t
+            else pd.Series(pd.NA, index=pd.RangeIndex(len(t)), dtype=first.dtype)
+            for t in tables
+        ]
+        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            parts = [p.astype("category") for p in parts]
+            data[col] = pd.Series(union_categoricals(parts, ignore_order=True))
+        else:
+            dtypes = {p.dtype for p in parts}
+            dtype = dtypes.pop() if len(dtypes) == 1 else None
+            values = [p.astype(object) for p in parts] if dtype is None else parts
+            data[col] = pd.concat(values, ignore_index=True)
+    return pd.DataFrame(data)
