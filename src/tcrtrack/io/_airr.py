@@ -97,8 +97,9 @@ def read_airr(
     entries, never silently accepted:
 
     - ``locus_renamed``: loci spelled ``TCRB`` (any case) become ``TRB``, and so on;
-    - ``locus_inferred_from_genes``: without a ``locus`` column, the locus is the first three
-      letters of the C, else J, else V gene (``TRBC1`` -> ``TRB``);
+    - ``locus_inferred_from_genes``: without a ``locus`` column (Cell Ranger's
+      ``airr_rearrangement.tsv``), the locus is the first three letters of the C, else J, else
+      V gene (``TRBC1`` -> ``TRB``), or ``Multi`` when the genes name different loci;
     - ``sequence_uppercased``: junctions written in lower case are upper-cased;
     - ``junction_derived_from_regions``: where ``junction`` is NA but ``fwr3``, ``cdr3`` and
       ``fwr4`` are given, ``junction = fwr3[-3:] + cdr3 + fwr4[:3]`` (the AIRR definition:
@@ -304,14 +305,25 @@ def _derive_junction(table: pa.Table) -> tuple[pa.Table, int]:
     return table, _count(fill)
 
 
-def _locus_from_genes(table: pa.Table) -> pa.ChunkedArray:
-    out = pa.nulls(table.num_rows, pa.string())
+def _locus_from_genes(table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """Locus from the gene names: the C, else J, else V gene prefix; ``Multi`` if they differ.
+
+    ``Multi`` is 10x's word for a contig whose genes come from different loci; such contigs
+    are dropped by :func:`tcrtrack.pp.filter_contigs` as ``multi_locus_contig``.
+    """
+    prefixes = []
     for col in ("c_call", "j_call", "v_call"):
         if col in table.column_names:
             prefix = pc.utf8_slice_codeunits(pc.utf8_upper(table.column(col)), 0, 3)
-            ok = pc.is_in(prefix, value_set=pa.array(list(s.LOCI)))
-            out = pc.if_else(pc.fill_null(ok, False), prefix, out)
-    return out
+            known = pc.fill_null(pc.is_in(prefix, value_set=pa.array(list(s.LOCI))), False)
+            prefixes.append(pc.if_else(known, prefix, pa.scalar(None, pa.string())))
+    if not prefixes:
+        return pa.nulls(table.num_rows, pa.string())
+    locus = pc.coalesce(*prefixes)
+    conflict = np.zeros(table.num_rows, dtype=bool)
+    for prefix in prefixes:
+        conflict |= np.asarray(pc.fill_null(pc.not_equal(prefix, locus), False), dtype=bool)
+    return pc.if_else(pa.array(conflict), pa.scalar(s.MULTI_LOCUS, pa.string()), locus)
 
 
 def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:
