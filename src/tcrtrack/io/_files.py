@@ -190,10 +190,10 @@ def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what:
     if m:
         index = int(m.group(1))
         name = columns[index] if index < len(columns) else f"#{index}"
-        m_row = re.search(r"[Rr]ow #(\d+)", message)
-        where = f", line {int(m_row.group(1)) + 1}" if m_row else ""
         bad = re.search(r"invalid value '([^']*)'", first)
         value = f" {bad.group(1)!r}" if bad else ""
+        line = _line_of(path, name, bad.group(1)) if bad else None
+        where = f", line {line}" if line is not None else ""
         return (
             f"{path}: column {name!r}{where}: cannot read value{value} in {what}; "
             "fix or remove the offending rows"
@@ -205,6 +205,25 @@ def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what:
             f"{m_rows.group(1)}; the file is truncated or uses a different delimiter"
         )
     return f"{path}: cannot parse as {what}: {first}"
+
+
+def _line_of(path: Path, column: str, value: str) -> int | None:
+    """1-based line number of the first row whose ``column`` is ``value`` (header = line 1)."""
+    try:
+        delimiter, _ = split_header(head_lines(path)[0])
+        compression = "gzip" if is_gzip(path) else None
+        with pa.input_stream(str(path), compression=compression) as stream:
+            table = pacsv.read_csv(
+                stream,
+                parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[column], column_types={column: pa.string()}
+                ),
+            )
+    except (pa.ArrowInvalid, OSError):
+        return None
+    index = pc.index(table.column(column), value).as_py()
+    return index + 2 if index >= 0 else None
 
 
 def require_columns(path: Path, header: Sequence[str], required: Sequence[str], what: str) -> None:
