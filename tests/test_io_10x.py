@@ -108,9 +108,7 @@ def test_read_10x_values_equal_naive_values(name):
     for column, field in {"umis": "umi_count", "reads": "consensus_count"}.items():
         assert contigs[field].tolist() == [int(r[column]) for r in rows]
     for column in ("productive", "is_cell", "high_confidence", "full_length"):
-        expected_b = [
-            None if r[column] in NA_STRINGS else r[column] in TRUE_STRINGS for r in rows
-        ]
+        expected_b = [None if r[column] in NA_STRINGS else r[column] in TRUE_STRINGS for r in rows]
         got_b = [None if pd.isna(v) else bool(v) for v in contigs[column].astype(object)]
         assert got_b == expected_b, column
 
@@ -189,8 +187,16 @@ def test_cellranger_airr_rearrangement_equals_contig_annotations():
     tenx = tt.io.read_10x(DATA / "v3_filtered_contig_annotations_small.csv", sample="s")
     tenx = tenx[tenx["locus"].isin(["TRA", "TRB"])].reset_index(drop=True)
     assert len(airr) == len(tenx) == 15
-    for col in ("cell_id", "sequence_id", "junction", "junction_aa", "umi_count",
-                "consensus_count", "productive", "clone_id"):
+    for col in (
+        "cell_id",
+        "sequence_id",
+        "junction",
+        "junction_aa",
+        "umi_count",
+        "consensus_count",
+        "productive",
+        "clone_id",
+    ):
         assert airr[col].astype(object).tolist() == tenx[col].astype(object).tolist(), col
     for col in ("locus", "v_call", "d_call", "j_call", "c_call"):
         got = airr[col].astype(object).where(airr[col].notna(), None).tolist()

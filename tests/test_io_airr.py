@@ -15,7 +15,9 @@ DATA = Path(__file__).parent / "data"
 QUIRKS = DATA / "airr" / "quirks.tsv"
 IMMUNDATA = DATA / "airr" / "immundata_tcrb_200.tsv"
 CODE = {
-    a + b + c: "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"[16 * i + 4 * j + k]
+    a + b + c: "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"[
+        16 * i + 4 * j + k
+    ]
     for i, a in enumerate("TCAG")
     for j, b in enumerate("TCAG")
     for k, c in enumerate("TCAG")
@@ -57,7 +59,15 @@ def naive_junction(row: dict[str, str]) -> str | None:
 def test_quirks_repaired_and_counted():
     contigs = tt.io.read_airr(QUIRKS, sample="q")
     ledger = tt.qc(contigs)
-    assert contigs["locus"].astype(str).tolist() == ["TRB", "TRB", "TRA", "TRB", "TRB", "TRB", "TRB"]
+    assert contigs["locus"].astype(str).tolist() == [
+        "TRB",
+        "TRB",
+        "TRA",
+        "TRB",
+        "TRB",
+        "TRB",
+        "TRB",
+    ]
     assert ledger.count("q", reason="locus_renamed") == 6  # TCRB x5, tcra x1
     assert ledger.count("q", reason="sequence_uppercased") == 1
     assert contigs.loc[1, "junction"] == "TGTGCCAGCAGTGTCCACCCCCAGTACTTC"

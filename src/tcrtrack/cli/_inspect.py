@@ -20,7 +20,11 @@ def register(group: click.Group) -> None:
 
 @click.command("inspect")
 @click.argument(
-    "files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE..."
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, readable=False),
+    metavar="FILE...",
 )
 @_common.name_option
 @_common.format_option

@@ -84,8 +84,8 @@ def detect(path: str | os.PathLike[str]) -> Format:
     known = "; ".join(f"{f.name} ({f.description}: {', '.join(f.signature)})" for f in formats)
     msg = (
         f"{p}: unknown format: columns seen: {shown}. Known formats and the columns that "
-        f"identify them: {known}. Rename the header columns to one of these, or pass the "
-        "format explicitly"
+        f"identify them: {known}. Check that this is a contig table, or rename its header "
+        "columns to one of these"
     )
     raise FormatError(msg)
 
