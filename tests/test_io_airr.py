@@ -89,7 +89,8 @@ def test_junction_derivation_equals_naive_loop(path):
     expected = [naive_junction(r) for r in rows]
     got = [None if pd.isna(v) else v for v in contigs["junction"].astype(object)]
     assert got == expected
-    derived = sum(r["junction"] in ("", "NA") and j is not None for r, j in zip(rows, expected))
+    pairs = zip(rows, expected, strict=True)
+    derived = sum(r["junction"] in ("", "NA") and j is not None for r, j in pairs)
     assert tt.qc(contigs).count("s", reason="junction_derived_from_regions") == derived
 
 

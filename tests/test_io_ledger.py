@@ -56,9 +56,9 @@ def test_filter_reasons_against_naive_count():
     path = DATA / "10x" / "nsclc_lb6.csv.gz"
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     expected = dict.fromkeys(FILTER_REASONS, 0)
-    from tcrtrack._translate import translates_to
-
     import pyarrow as pa
+
+    from tcrtrack._translate import translates_to
 
     nt = [None if v in ("", "None") else v for v in raw["cdr3_nt"]]
     aa = [None if v in ("", "None") else v for v in raw["cdr3"]]
