@@ -156,7 +156,9 @@ class QCLedger:
             for e in self.entries:
                 if e.sample == sample and e.action == "dropped":
                     prefix = "cells" if e.unit == "cells" else "dropped"
-                    by_reason[f"{prefix}_{e.reason}"] = by_reason.get(f"{prefix}_{e.reason}", 0) + e.n
+                    by_reason[f"{prefix}_{e.reason}"] = (
+                        by_reason.get(f"{prefix}_{e.reason}", 0) + e.n
+                    )
             row_dropped = self.count(sample, action="dropped", unit="contigs") + self.count(
                 sample, action="dropped", unit="rows"
             )
@@ -180,7 +182,7 @@ def ledger_of(frame: pd.DataFrame) -> QCLedger:
 
 
 def with_ledger(frame: pd.DataFrame, ledger: QCLedger) -> pd.DataFrame:
-    """Store ``ledger`` in ``frame.attrs`` (in place on ``frame``, which callers own) and return it."""
+    """Store ``ledger`` in ``frame.attrs`` (in place; callers own ``frame``); return ``frame``."""
     frame.attrs[s.ATTRS_QC] = [
         {c: getattr(e, c) for c in QCEntry.__slots__} for e in ledger.entries
     ]

@@ -2,4 +2,7 @@
 
 from tcrtrack.datasets._bundled import available, path
 
-__all__ = sorted(["available", "path"])
+__all__ = [
+    "available",
+    "path",
+]

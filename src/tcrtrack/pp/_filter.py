@@ -7,19 +7,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _qc
-from tcrtrack._arrow import strings
 from tcrtrack import schema as s
+from tcrtrack._arrow import strings
 from tcrtrack.errors import SchemaError
 
 __all__ = ["concat", "filter_contigs"]
 
 _AA_PATTERN = r"^[ACDEFGHIKLMNPQRSTVWY]+$"
-
-
 
 
 def _false(series: pd.Series | None, n: int) -> np.ndarray:
@@ -92,7 +89,8 @@ def filter_contigs(
     >>> raw = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="pbmc3")
     >>> kept = tt.pp.filter_contigs(raw)
     >>> qc = tt.qc(kept).summary()
-    >>> int(qc.loc["pbmc3", "read"]) == int(qc.loc["pbmc3", "kept"]) + int(qc.loc["pbmc3", "dropped"])
+    >>> row = qc.loc["pbmc3"]
+    >>> int(row["read"]) == int(row["kept"]) + int(row["dropped"])
     True
     """
     check_contig_table(contigs)
@@ -165,38 +163,35 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
             "compare single-cell and bulk data separately"
         )
         raise SchemaError(msg)
-    out = _stack(tables)
+    cat_cols = [c for c in s.CATEGORICAL_COLUMNS if any(c in t for t in tables)]
+    from pandas.api.types import union_categoricals
+
+    # categoricals are joined with union_categoricals; the rest by pd.concat, after giving
+    # every table every column (with the dtype the column has elsewhere)
+    dtypes: dict[str, object] = {}
+    for t in tables:
+        for col in t.columns:
+            if col not in cat_cols:
+                dtypes.setdefault(col, t[col].dtype)
+    parts = []
+    for t in tables:
+        part = t.drop(columns=[c for c in cat_cols if c in t])
+        for col, dtype in dtypes.items():
+            if col not in part:
+                part[col] = pd.array([pd.NA] * len(part), dtype=dtype)  # type: ignore[call-overload]
+        part = part[list(dtypes)]
+        part.attrs = {}
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    for col in cat_cols:
+        cats = [
+            t[col].astype("category") if col in t else pd.Series(pd.Categorical([None] * len(t)))
+            for t in tables
+        ]
+        out[col] = union_categoricals(cats, ignore_order=True)
+    out = out[[c for c in tables[0].columns] + [c for c in out.columns if c not in tables[0]]]
     ledger = _qc.QCLedger()
     for t in tables:
         ledger = ledger + _qc.ledger_of(t)
     out.attrs[s.ATTRS_UNIT] = units.pop()
     return _qc.with_ledger(out, ledger)
-
-
-def _stack(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Stack tables column by column (pandas' frame concat warns on all-NA columns).
-
-    A column absent from some tables is NA there, with the dtype of the first table that has
-    it; categoricals are unioned, other columns keep their common dtype.
-    """
-    from pandas.api.types import union_categoricals
-
-    columns = list(dict.fromkeys(c for t in tables for c in t.columns))
-    data: dict[str, pd.Series] = {}
-    for col in columns:
-        first = next(t[col] for t in tables if col in t)
-        parts = [
-            t[col].reset_index(drop=True)
-            if col in t
-            else pd.Series(pd.NA, index=pd.RangeIndex(len(t)), dtype=first.dtype)
-            for t in tables
-        ]
-        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            parts = [p.astype("category") for p in parts]
-            data[col] = pd.Series(union_categoricals(parts, ignore_order=True))
-        else:
-            dtypes = {p.dtype for p in parts}
-            dtype = dtypes.pop() if len(dtypes) == 1 else None
-            values = [p.astype(object) for p in parts] if dtype is None else parts
-            data[col] = pd.concat(values, ignore_index=True)
-    return pd.DataFrame(data)
