@@ -164,7 +164,7 @@ def read_airr(
             "no clonotype can be defined; export the file with its junction fields"
         )
         raise FormatError(msg)
-    wanted = [c for c in AIRR_READ if c in header]
+    wanted: list[str] = [c for c in AIRR_READ if c in header]
     if derivable:
         wanted += [c for c in (*_REGIONS, "cdr3_aa") if c in header]
     if _COUNTS in header:
