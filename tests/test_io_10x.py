@@ -239,3 +239,13 @@ def test_naive_counter_agrees_with_pandas():
     frame = pd.read_csv(io.StringIO(path.read_text()), dtype=str, keep_default_na=False)
     assert naive_counts(path)["contigs"] == len(frame)
     assert naive_counts(path)["barcodes"] == frame["barcode"].nunique()
+
+
+def test_windows_saved_file_with_bom_and_crlf(tmp_path):
+    source = DATA / "v3_filtered_contig_annotations_small.csv"
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + source.read_bytes().replace(b"\n", b"\r\n"))
+    a = tt.io.read(source, sample="x")
+    b = tt.io.read(path, sample="x")
+    pd.testing.assert_frame_equal(a, b)
+    assert b["cell_id"].iloc[0] == "AAACCTGAGATAGCAT-1"
