@@ -23,7 +23,7 @@ def register(group: click.Group) -> None:
     "files",
     nargs=-1,
     required=True,
-    type=click.Path(path_type=Path, readable=False),
+    type=_common.INPUT_FILE,
     metavar="FILE...",
 )
 @_common.name_option
