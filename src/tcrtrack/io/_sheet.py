@@ -89,17 +89,10 @@ class SampleSheet:
         tcrtrack.errors.SchemaError
             The samples count in different units; the message lists them.
         """
-        from tcrtrack.io._detect import read
         from tcrtrack.pp import concat
 
         rows = self._rows(patient)
-        tables = []
-        for rec in rows.itertuples(index=False):  # one iteration per file, not per row
-            fmt = None if pd.isna(rec.format) else str(rec.format)
-            table = read(rec.path, sample=str(rec.sample), format=fmt)
-            if not pd.isna(rec.unit):
-                table.attrs[s.ATTRS_UNIT] = str(rec.unit)
-            tables.append(table)
+        tables = [self.read(str(name)) for name in rows["sample"]]  # one call per file
         units: dict[str, list[str]] = {}
         for rec, t in zip(rows.itertuples(index=False), tables, strict=True):
             units.setdefault(t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS), []).append(
@@ -115,6 +108,21 @@ class SampleSheet:
             )
             raise SchemaError(msg)
         return concat(tables)
+
+    def read(self, sample: str) -> pd.DataFrame:
+        """Read one sample's file: :func:`tcrtrack.io.read` with the sheet's name, format, unit."""
+        from tcrtrack.io._detect import read
+
+        rows = self.table[self.table["sample"] == sample]
+        if rows.empty:
+            msg = f"{self.path}: no sample {sample!r} in the sheet"
+            raise KeyError(msg)
+        rec = rows.iloc[0]
+        fmt = None if pd.isna(rec["format"]) else str(rec["format"])
+        table = read(rec["path"], sample=sample, format=fmt)
+        if not pd.isna(rec["unit"]):
+            table.attrs[s.ATTRS_UNIT] = str(rec["unit"])
+        return table
 
     def to_frame(self) -> pd.DataFrame:
         """The sheet as a table (one row per sample)."""
