@@ -320,3 +320,11 @@ def test_write_table_unknown_extension(tmp_path):
     cc = tt.tl.clonotypes(tt.io.read(BULK / "twin_immunoseq_v2.tsv"))
     with pytest.raises(FormatError, match=r"counts.xyz: cannot tell the format"):
         tt.io.write_counts(cc, tmp_path / "counts.xyz")
+
+
+def test_gene_renamed_counts_rows():
+    raw = pd.read_csv(BULK / "TRB_Unsorted_0.tsv", sep="\t", dtype=str)
+    genes = raw[["vMaxResolved", "dMaxResolved", "jMaxResolved"]].fillna("")
+    convertible = genes.apply(lambda c: c.str.match(r"^TCRB[VDJ]\d+(-\d+)?(\*\d+)?$"))
+    contigs = tt.io.read(BULK / "TRB_Unsorted_0.tsv", sample="d0")
+    assert tt.qc(contigs).count("d0", reason="gene_renamed") == int(convertible.any(axis=1).sum())

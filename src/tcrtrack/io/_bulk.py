@@ -212,7 +212,7 @@ def read_immunoseq(
         s.PRODUCTIVE: productive,
         s.DUPLICATE_COUNT: duplicate,
     }
-    n_renamed = 0
+    renamed = np.zeros(n, dtype=bool)
     for role, target in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)):
         source = fields[role]
         if source is None:
@@ -220,9 +220,9 @@ def read_immunoseq(
             continue
         genes = _null_placeholders(col(source))
         out[target], changed = convert_genes(genes, "adaptive")
-        n_renamed += changed
+        renamed |= changed
     changes.append(
-        _qc.QCEntry(name, "read", "changed", _qc.GENE_RENAMED, n_renamed, "rows", str(p))
+        _qc.QCEntry(name, "read", "changed", _qc.GENE_RENAMED, int(renamed.sum()), "rows", str(p))
     )
     locus_column = col(fields["locus"]) if fields["locus"] else None
     out[s.LOCUS] = _locus(out, locus_column)

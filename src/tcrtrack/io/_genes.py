@@ -156,11 +156,20 @@ def mixcr_best_hit(name: str) -> str:
     return first.removesuffix("*00")
 
 
-def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Array, int]:
+def convert_genes(
+    genes: pa.ChunkedArray | pa.Array, kind: str
+) -> tuple[pa.Array, np.ndarray]:
     """Convert a column of gene names (``kind`` = ``adaptive`` or ``mixcr``).
 
-    Returns the converted array and the number of rows whose name changed. Each distinct
-    name is converted once and the result broadcast to the rows with ``pc.take``.
+    Returns the converted array and a boolean mask of the rows whose name changed. Each
+    distinct name is converted once and the result broadcast to the rows with ``pc.take``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> new, changed = convert_genes(pa.array(["TCRBV05-04", None, "unresolved"]), "adaptive")
+    >>> new.to_pylist(), changed.tolist()
+    (['TRBV5-4', None, 'unresolved'], [True, False, False])
     """
     convert = adaptive_to_imgt if kind == "adaptive" else mixcr_best_hit
     encoded = pc.dictionary_encode(genes)
@@ -169,7 +178,6 @@ def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Arra
     names = encoded.dictionary.to_pylist()
     mapped = [convert(str(n)) for n in names]
     new = pc.take(pa.array(mapped, pa.string()), encoded.indices)
-    changed_names = np.array([a != b for a, b in zip(names, mapped, strict=True)], dtype=bool)
+    changed_names = np.array([a != b for a, b in zip(names, mapped, strict=True)] + [False])
     idx = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-    n_changed = int(changed_names[idx[idx >= 0]].sum()) if len(names) else 0
-    return new, n_changed
+    return new, changed_names[idx]
