@@ -157,3 +157,34 @@ def test_missing_awkward_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "awkward", None)
     with pytest.raises(ImportError, match=r"pip install 'tcrtrack\[scirpy\]'"):
         tt.io.from_scirpy(anndata.AnnData())
+
+
+def test_annotate_with_per_sample_classes(halves):
+    """A tracking result classifies each clone per later sample; cells get their sample's class."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class FakeTrack:  # the shape of tt.tl.Track: tests(clonotype, sample, class), reference
+        tests: pd.DataFrame
+        reference: str
+
+    parts = {name: scirpy_read(path) for name, path in halves.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = anndata.concat(parts, label="sample", index_unique=None)
+    cc = tt.tl.clonotypes(tt.io.from_scirpy(adata, sample_key="sample"))
+    frame = cc.to_frame()
+    tests = pd.DataFrame(
+        {
+            "clonotype": frame["clonotype"],
+            "sample": "b",
+            "class": np.where(frame["a"] > 0, "persistent", "new"),
+        }
+    )
+    out = tt.tl.annotate(adata, FakeTrack(tests, "a"), counts=cc, sample_key="sample")
+    in_a = set(frame.loc[frame["a"] > 0, "clonotype"])
+    obs_b = out[(adata.obs["sample"] == "b").to_numpy() & out["tcrtrack_clonotype"].notna()]
+    want = np.where(obs_b["tcrtrack_clonotype"].isin(in_a), "persistent", "new")
+    assert obs_b["tcrtrack_class"].astype(str).tolist() == want.tolist()
+    obs_a = out[(adata.obs["sample"] == "a").to_numpy() & out["tcrtrack_clonotype"].notna()]
+    assert set(obs_a["tcrtrack_class"].astype(str)) == {"reference"}

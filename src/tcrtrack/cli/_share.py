@@ -175,13 +175,18 @@ def _share_sheet(sheet, spec, fmt, output, venn, shared_clones) -> None:  # type
             )
         _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
         counts = tt.tl.clonotypes(sheet.load(patient), spec)
-        sources = dict(zip(names, sheet.table.loc[sheet.table["patient"] == patient, "path"],
-                           strict=True))
+        sources = dict(
+            zip(names, sheet.table.loc[sheet.table["patient"] == patient, "path"], strict=True)
+        )
         _common.check_nonempty(counts, sources)
         result = tt.tl.sharing(counts, reference=ref)
         blocks.append(
-            _sheet.Block(patient, result.to_frame(), render_sharing(result, counts),
-                         {"reference": ref, "unit": result.unit})
+            _sheet.Block(
+                patient,
+                result.to_frame(),
+                render_sharing(result, counts),
+                {"reference": ref, "unit": result.unit},
+            )
         )
         if shared_clones is not None:
             tt.tl.shared_clonotypes(counts, reference=ref).to_csv(
@@ -197,8 +202,9 @@ def _share_sheet(sheet, spec, fmt, output, venn, shared_clones) -> None:  # type
             tt.pl.venn(tt.tl.venn_regions(counts, names), ax=ax)
             fig.savefig(_per_patient(venn, patient), bbox_inches="tight", dpi=150)
             plt.close(fig)
-    _sheet.emit_blocks(blocks, fmt, output, meta={"samples": str(sheet.path),
-                                                   "clonotype": str(spec)})
+    _sheet.emit_blocks(
+        blocks, fmt, output, meta={"samples": str(sheet.path), "clonotype": str(spec)}
+    )
 
 
 def _per_patient(path: Path, patient: str) -> Path:

@@ -156,9 +156,7 @@ def mixcr_best_hit(name: str) -> str:
     return first.removesuffix("*00")
 
 
-def convert_genes(
-    genes: pa.ChunkedArray | pa.Array, kind: str
-) -> tuple[pa.Array, np.ndarray]:
+def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
     """Convert a column of gene names (``kind`` = ``adaptive`` or ``mixcr``).
 
     Returns the converted array and a boolean mask of the rows whose name changed. Each

@@ -18,22 +18,28 @@ PERSISTING: Final = "persisting"
 NOT_IN_REFERENCE: Final = "not_in_reference"
 
 
-def _classes_of(result: Any) -> pd.Series:
-    """Clonotype label -> class, from a tracking result (duck-typed)."""
-    frame = result if isinstance(result, pd.DataFrame) else result.to_frame()
-    class_col = next((c for c in ("class", "clone_class") if c in frame.columns), None)
-    if class_col is None or "clonotype" not in frame.columns:
-        msg = (
-            f"cannot read clone classes from {type(result).__name__}: its table needs "
-            f"'clonotype' and 'class' columns (columns: {', '.join(map(str, frame.columns))}); "
-            "pass the result of tt.tl.track"
-        )
-        raise SchemaError(msg)
-    classes = frame[["clonotype", class_col]].drop_duplicates("clonotype")
-    return pd.Series(
-        classes[class_col].astype("string").to_numpy(),
-        index=classes["clonotype"].astype("string").to_numpy(),
-    )
+def _classes_of(result: Any) -> pd.DataFrame:
+    """``clonotype``, optionally ``sample``, and ``class`` columns from a tracking result.
+
+    A :class:`tcrtrack.tl.Track` classifies each clone in each later sample (its ``tests``
+    table); a plain table may give one class per clonotype.
+    """
+    tests = getattr(result, "tests", None)
+    if isinstance(tests, pd.DataFrame) and {"clonotype", "sample", "class"} <= set(tests.columns):
+        frame = tests[["clonotype", "sample", "class"]]
+    else:
+        frame = result if isinstance(result, pd.DataFrame) else result.to_frame()
+        if "class" not in frame.columns or "clonotype" not in frame.columns:
+            msg = (
+                f"cannot read clone classes from {type(result).__name__}: its table needs "
+                f"'clonotype' and 'class' columns (columns: "
+                f"{', '.join(map(str, frame.columns))}); pass the result of tt.tl.track"
+            )
+            raise SchemaError(msg)
+        keys = ["clonotype", "sample"] if "sample" in frame.columns else ["clonotype"]
+        frame = frame[[*keys, "class"]]
+    out = frame.astype("string").drop_duplicates([c for c in frame.columns if c != "class"])
+    return out.reset_index(drop=True)
 
 
 def annotate(
@@ -57,7 +63,9 @@ def annotate(
       (the infusion product), i.e. the cell belongs to a persisting clone; NA without a
       clonotype;
     * ``class``: with a tracking result (``result`` from ``tt.tl.track``), the class of the
-      cell's clone there (persistent, expanded, contracted, new, lost); otherwise
+      cell's clone in the cell's sample compared with the reference (persistent, expanded,
+      contracted, new; ``reference`` for cells of the reference sample); a table with one
+      ``class`` per ``clonotype`` applies to every sample; otherwise
       ``reference`` for cells of the reference sample, ``persisting`` for cells of other
       samples whose clonotype is in the reference, ``not_in_reference`` for the rest.
 
@@ -102,7 +110,7 @@ def annotate(
     >>> int(adata.obs["tcrtrack_in_reference"].sum()) == int(cc.totals()["p"])
     True
     """
-    classes: pd.Series | None = None
+    classes: pd.DataFrame | None = None
     if isinstance(result, CloneCounts):
         cc = result
     else:
@@ -167,14 +175,17 @@ def annotate(
     in_reference = pd.array(
         np.where(has, in_ref[idx] if len(in_ref) else False, None), dtype="boolean"
     )
+    is_ref_sample = merged["sample"].eq(reference).fillna(False).to_numpy(dtype=bool)
     if classes is not None:
-        cls = pd.array(
-            classes.reindex(pd.Index(clonotype.astype(object))).to_numpy(), dtype="string"
-        )
-        cls[~has] = pd.NA
-        categories = sorted(set(classes.dropna()))
+        keys = [c for c in ("clonotype", "sample") if c in classes.columns]
+        lookup = pd.DataFrame({"clonotype": clonotype, "sample": merged["sample"].array})
+        found = lookup[keys].merge(classes, on=keys, how="left")["class"]
+        cls = np.asarray(found.astype(object).where(found.notna(), None), dtype=object)
+        if "sample" in keys:
+            cls[is_ref_sample] = REFERENCE
+        cls[~has] = None
+        categories = sorted({str(c) for c in classes["class"].dropna()} | {REFERENCE})
     else:
-        is_ref_sample = merged["sample"].eq(reference).fillna(False).to_numpy(dtype=bool)
         cls = np.where(
             is_ref_sample,
             REFERENCE,
