@@ -115,13 +115,14 @@ def annotate(
         cc = result
     else:
         classes = _classes_of(result)
-        cc = counts if counts is not None else getattr(result, "counts", None)
-        if not isinstance(cc, CloneCounts):
+        given = counts if counts is not None else getattr(result, "counts", None)
+        if not isinstance(given, CloneCounts):
             msg = (
                 "annotate needs the CloneCounts behind a tracking result; pass counts= "
                 "(the object given to tt.tl.track)"
             )
             raise SchemaError(msg)
+        cc = given
     if reference is None:
         reference = getattr(result, "reference", None)
     if reference is None:
@@ -171,10 +172,12 @@ def annotate(
     clone = merged["clone"].to_numpy(dtype=float)
     has = ~np.isnan(clone)
     idx = np.where(has, clone, 0).astype(np.int64)
-    clonotype = pd.array(np.where(has, labels[idx] if len(labels) else None, None), dtype="string")
-    in_reference = pd.array(
-        np.where(has, in_ref[idx] if len(in_ref) else False, None), dtype="boolean"
-    )
+    clone_labels = np.full(len(has), None, dtype=object)
+    clone_labels[has] = labels[idx[has]]
+    clonotype = pd.array(clone_labels, dtype="string")
+    clone_in_ref = np.full(len(has), None, dtype=object)
+    clone_in_ref[has] = in_ref[idx[has]]
+    in_reference = pd.array(clone_in_ref, dtype="boolean")
     is_ref_sample = merged["sample"].eq(reference).fillna(False).to_numpy(dtype=bool)
     if classes is not None:
         keys = [c for c in ("clonotype", "sample") if c in classes.columns]
