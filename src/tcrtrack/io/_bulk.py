@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._translate import _buffers, translates_to
+from tcrtrack._translate import _buffers, _translate_codons
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._genes import convert_genes
@@ -351,15 +351,14 @@ def cut_junction(
     (['TGTGCCAGCAGTTTC', 'TGTGCCAGCAGTTTC', None], 2, 1)
     """
     n = len(read)
-    offsets, _, valid = _buffers(read)
+    offsets, data, valid = _buffers(read)
     read_len = np.diff(offsets)
     aa_len = np.asarray(pc.fill_null(pc.utf8_length(aa), 0), dtype=np.int64)
     has_aa = aa_len > 0
     start = np.asarray(v_index, dtype=np.int64)
     length = np.where(has_aa, 3 * aa_len, 0)
     inside = valid & (start >= 0) & (start + length <= read_len) & has_aa
-    first = _slice(read, np.where(inside, start, 0), np.where(inside, length, 0), inside)
-    verified = translates_to(first, aa) & inside
+    verified = _translates_in_place(offsets, data, start, inside, aa, aa_len)
     lengths = np.asarray(cdr3_length, dtype=np.int64)
     diff = (lengths - 3 * aa_len)[verified & (lengths >= 0)]
     offset = int(np.bincount(diff - diff.min()).argmax() + diff.min()) if len(diff) else 0
@@ -378,6 +377,35 @@ def cut_junction(
     return junction, int(keep.sum()), int(n - keep.sum())
 
 
+def _translates_in_place(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    start: np.ndarray,
+    rows_mask: np.ndarray,
+    aa: pa.ChunkedArray | pa.Array,
+    aa_len: np.ndarray,
+) -> np.ndarray:
+    """True where the ``3 × len(aa)`` bases of the read from ``start`` translate to ``aa``.
+
+    Codons are translated where they lie in the read's byte buffer: nothing is copied.
+    """
+    aa_off, aa_data, _ = _buffers(aa)
+    rows = np.flatnonzero(rows_mask)
+    n_codons = aa_len[rows]
+    translated = _translate_codons(offsets[rows] + start[rows], n_codons, data)
+    total = int(n_codons.sum())
+    shift = np.repeat(aa_off[rows] - (np.cumsum(n_codons) - n_codons), n_codons)
+    expected = aa_data[np.arange(total, dtype=np.int64) + shift]
+    mismatches = np.bincount(
+        np.repeat(np.arange(len(rows)), n_codons),
+        weights=translated != expected,
+        minlength=len(rows),
+    )
+    out = np.zeros(len(rows_mask), dtype=bool)
+    out[rows] = mismatches == 0
+    return out
+
+
 def _slice(
     strings: pa.ChunkedArray | pa.Array, start: np.ndarray, length: np.ndarray, keep: np.ndarray
 ) -> pa.Array:
@@ -386,9 +414,9 @@ def _slice(
     length = np.where(keep, length, 0).astype(np.int64)
     out_offsets = np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
     total = int(out_offsets[-1])
-    row_first = out_offsets[:-1]
-    k = np.arange(total, dtype=np.int64) - np.repeat(row_first, length)
-    pos = np.repeat(offsets[:-1] + start, length) + k
+    pos = np.arange(total, dtype=np.int64) + np.repeat(
+        offsets[:-1] + start - out_offsets[:-1], length
+    )
     chars = data[pos] if total else np.zeros(0, np.uint8)
     validity = pa.array(keep).buffers()[1] if not keep.all() else None
     out = pa.LargeStringArray.from_buffers(
