@@ -5,8 +5,11 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tcrtrack as tt
 from tcrtrack.errors import FormatError
@@ -328,3 +331,64 @@ def test_gene_renamed_counts_rows():
     convertible = genes.apply(lambda c: c.str.match(r"^TCRB[VDJ]\d+(-\d+)?(\*\d+)?$"))
     contigs = tt.io.read(BULK / "TRB_Unsorted_0.tsv", sample="d0")
     assert tt.qc(contigs).count("d0", reason="gene_renamed") == int(convertible.any(axis=1).sum())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="ACGT", min_size=0, max_size=40),
+            st.integers(min_value=-1, max_value=45),
+            st.integers(min_value=0, max_value=14),
+            st.sampled_from(["same", "mutated", "none"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_cut_junction_equals_naive(rows):
+    """cut_junction against a per-row Python implementation on random reads."""
+    import pyarrow as pa
+
+    from tcrtrack.io._bulk import cut_junction
+
+    reads, aas, starts, lengths = [], [], [], []
+    for read, start, n_codons, kind in rows:
+        reads.append(read)
+        starts.append(start)
+        piece = read[start : start + 3 * n_codons] if start >= 0 else ""
+        aa = naive_translate(piece) if len(piece) == 3 * n_codons and n_codons else ""
+        if kind == "mutated" and aa:
+            aa = ("W" if aa[0] != "W" else "C") + aa[1:]
+        if kind == "none":
+            aa = ""
+        aas.append(aa or None)
+        lengths.append(3 * n_codons + 3)
+    got, n_cut, n_failed = cut_junction(
+        pa.array(reads), pa.array(aas, pa.string()), np.array(starts), np.array(lengths)
+    )
+    # naive: verified rows, then the offset, then the rest
+    verified = {}
+    for i, (read, start, aa) in enumerate(zip(reads, starts, aas, strict=True)):
+        if aa and start >= 0 and start + 3 * len(aa) <= len(read):
+            cut = read[start : start + 3 * len(aa)]
+            if naive_translate(cut) == aa:
+                verified[i] = cut
+    diffs = [lengths[i] - len(c) for i, c in verified.items()]
+    offset = min(set(diffs), key=lambda d: (-diffs.count(d), d)) if diffs else 0
+    want = []
+    for i, (read, start, aa) in enumerate(zip(reads, starts, aas, strict=True)):
+        if i in verified:
+            want.append(verified[i])
+        elif (
+            not aa
+            and start >= 0
+            and lengths[i] - offset > 0
+            and start + lengths[i] - offset <= len(read)
+        ):
+            want.append(read[start : start + lengths[i] - offset])
+        else:
+            want.append(None)
+    assert got.to_pylist() == want
+    assert n_cut == sum(w is not None for w in want)
+    assert n_failed == len(want) - n_cut
