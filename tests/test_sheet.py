@@ -190,3 +190,54 @@ def test_cli_sheet_errors(folder, capsys):
     assert "either FILE arguments or --samples" in capsys.readouterr().err
     assert main(["share", "--samples", str(good)]) == 2
     assert "have no reference row" in capsys.readouterr().err
+
+
+def test_time_order(folder):
+    path = folder / "t.tsv"
+    path.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\n"
+        "P1\tlate\t100\td0.tsv\t\nP1\tinf\t0\td0.tsv\tx\nP1\tearly\t9\td0.tsv\t\n"
+    )
+    sheet = tt.io.read_sheet(path)
+    assert sheet.samples("P1") == ["late", "inf", "early"]
+    assert sheet.samples("P1", order="time") == ["inf", "early", "late"]
+
+
+def test_share_by_sheet_per_patient_files(folder, capsys):
+    shutil.copy(BULK / "TRB_Unsorted_0.tsv", folder / "d0b.tsv")
+    path = write(
+        folder,
+        "P1\td0\t0\td0.tsv\ttrue\t\nP1\ttwin\t30\ttwin.tsv\t\t\n"
+        "P2\tuv19\t0\tuv019.csv\ttrue\t\nP2\tuv27\t7\tuv027.csv\t\t\n",
+    )
+    shared = folder / "shared.tsv"
+    code = main(
+        [
+            "share",
+            "--samples",
+            str(path),
+            "-f",
+            "tsv",
+            "--venn",
+            str(venn),
+            "--shared-clones",
+            str(shared),
+        ]
+    )
+    assert code == 0
+    table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
+    assert table[["patient", "sample", "n_shared"]].values.tolist() == [
+        ["P1", "twin", 1],
+        [
+            "P2",
+            "uv27",
+            len(
+                set(pd.read_csv(folder / "uv019.csv")["TCRB_cdr3nt"])
+                & set(pd.read_csv(folder / "uv027.csv")["TCRB_cdr3nt"])
+            ),
+        ],
+    ]
+    for patient in ("P1", "P2"):
+        assert (folder / f"shared_{patient}.tsv").exists()
+    p1 = pd.read_csv(folder / "shared_P1.tsv", sep="\t")
+    assert p1["clonotype"].tolist() == ["TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"]

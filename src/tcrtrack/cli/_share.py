@@ -158,13 +158,7 @@ def _share_sheet(sheet, spec, fmt, output, venn, shared_clones) -> None:  # type
 
     if venn is not None:
         _check_figure_suffix(venn)
-    missing = [p for p in sheet.patients if sheet.reference(p) is None]
-    if missing:
-        msg = (
-            f"{sheet.path}: patient(s) {', '.join(map(repr, missing))} have no reference row; "
-            "mark the infusion product with reference = true"
-        )
-        raise _common.usage_error(msg)
+    _sheet.require_references(sheet)
     blocks = []
     for patient in sheet.patients:
         ref = sheet.reference(patient)
@@ -173,12 +167,7 @@ def _share_sheet(sheet, spec, fmt, output, venn, shared_clones) -> None:  # type
             raise _common.usage_error(
                 f"--venn draws 2 or 3 samples; patient {patient!r} has {len(names)}"
             )
-        _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
-        counts = tt.tl.clonotypes(sheet.load(patient), spec)
-        sources = dict(
-            zip(names, sheet.table.loc[sheet.table["patient"] == patient, "path"], strict=True)
-        )
-        _common.check_nonempty(counts, sources)
+        counts, names = _sheet.patient_counts(sheet, patient, spec)
         result = tt.tl.sharing(counts, reference=ref)
         blocks.append(
             _sheet.Block(

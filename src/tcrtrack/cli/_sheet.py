@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -55,6 +55,31 @@ def open_sheet(sheet: Path | None, files: Sequence[Path]) -> SampleSheet | None:
     from tcrtrack.io import read_sheet
 
     return read_sheet(sheet)
+
+
+def require_references(sheet: SampleSheet) -> None:
+    """A usage error naming the patients without a reference row."""
+    missing = [p for p in sheet.patients if sheet.reference(p) is None]
+    if missing:
+        msg = (
+            f"{sheet.path}: patient(s) {', '.join(map(repr, missing))} have no reference row; "
+            "mark the infusion product with reference = true"
+        )
+        raise click.UsageError(msg)
+
+
+def patient_counts(sheet: SampleSheet, patient: str, spec: Any) -> tuple[Any, list[str]]:
+    """The patient's :class:`~tcrtrack.tl.CloneCounts` and sample names in time order
+    (reference first); every sample must have clonotypes."""
+    import tcrtrack as tt
+    from tcrtrack.cli import _common
+
+    names = sheet.samples(patient, order="time")
+    _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
+    counts = tt.tl.clonotypes(sheet.load(patient), spec)
+    rows = sheet.table.set_index("sample")
+    _common.check_nonempty(counts, {n: str(rows.loc[n, "path"]) for n in names})
+    return counts, names
 
 
 def emit_blocks(

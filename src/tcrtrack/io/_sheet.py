@@ -7,7 +7,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import pandas as pd
 
@@ -48,9 +48,24 @@ class SampleSheet:
         """Patients in order of first appearance."""
         return list(dict.fromkeys(self.table["patient"]))
 
-    def samples(self, patient: str | None = None) -> list[str]:
-        """Sample names of ``patient`` (all patients when None), in sheet order."""
-        return list(self._rows(patient)["sample"])
+    def samples(
+        self, patient: str | None = None, *, order: Literal["sheet", "time"] = "sheet"
+    ) -> list[str]:
+        """Sample names of ``patient`` (all patients when None).
+
+        ``order="sheet"``: as listed. ``order="time"``: the reference first, then by time point
+        (numerically when every time point of the patient is a number, else as text; ties and
+        empty time points keep the sheet's order).
+        """
+        rows = self._rows(patient)
+        if order == "sheet":
+            return list(rows["sample"])
+        times = pd.to_numeric(rows["timepoint"], errors="coerce")
+        key = times if times.notna().all() else rows["timepoint"]
+        frame = pd.DataFrame(
+            {"ref": ~rows["reference"].to_numpy(), "key": key.to_numpy(), "sample": rows["sample"]}
+        )
+        return list(frame.sort_values(["ref", "key"], kind="stable")["sample"])
 
     def reference(self, patient: str) -> str | None:
         """The reference sample of ``patient`` (the infusion product), or None if not marked."""
