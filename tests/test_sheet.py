@@ -218,8 +218,6 @@ def test_share_by_sheet_per_patient_files(folder, capsys):
             str(path),
             "-f",
             "tsv",
-            "--venn",
-            str(venn),
             "--shared-clones",
             str(shared),
         ]
