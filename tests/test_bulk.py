@@ -392,3 +392,27 @@ def test_cut_junction_equals_naive(rows):
     assert got.to_pylist() == want
     assert n_cut == sum(w is not None for w in want)
     assert n_failed == len(want) - n_cut
+
+
+def test_mixcr_spaced_headers(tmp_path):
+    """MiXCR 2's default headers ("Clone count", "N. Seq. CDR3") read like the short ones."""
+    import gzip as gz
+
+    text = gz.decompress((BULK / "TRB-Pt-1-8_S150.clones.txt.gz").read_bytes()).decode()
+    header, rest = text.split("\n", 1)
+    spaced = {
+        "cloneId": "Clone ID",
+        "cloneCount": "Clone count",
+        "cloneFraction": "Clone fraction",
+        "nSeqCDR3": "N. Seq. CDR3",
+        "aaSeqCDR3": "AA. Seq. CDR3",
+        "allVHits": "All V hits",
+        "allDHits": "All D hits",
+        "allJHits": "All J hits",
+    }
+    path = tmp_path / "spaced.txt"
+    path.write_text("\t".join(spaced.get(c, c) for c in header.split("\t")) + "\n" + rest)
+    assert tt.io.detect(path).name == "mixcr-spaced"
+    a = tt.io.read(path, sample="m")
+    b = tt.io.read(BULK / "TRB-Pt-1-8_S150.clones.txt.gz", sample="m")
+    pd.testing.assert_frame_equal(a, b)

@@ -33,6 +33,12 @@ def _register_formats() -> None:
         ),
         Format("mixcr", "MiXCR clone export (TSV)", _bulk.MIXCR_SIGNATURE, _bulk.read_mixcr),
         Format(
+            "mixcr-spaced",
+            "MiXCR clone export with spaced headers (TSV, MiXCR 2 default)",
+            _bulk.MIXCR_LONG_SIGNATURE,
+            _bulk.read_mixcr,
+        ),
+        Format(
             "paired",
             "one row per cell with paired chains (TCRA_cdr3aa, TCRB_cdr3nt, ...)",
             _paired.PAIRED_SIGNATURE,

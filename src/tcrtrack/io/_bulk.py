@@ -36,6 +36,37 @@ IMMUNOSEQ_V3_SIGNATURE: Final = ("rearrangement", "amino_acid", "v_index")
 #: Columns that identify a MiXCR clone export (v2, v3 and v4).
 MIXCR_SIGNATURE: Final = ("nSeqCDR3", "aaSeqCDR3")
 
+#: Column headers MiXCR writes without ``-s`` ("N. Seq. CDR3") in its short form ("nSeqCDR3").
+MIXCR_LONG_SIGNATURE: Final = ("N. Seq. CDR3", "AA. Seq. CDR3")
+
+
+def _canonical(column: str) -> str:
+    """``N. Seq. CDR3`` and ``nSeqCDR3`` both become ``nseqcdr3``."""
+    return "".join(ch for ch in column.lower() if ch.isalnum())
+
+
+_MIXCR_SHORT: Final = {
+    _canonical(c): c
+    for c in (
+        "cloneId",
+        "cloneCount",
+        "readCount",
+        "uniqueMoleculeCount",
+        "nSeqCDR3",
+        "aaSeqCDR3",
+        *(
+            f"{kind}{seg}{suffix}"
+            for seg in "VDJC"
+            for kind, suffix in (
+                ("all", "HitsWithScore"),
+                ("all", "Hits"),
+                ("best", "Hit"),
+                ("best", "Gene"),
+            )
+        ),
+    )
+}
+
 #: Gene-name placeholders of immunoSEQ exports read as missing.
 _GENE_NULLS: Final = ("no data", "unknown", "")
 
@@ -262,7 +293,13 @@ def read_mixcr(
         A required column is missing or a value cannot be parsed.
     """
     p = _files.check_path(path)
-    delimiter, header = _files.split_header(_files.head_lines(p)[0])
+    delimiter, raw_header = _files.split_header(_files.head_lines(p)[0])
+    # MiXCR writes "N. Seq. CDR3" by default before v3 and "nSeqCDR3" with -s / from v3 on
+    actual: dict[str, str] = {}
+    for column in raw_header:
+        short = _MIXCR_SHORT.get(_canonical(column), column)
+        actual.setdefault(short, column)
+    header = list(actual)
     count_cols = [c for c in ("uniqueMoleculeCount", "readCount", "cloneCount") if c in header]
     _files.require_columns(p, header, MIXCR_SIGNATURE, "a MiXCR clone export")
     if not count_cols:
@@ -290,10 +327,15 @@ def read_mixcr(
     wanted = [*MIXCR_SIGNATURE, *count_cols, *(c for c in genes.values() if c)]
     if "cloneId" in header:
         wanted.append("cloneId")
-    types = {c: pa.string() for c in wanted} | {c: pa.float64() for c in count_cols}
+    types = {actual[c]: pa.string() for c in wanted} | {actual[c]: pa.float64() for c in count_cols}
     table = _files.read_table(
-        p, delimiter=delimiter, columns=wanted, types=types, what="a MiXCR clone export"
+        p,
+        delimiter=delimiter,
+        columns=[actual[c] for c in wanted],
+        types=types,
+        what="a MiXCR clone export",
     )
+    table = table.rename_columns(wanted)
     _files.nonempty(p, table)
     name = sample if sample is not None else _files.sample_name(p)
     n = table.num_rows
