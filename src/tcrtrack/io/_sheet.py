@@ -26,7 +26,7 @@ _FALSE: Final = frozenset({"false", "f", "no", "n", "0", ""})
 _MAX_PROBLEMS: Final = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SampleSheet:
     """A validated sample sheet: which files belong to which patient, time point and sample.
 
