@@ -37,7 +37,9 @@ def test_clonotypes_equal_naive_primary_chain():
     trb = naive[ok].copy()
     trb["umis"] = trb["umis"].astype(int)
     trb["reads"] = trb["reads"].astype(int)
-    trb = trb.sort_values(["barcode", "umis", "reads", "cdr3_nt"], ascending=[True, False, False, False])
+    trb = trb.sort_values(
+        ["barcode", "umis", "reads", "cdr3_nt"], ascending=[True, False, False, False]
+    )
     primary = trb.drop_duplicates("barcode")
     expected = primary["cdr3_nt"].value_counts()
 

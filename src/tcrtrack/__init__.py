@@ -21,8 +21,18 @@ if TYPE_CHECKING:
     from tcrtrack import datasets, errors, io, pl, pp, schema, tl
     from tcrtrack._qc import QCLedger
 
-__all__ = sorted(["QCLedger", "__version__", "datasets", "errors", "io", "pl", "pp", "qc",
-                  "schema", "tl"])
+__all__ = [
+    "QCLedger",
+    "__version__",
+    "datasets",
+    "errors",
+    "io",
+    "pl",
+    "pp",
+    "qc",
+    "schema",
+    "tl",
+]
 
 _SUBMODULES = {"datasets", "errors", "io", "pl", "pp", "schema", "tl"}
 

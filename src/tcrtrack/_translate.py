@@ -109,7 +109,8 @@ def translates_to(nt: pa.ChunkedArray | pa.Array, aa: pa.ChunkedArray | pa.Array
     # compare case-insensitively on the amino-acid side
     expected = np.where((expected >= 97) & (expected <= 122), expected - 32, expected)
     mismatches = np.bincount(
-        np.repeat(np.arange(len(rows)), n_codons), weights=translated != expected,
+        np.repeat(np.arange(len(rows)), n_codons),
+        weights=translated != expected,
         minlength=len(rows),
     )
     out = np.zeros(len(nt_len), dtype=bool)

@@ -22,7 +22,9 @@ from tcrtrack.cli import _common
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="tcrtrack")
-@click.option("--debug", is_flag=True, help="Show the full traceback of an error (for bug reports).")
+@click.option(
+    "--debug", is_flag=True, help="Show the full traceback of an error (for bug reports)."
+)
 def cli(debug: bool) -> None:
     """Track infused T-cell clones across samples: clonotypes matched by TCR sequence,
     sharing with the infusion product, persistence statistics."""

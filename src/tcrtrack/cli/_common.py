@@ -56,7 +56,10 @@ def sample_names(paths: list[Path], names: list[str] | None) -> list[str]:
 
     if names:
         if len(names) != len(paths):
-            msg = f"{len(names)} name(s) given with -n/--name for {len(paths)} file(s); give one per file"
+            msg = (
+                f"{len(names)} name(s) given with -n/--name for {len(paths)} file(s); "
+                "give one name per file"
+            )
             raise usage_error(msg)
         result = list(names)
     else:
@@ -103,6 +106,10 @@ def progress(message: str) -> None:
         click.echo(message, err=True)
 
 
+#: Input files: existence and permissions are checked by the library, which names the file and
+#: the fix in one line (exit 1), not by click (exit 2).
+INPUT_FILE = click.Path(path_type=Path, readable=False)
+
 name_option = click.option(
     "-n",
     "--name",
@@ -126,3 +133,84 @@ output_option = click.option(
     default=None,
     help="Write the result to this file instead of standard output.",
 )
+
+
+def spec_options(func):  # type: ignore[no-untyped-def]
+    """The clonotype-definition options shared by every analysis command."""
+    options = [
+        click.option(
+            "--locus",
+            type=click.Choice(["TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH"]),
+            default="TRB",
+            show_default=True,
+            help="Chain(s) that define a clonotype.",
+        ),
+        click.option(
+            "--sequence",
+            type=click.Choice(["nt", "aa"]),
+            default="nt",
+            show_default=True,
+            help="Compare CDR3 junction nucleotides (nt) or amino acids (aa).",
+        ),
+        click.option(
+            "--genes",
+            type=click.Choice(["none", "v", "vj"]),
+            default="none",
+            show_default=True,
+            help="Also require the same V gene (v) or V and J genes (vj).",
+        ),
+        click.option(
+            "--multichain",
+            type=click.Choice(["primary", "all", "drop"]),
+            default="primary",
+            show_default=True,
+            help="Cells with two chains of a locus: keep the primary (most UMIs, then reads), "
+            "count all, or drop the cell.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_spec(locus: str, sequence: str, genes: str, multichain: str):  # type: ignore[no-untyped-def]
+    from tcrtrack.tl import ClonotypeSpec
+
+    return ClonotypeSpec(locus=locus, sequence=sequence, genes=genes, multichain=multichain)  # type: ignore[arg-type]
+
+
+def load_counts(paths: list[Path], names: list[str], spec):  # type: ignore[no-untyped-def]
+    """Read each file, join them, define clonotypes; every sample must have some."""
+    import tcrtrack as tt
+
+    tables = []
+    for path, name in zip(paths, names, strict=True):
+        progress(f"reading {path} ...")
+        tables.append(tt.io.read(path, sample=name))
+    counts = tt.tl.clonotypes(tt.pp.concat(tables), spec)
+    check_nonempty(counts, dict(zip(names, map(str, paths), strict=True)))
+    return counts
+
+
+def check_nonempty(counts, sources: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Raise a clear error for a sample left without any clonotype."""
+    per_sample = counts.n_clonotypes_per_sample()
+    for name, n in per_sample.items():
+        if n == 0:
+            ledger = counts.qc
+            read = ledger.count(str(name), action="read")
+            reasons = {
+                e.reason: 0 for e in ledger.entries if e.sample == name and e.action == "dropped"
+            }
+            for e in ledger.entries:
+                if e.sample == name and e.action == "dropped" and e.unit != "cells":
+                    reasons[e.reason] += e.n
+            top = ", ".join(
+                f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]) if v
+            )
+            msg = (
+                f"{sources.get(str(name), name)}: sample {name!r} has no {counts.spec.locus} "
+                f"clonotype after filtering ({read} rows read; dropped: {top or 'none'}); "
+                "check the file, or choose another --locus"
+            )
+            raise ValueError(msg)

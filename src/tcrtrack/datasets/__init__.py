@@ -3,4 +3,9 @@
 from tcrtrack.datasets._bundled import available, path
 from tcrtrack.datasets._simulate import SimulatedPatient, simulate_patient
 
-__all__ = ["SimulatedPatient", "available", "path", "simulate_patient"]
+__all__ = [
+    "SimulatedPatient",
+    "available",
+    "path",
+    "simulate_patient",
+]

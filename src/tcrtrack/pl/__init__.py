@@ -1,3 +1,3 @@
-"""Plotting computed results: ``tt.pl``. Every function takes ``ax=`` and returns matplotlib objects."""
+"""Plotting computed results: ``tt.pl``. Functions take ``ax=``, return matplotlib objects."""
 
 __all__: list[str] = []

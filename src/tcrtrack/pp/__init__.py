@@ -3,4 +3,8 @@
 from tcrtrack.pp._chain_qc import chain_qc
 from tcrtrack.pp._filter import concat, filter_contigs
 
-__all__ = sorted(["chain_qc", "concat", "filter_contigs"])
+__all__ = [
+    "chain_qc",
+    "concat",
+    "filter_contigs",
+]

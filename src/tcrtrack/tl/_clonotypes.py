@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _qc
-from tcrtrack._arrow import strings
 from tcrtrack import schema as s
+from tcrtrack._arrow import strings
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl._spec import ClonotypeSpec
 
@@ -167,8 +167,6 @@ class QCLedgerView:
         return _qc.QCLedger(tuple(e for e in ledger.entries if e.sample in keep))
 
 
-
-
 def _factorize_strings(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Integer codes (-1 for NA) and the dictionary of a string column, via Arrow."""
     encoded = pc.dictionary_encode(strings(series)).combine_chunks()
@@ -192,7 +190,7 @@ def clonotypes(
     contigs: pd.DataFrame,
     spec: ClonotypeSpec | None = None,
     *,
-    filter: bool = True,  # noqa: A002
+    filter: bool = True,
 ) -> CloneCounts:
     """Group contigs into clonotypes and count them per sample.
 
@@ -220,8 +218,8 @@ def clonotypes(
     >>> import tcrtrack as tt
     >>> contigs = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="pbmc3")
     >>> cc = tt.tl.clonotypes(contigs)
-    >>> cc
-    CloneCounts(1 samples × ... clonotypes, unit='cells', spec='TRB junction nucleotides, multichain=primary')
+    >>> cc.n_samples, cc.unit, str(cc.spec)
+    (1, 'cells', 'TRB junction nucleotides, multichain=primary')
     """
     from tcrtrack.pp._filter import check_contig_table, filter_contigs
 
@@ -245,7 +243,9 @@ def clonotypes(
         msg = f"clonotype locus {spec.locus!r} pairs chains within cells; bulk data have no cells"
         raise SchemaError(msg)
 
-    cells_before = _distinct_cells(contigs, sample_codes, len(sample_names)) if single_cell else None
+    cells_before = (
+        _distinct_cells(contigs, sample_codes, len(sample_names)) if single_cell else None
+    )
     # contigs of other loci
     locus = contigs[s.LOCUS].astype("string")
     in_locus = np.asarray(locus.isin(spec.loci).fillna(False), dtype=bool)
@@ -266,8 +266,9 @@ def clonotypes(
     chain_table = _chain_table(contigs, spec, first_row)
 
     if not single_cell:
-        return _bulk_counts(contigs, spec, unit, ledger, sample_codes, sample_names,
-                            chain_codes, chain_table)
+        return _bulk_counts(
+            contigs, spec, unit, ledger, sample_codes, sample_names, chain_codes, chain_table
+        )
 
     cell_codes, _ = _factorize_strings(contigs[s.CELL_ID])
     n_cell = int(cell_codes.max()) + 1 if len(cell_codes) else 0
@@ -325,8 +326,12 @@ def clonotypes(
     kept_rows = order[keep]
     if spec.paired:
         pairs = pd.DataFrame(
-            {"cell": cell[kept_rows], "locus": locus_codes[kept_rows],
-             "chain": chain_codes[kept_rows], "sample": sample_codes[kept_rows]}
+            {
+                "cell": cell[kept_rows],
+                "locus": locus_codes[kept_rows],
+                "chain": chain_codes[kept_rows],
+                "sample": sample_codes[kept_rows],
+            }
         )
         first = pairs[pairs["locus"] == 0]
         second = pairs[pairs["locus"] == 1]

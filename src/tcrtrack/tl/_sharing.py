@@ -1,0 +1,313 @@
+"""Clonotypes shared with a reference sample: ``tt.tl.sharing``, ``tt.tl.shared_clonotypes``,
+``tt.tl.venn_regions``."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tcrtrack.tl._clonotypes import CloneCounts
+from tcrtrack.tl._spec import ClonotypeSpec
+
+__all__ = ["Sharing", "VennRegions", "shared_clonotypes", "sharing", "venn_regions"]
+
+#: Columns of :attr:`Sharing.table`, in order.
+SHARING_COLUMNS = (
+    "n_clonotypes",
+    "n_cells",
+    "n_shared",
+    "frac_clonotypes_shared",
+    "n_cells_shared",
+    "frac_cells_shared",
+    "n_reference_clonotypes",
+    "n_reference_cells",
+    "frac_reference_clonotypes_detected",
+    "n_reference_cells_detected",
+    "frac_reference_cells_detected",
+)
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Sharing of clonotypes between each sample and a reference (the infusion product).
+
+    Attributes
+    ----------
+    table
+        One row per compared sample (index: sample name), columns :data:`SHARING_COLUMNS`;
+        formulas in :func:`sharing`.
+    reference
+        The reference sample's name.
+    spec
+        The clonotype definition.
+    unit
+        What ``n_cells`` counts: ``cells`` for single-cell data, or the bulk unit.
+    """
+
+    table: pd.DataFrame
+    reference: str
+    spec: ClonotypeSpec
+    unit: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (a copy)."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><b>Sharing with {self.reference}</b> (clonotype = {self.spec}; unit = "
+            f"{self.unit})</p>" + self.table.to_html(float_format=lambda x: f"{x:.4f}")
+        )
+
+
+def _check_reference(
+    counts: CloneCounts, reference: str, samples: Sequence[str] | None
+) -> list[str]:
+    counts.index(reference)  # raises KeyError naming the samples
+    if samples is None:
+        others = [x for x in counts.samples if x != reference]
+    else:
+        others = list(samples)
+        for x in others:
+            counts.index(x)
+    if not others:
+        msg = (
+            f"nothing to compare with the reference {reference!r}: give at least one other "
+            f"sample (samples are: {', '.join(counts.samples)})"
+        )
+        raise ValueError(msg)
+    return others
+
+
+def _cells_in(counts: CloneCounts, sample: str, clonotype_mask: np.ndarray) -> int:
+    """Distinct cells of ``sample`` in the clonotypes selected by ``clonotype_mask``."""
+    if counts.cells is not None:
+        cells = counts.cells
+        sel = (cells["sample"] == sample).to_numpy() & clonotype_mask[cells["clonotype"].to_numpy()]
+        return int(cells.loc[sel, "cell_id"].nunique())
+    row = counts.counts[[counts.index(sample)]].toarray().ravel()
+    return int(row[clonotype_mask].sum())
+
+
+def sharing(
+    counts: CloneCounts,
+    *,
+    reference: str,
+    samples: Sequence[str] | None = None,
+) -> Sharing:
+    """How many clonotypes (and cells) of each sample are found in the reference, and back.
+
+    For a sample *S* with clonotype set :math:`C_S` and the reference *R* (the infusion
+    product) with :math:`C_R`:
+
+    - ``n_clonotypes`` = :math:`|C_S|`; ``n_cells`` = distinct cells of *S* with a clonotype
+      (for bulk data, the summed clone sizes in :attr:`Sharing.unit`);
+    - ``n_shared`` = :math:`|C_S \\cap C_R|`;
+    - ``frac_clonotypes_shared`` = ``n_shared / n_clonotypes`` — the reference study's
+      *sharing frequency*: clonotypes of the blood sample also found in the infusion product,
+      over all clonotypes of that blood sample;
+    - ``n_cells_shared`` = cells of *S* whose clonotype is in :math:`C_R`;
+      ``frac_cells_shared`` = ``n_cells_shared / n_cells`` (the share of the sample's T cells
+      that descend from infused clones);
+    - ``n_reference_clonotypes`` = :math:`|C_R|`, ``n_reference_cells`` = cells of *R*;
+    - ``frac_reference_clonotypes_detected`` = ``n_shared / n_reference_clonotypes`` (infused
+      clonotypes found again in *S*);
+    - ``n_reference_cells_detected`` = cells of *R* whose clonotype is in :math:`C_S`;
+      ``frac_reference_cells_detected`` = ``n_reference_cells_detected / n_reference_cells``
+      (the share of the infused product, by cells, whose clonotype persists).
+
+    A fraction with a zero denominator is NA. Cell counts are distinct cells, so a cell counted
+    in two clonotypes (``multichain="all"``) counts once.
+
+    Parameters
+    ----------
+    counts
+        Clonotype counts of the reference and the samples.
+    reference
+        Name of the reference sample.
+    samples
+        Samples to compare (default: all but the reference, in order).
+
+    Returns
+    -------
+    :class:`Sharing`.
+
+    Raises
+    ------
+    KeyError
+        An unknown sample or reference name (the message lists the known names).
+    ValueError
+        No sample to compare with the reference.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
+    >>> result = tt.tl.sharing(counts, reference="a")
+    >>> float(result.table.loc["b", "frac_clonotypes_shared"])
+    1.0
+    """
+    others = _check_reference(counts, reference, samples)
+    present = counts.counts.toarray() > 0
+    totals = counts.totals()
+    ref_row = present[counts.index(reference)]
+    n_ref = int(ref_row.sum())
+    n_ref_cells = int(totals[reference])
+    rows = []
+    for name in others:
+        row = present[counts.index(name)]
+        shared = row & ref_row
+        n_clono = int(row.sum())
+        n_cells = int(totals[name])
+        n_shared = int(shared.sum())
+        n_cells_shared = _cells_in(counts, name, shared)
+        n_ref_cells_detected = _cells_in(counts, reference, shared)
+        rows.append(
+            {
+                "sample": name,
+                "n_clonotypes": n_clono,
+                "n_cells": n_cells,
+                "n_shared": n_shared,
+                "frac_clonotypes_shared": _ratio(n_shared, n_clono),
+                "n_cells_shared": n_cells_shared,
+                "frac_cells_shared": _ratio(n_cells_shared, n_cells),
+                "n_reference_clonotypes": n_ref,
+                "n_reference_cells": n_ref_cells,
+                "frac_reference_clonotypes_detected": _ratio(n_shared, n_ref),
+                "n_reference_cells_detected": n_ref_cells_detected,
+                "frac_reference_cells_detected": _ratio(n_ref_cells_detected, n_ref_cells),
+            }
+        )
+    table = pd.DataFrame(rows).set_index("sample")[list(SHARING_COLUMNS)]
+    for col in SHARING_COLUMNS:
+        if col.startswith("frac_"):
+            table[col] = table[col].astype("Float64")
+        else:
+            table[col] = table[col].astype("int64")
+    return Sharing(table=table, reference=reference, spec=counts.spec, unit=counts.unit)
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else float("nan")
+
+
+def shared_clonotypes(
+    counts: CloneCounts,
+    *,
+    reference: str,
+    samples: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The clonotypes of the reference found again in at least one of ``samples``.
+
+    One row per shared clonotype: its defining columns (sequence, genes), then its count in
+    the reference and in each sample (cells, or the bulk unit), then ``n_samples_found``,
+    the number of ``samples`` it is found in. Sorted by the reference count, largest first,
+    then by the total over ``samples``.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
+    >>> table = tt.tl.shared_clonotypes(counts, reference="a")
+    >>> len(table) == counts.n_clonotypes
+    True
+    """
+    others = _check_reference(counts, reference, samples)
+    dense = counts.dense()
+    ref = dense[counts.index(reference)]
+    sub = dense[[counts.index(x) for x in others]]
+    found = (sub > 0) & (ref > 0)
+    keep = found.any(axis=0)
+    table = counts.clonotypes.loc[keep].reset_index(drop=True)
+    names = [reference, *others]
+    values = pd.DataFrame(np.vstack([ref[keep], sub[:, keep]]).T, columns=names).astype("int64")
+    table = pd.concat([table, values], axis=1)
+    table["n_samples_found"] = found[:, keep].sum(axis=0).astype("int64")
+    total = sub[:, keep].sum(axis=0)
+    order = np.lexsort((-total, -ref[keep]))
+    return table.iloc[order].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class VennRegions:
+    """Clonotypes in each region of a Venn diagram of 2 or 3 samples.
+
+    Attributes
+    ----------
+    samples
+        The samples, in circle order.
+    regions
+        Membership tuple (one bool per sample) → clonotypes found in exactly those samples.
+        All :math:`2^n - 1` non-empty memberships are present, zeros included.
+    totals
+        Sample → clonotypes in that sample (the sum of its regions).
+    """
+
+    samples: tuple[str, ...]
+    regions: dict[tuple[bool, ...], int]
+    totals: dict[str, int]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per region: a boolean column per sample, then ``n_clonotypes``."""
+        rows = [
+            dict(zip(self.samples, key, strict=True)) | {"n_clonotypes": n}
+            for key, n in self.regions.items()
+        ]
+        return pd.DataFrame(rows)
+
+    @property
+    def union(self) -> int:
+        """Clonotypes found in at least one of the samples."""
+        return sum(self.regions.values())
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><b>Venn regions</b> of {', '.join(self.samples)}</p>" + self.to_frame().to_html()
+        )
+
+
+def venn_regions(counts: CloneCounts, samples: Sequence[str]) -> VennRegions:
+    """Count the clonotypes in each region of the Venn diagram of 2 or 3 samples.
+
+    A clonotype is in region (True, False, True) when it is found in the first and third
+    samples and not in the second. The regions of a sample add up to its clonotype count.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
+    >>> v = tt.tl.venn_regions(counts, ["a", "b"])
+    >>> v.regions[(True, True)] == counts.n_clonotypes, v.regions[(True, False)]
+    (True, 0)
+    """
+    samples = tuple(samples)
+    if not 2 <= len(samples) <= 3:
+        msg = (
+            f"a Venn diagram needs 2 or 3 samples, got {len(samples)}; "
+            "for more samples use an UpSet plot (tt.pl.upset)"
+        )
+        raise ValueError(msg)
+    if len(set(samples)) != len(samples):
+        msg = f"samples must be distinct, got {samples!r}"
+        raise ValueError(msg)
+    present = counts.counts[[counts.index(x) for x in samples]].toarray() > 0
+    weights = 1 << np.arange(len(samples))[::-1]
+    codes = (present * weights[:, None]).sum(axis=0)
+    tally = np.bincount(codes, minlength=1 << len(samples))
+    regions = {}
+    for key in itertools.product((True, False), repeat=len(samples)):
+        if any(key):
+            code = int(sum(w for w, k in zip(weights, key, strict=True) if k))
+            regions[key] = int(tally[code])
+    totals = {x: int(present[i].sum()) for i, x in enumerate(samples)}
+    return VennRegions(samples=samples, regions=regions, totals=totals)
