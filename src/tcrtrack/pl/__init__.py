@@ -1,3 +1,5 @@
 """Plotting computed results: ``tt.pl``. Functions take ``ax=``, return matplotlib objects."""
 
-__all__: list[str] = []
+from tcrtrack.pl._venn import venn, venn_region_id
+
+__all__ = ["venn", "venn_region_id"]
