@@ -232,3 +232,30 @@ def test_default_patient_and_repr(tmp_path: Path) -> None:
     assert np.array_equal(
         truth.regions_frame()["clonotypes"].to_numpy(), np.array(list(truth.regions.values()))
     )
+
+
+def test_scirpy_primary_chain_agrees_with_truth(tmp_path: Path) -> None:
+    """scirpy's own primary TRB (VDJ_1) of every cell is the simulated clone's junction."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import scirpy as ir
+
+        truth = tt.datasets.simulate_patient(
+            tmp_path,
+            samples=("a", "b"),
+            venn={"10": 60, "01": 50, "11": 15},
+            cells=[300, 200],
+            seed=5,
+            frac_two_trb=0.3,
+            frac_non_productive=0.3,
+        )
+        adata = ir.io.read_10x_vdj(str(truth.paths["a"]))
+        ir.pp.index_chains(adata)
+        primary = ir.get.airr(adata, ["junction"], ["VDJ_1"])["VDJ_1_junction"]
+    primary = primary.dropna().astype(str)
+    expected = truth.cells[truth.cells["sample"] == "a"].set_index("cell_id")["junction"]
+    assert sorted(primary.index) == sorted(expected.index)
+    assert (primary.reindex(expected.index) == expected.astype(str)).all()
+    assert primary.nunique() == truth.n_clonotypes["a"] == 75

@@ -52,7 +52,7 @@ TENX_PRE_V6_COLUMNS: Final = (
 
 DEFAULT_SAMPLES: Final = ("infusion", "pbmc_3m", "pbmc_6m")
 #: A small default patient (region membership over DEFAULT_SAMPLES -> clonotypes).
-DEFAULT_VENN: Final = {
+DEFAULT_VENN: Final[Mapping[tuple[bool, ...] | str, int]] = {
     (True, False, False): 300,
     (False, True, False): 400,
     (True, True, False): 40,
