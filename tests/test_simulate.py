@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tcrtrack as tt
 from tcrtrack._translate import translate
@@ -259,3 +261,36 @@ def test_scirpy_primary_chain_agrees_with_truth(tmp_path: Path) -> None:
     assert sorted(primary.index) == sorted(expected.index)
     assert (primary.reindex(expected.index) == expected.astype(str)).all()
     assert primary.nunique() == truth.n_clonotypes["a"] == 75
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[tuple[str, ...], dict[str, int], list[int], int]:
+    k = draw(st.integers(2, 4))
+    samples = tuple(f"s{i}" for i in range(k))
+    keys = ["".join(b) for b in itertools.product("01", repeat=k) if "1" in b]
+    venn = {key: draw(st.integers(0, 12)) for key in keys}
+    for i in range(k):  # every sample needs a clonotype
+        own = "".join("1" if j == i else "0" for j in range(k))
+        venn[own] = max(venn[own], 1)
+    n_clones = [sum(n for key, n in venn.items() if key[i] == "1") for i in range(k)]
+    cells = [n + draw(st.integers(0, 40)) for n in n_clones]
+    return samples, venn, cells, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(request=requests())
+def test_any_request_is_met_exactly(tmp_path: Path, request: tuple) -> None:
+    samples, venn, cells, seed = request
+    out = tmp_path / f"run{seed}"
+    truth = tt.datasets.simulate_patient(out, samples=samples, venn=venn, cells=cells, seed=seed)
+    contigs = tt.pp.concat([tt.io.read_10x(truth.paths[x]) for x in samples])
+    counts = tt.tl.clonotypes(contigs)
+    summary = counts.summary()
+    assert summary["cells"].reindex(list(samples)).tolist() == cells
+    presence = counts.presence()[[counts.index(x) for x in samples]]
+    for key, n in venn.items():
+        member = np.array([c == "1" for c in key])
+        inside = (presence[member].all(axis=0) & ~presence[~member].any(axis=0)).sum()
+        assert inside == n, key
