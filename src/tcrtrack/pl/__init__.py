@@ -1,3 +1,12 @@
 """Plotting computed results: ``tt.pl``. Functions take ``ax=``, return matplotlib objects."""
 
-__all__: list[str] = []
+from tcrtrack.pl._stats_plots import overlap_heatmap, scatter, sharing_curve, track, upset, volcano
+
+__all__ = [
+    "overlap_heatmap",
+    "scatter",
+    "sharing_curve",
+    "track",
+    "upset",
+    "volcano",
+]
