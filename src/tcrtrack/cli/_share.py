@@ -55,8 +55,8 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("share")
-@click.argument("reference", type=click.Path(path_type=Path), metavar="REF")
-@click.argument("samples", nargs=-1, type=click.Path(path_type=Path), metavar="SAMPLE...")
+@click.argument("reference", type=_common.INPUT_FILE, metavar="REF")
+@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
 @_common.name_option
 @_common.spec_options
 @_common.format_option
