@@ -181,7 +181,12 @@ def track(
     data = result.frequencies if value == "frequency" else result.counts
     ax = _axes(ax, (7, 4))
     x = np.arange(len(result.samples))
-    labels = [_short(str(c)) for c in data.index]
+    names = (
+        result.clonotypes["junction_aa"].astype(str).tolist()
+        if "junction_aa" in result.clonotypes.columns
+        else [str(c) for c in data.index]
+    )
+    labels = [_short(x) for x in names]
     if kind == "line":
         for label, row in zip(labels, data.to_numpy(dtype=float), strict=True):
             ax.plot(x, row, marker="o", ms=3, label=label)
