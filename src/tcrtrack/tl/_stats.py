@@ -116,8 +116,9 @@ def percentile_interval(
     ``(1+ci)/2`` quantiles (linear interpolation, NaNs ignored)."""
     ci = check_ci(ci)
     with np.errstate(all="ignore"):
-        low = np.nanquantile(values, (1 - ci) / 2, axis=axis)
-        high = np.nanquantile(values, (1 + ci) / 2, axis=axis)
+        # rounded so that ci=0.9 gives exactly the 0.05 and 0.95 quantiles
+        low = np.nanquantile(values, round((1 - ci) / 2, 12), axis=axis)
+        high = np.nanquantile(values, round((1 + ci) / 2, 12), axis=axis)
     return np.asarray(low), np.asarray(high)
 
 
