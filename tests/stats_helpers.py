@@ -12,8 +12,11 @@ from tcrtrack.tl import ClonotypeSpec
 from tcrtrack.tl._clonotypes import CloneCounts
 
 
-def bulk_counts(matrix: Sequence[Sequence[int]] | np.ndarray, samples: Sequence[str] | None = None,
-                labels: Sequence[str] | None = None) -> CloneCounts:
+def bulk_counts(
+    matrix: Sequence[Sequence[int]] | np.ndarray,
+    samples: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+) -> CloneCounts:
     """Bulk counts (unit templates) from a dense samples × clonotypes matrix."""
     m = np.asarray(matrix, dtype=np.int64)
     samples = tuple(samples or [f"s{i}" for i in range(m.shape[0])])
@@ -27,8 +30,9 @@ def bulk_counts(matrix: Sequence[Sequence[int]] | np.ndarray, samples: Sequence[
     )
 
 
-def cell_counts(cells: Sequence[tuple[str, str, int]], samples: Sequence[str],
-                n_clonotypes: int) -> CloneCounts:
+def cell_counts(
+    cells: Sequence[tuple[str, str, int]], samples: Sequence[str], n_clonotypes: int
+) -> CloneCounts:
     """Single-cell counts from (sample, cell_id, clonotype index) rows; a cell may appear
     in two clonotypes (multichain="all")."""
     table = pd.DataFrame(cells, columns=["sample", "cell_id", "clonotype"])

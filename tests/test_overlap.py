@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from stats_helpers import bulk_counts, cell_counts
 
 import tcrtrack as tt
+from stats_helpers import bulk_counts, cell_counts
 from tcrtrack.tl._overlap import OVERLAP_METRICS
 
 
@@ -112,13 +112,17 @@ def naive_intersections(matrix: np.ndarray, names: list[str]) -> dict[tuple[bool
 
 
 @settings(max_examples=80, deadline=None)
-@given(matrix=arrays(np.int64, st.tuples(st.integers(1, 7), st.integers(1, 40)),
-                     elements=st.integers(0, 3)))
+@given(
+    matrix=arrays(
+        np.int64, st.tuples(st.integers(1, 7), st.integers(1, 40)), elements=st.integers(0, 3)
+    )
+)
 def test_intersections_equal_naive_sets(matrix):
     names = [f"s{i}" for i in range(matrix.shape[0])]
     table = tt.tl.intersections(bulk_counts(matrix, samples=names))
-    got = {tuple(bool(x) for x in row[names]): int(row["n_clonotypes"])
-           for _, row in table.iterrows()}
+    got = {
+        tuple(bool(x) for x in row[names]): int(row["n_clonotypes"]) for _, row in table.iterrows()
+    }
     assert got == naive_intersections(matrix, names)
     assert (table["degree"] == table[names].sum(axis=1)).all()
     assert table["n_clonotypes"].is_monotonic_decreasing
@@ -128,8 +132,9 @@ def test_intersections_equal_naive_sets(matrix):
 
 
 def test_intersections_include_empty_matches_venn_regions():
-    counts = bulk_counts([[1, 1, 0, 0, 2], [0, 1, 1, 0, 1], [0, 0, 0, 4, 1]],
-                         samples=["a", "b", "c"])
+    counts = bulk_counts(
+        [[1, 1, 0, 0, 2], [0, 1, 1, 0, 1], [0, 0, 0, 4, 1]], samples=["a", "b", "c"]
+    )
     table = tt.tl.intersections(counts, include_empty=True)
     assert len(table) == 7
     venn = tt.tl.venn_regions(counts, ["a", "b", "c"])
@@ -141,18 +146,19 @@ def test_intersections_include_empty_matches_venn_regions():
 def test_intersections_on_single_cell_multichain_all():
     counts = cell_counts([("a", "x", 0), ("a", "x", 1), ("b", "y", 1)], ["a", "b"], 2)
     table = tt.tl.intersections(counts)
-    assert table[["a", "b", "n_clonotypes"]].values.tolist() == [[True, False, 1],
-                                                                  [True, True, 1]]
+    assert table[["a", "b", "n_clonotypes"]].values.tolist() == [[True, False, 1], [True, True, 1]]
 
 
 def test_real_data_overlap_is_symmetric(data_dir):
     d = data_dir / "sharing"
-    counts = tt.tl.clonotypes(tt.pp.concat(
-        [tt.io.read(d / f"{x}.csv.gz", sample=x) for x in ("lt6", "lb6", "ln6")]))
+    counts = tt.tl.clonotypes(
+        tt.pp.concat([tt.io.read(d / f"{x}.csv.gz", sample=x) for x in ("lt6", "lb6", "ln6")])
+    )
     dense = counts.dense()
     for metric in OVERLAP_METRICS:
         m = tt.tl.overlap(counts, metric=metric)
         assert np.allclose(m.to_numpy(), m.to_numpy().T)
         assert m.loc["lt6", "ln6"] == pytest.approx(
-            naive_index(dense[0].tolist(), dense[2].tolist(), metric))
+            naive_index(dense[0].tolist(), dense[2].tolist(), metric)
+        )
     assert isinstance(m, pd.DataFrame)

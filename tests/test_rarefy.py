@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from stats_helpers import bulk_counts, cell_counts, cells_from_sizes
 
 import tcrtrack as tt
+from stats_helpers import bulk_counts, cell_counts, cells_from_sizes
 from tcrtrack.tl._stats import FRACTIONS, units_of
 
 
@@ -71,8 +71,9 @@ def test_rarefy_matches_a_naive_subsampling_loop_in_distribution():
 
 def test_multichain_all_cell_is_kept_or_dropped_whole():
     # cell x is in clonotypes 0 and 1; depth 1 keeps either x (2 clonotypes) or y (1)
-    counts = cell_counts([("r", "a", 0), ("s", "x", 0), ("s", "x", 1), ("s", "y", 2)],
-                         ["r", "s"], 3)
+    counts = cell_counts(
+        [("r", "a", 0), ("s", "x", 0), ("s", "x", 1), ("s", "y", 2)], ["r", "s"], 3
+    )
     result = tt.tl.rarefy(counts, reference="r", depth=1, n=400, seed=2)
     reps = result.replicates
     assert set(reps["n_clonotypes"]) == {1, 2}
@@ -133,8 +134,9 @@ def test_interval_covers_truth_at_nominal_rate_in_simulation():
     for _ in range(n_sims):
         sample = rng.multinomial(2000, freq)
         counts = cells_from_sizes({"r": ref_sizes.tolist(), "s": sample.tolist()})
-        result = tt.tl.rarefy(counts, reference="r", depth=depth, n=100,
-                              seed=int(rng.integers(1 << 31)))
+        result = tt.tl.rarefy(
+            counts, reference="r", depth=depth, n=100, seed=int(rng.integers(1 << 31))
+        )
         row = result.table.loc["s"]
         t = truth(rng.multinomial(depth, freq))
         truths.append(t)

@@ -8,18 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from stats_helpers import cell_counts, cells_from_sizes
 
 import tcrtrack as tt
+from stats_helpers import cell_counts, cells_from_sizes
 from tcrtrack.tl._stats import binomial_interval, bootstrap_fraction, percentile_interval
 
 
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(1, 3000), frac=st.floats(0, 1), ci=st.sampled_from([0.8, 0.9, 0.95, 0.99]))
-@pytest.mark.parametrize(("method", "scipy_method"), [("clopper-pearson", "exact"),
-                                                      ("wilson", "wilson")])
+@pytest.mark.parametrize(
+    ("method", "scipy_method"), [("clopper-pearson", "exact"), ("wilson", "wilson")]
+)
 def test_binomial_interval_equals_scipy(method, scipy_method, n, frac, ci):
-    k = int(round(frac * n))
+    k = round(frac * n)
     low, high = binomial_interval(k, n, ci=ci, method=method)
     ref = stats.binomtest(k, n).proportion_ci(confidence_level=ci, method=scipy_method)
     assert float(low) == pytest.approx(ref.low, abs=1e-9)
@@ -32,11 +33,14 @@ def test_binomial_interval_is_vectorised_and_nan_for_empty():
     assert np.isnan(low[2]) and np.isnan(high[2])
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"ci": 1.0}, "ci must be a confidence level between 0 and 1"),
-    ({"ci": 0}, "ci must be a confidence level"),
-    ({"method": "wald"}, "method must be one of clopper-pearson, wilson, got 'wald'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"ci": 1.0}, "ci must be a confidence level between 0 and 1"),
+        ({"ci": 0}, "ci must be a confidence level"),
+        ({"method": "wald"}, "method must be one of clopper-pearson, wilson, got 'wald'"),
+    ],
+)
 def test_binomial_interval_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         binomial_interval(1, 10, **kwargs)
@@ -50,8 +54,12 @@ def _lb_counts():
 def test_sharing_intervals_columns_follow_each_fraction():
     table = tt.tl.sharing(_lb_counts(), reference="r").table
     cols = list(table.columns)
-    for frac in ("frac_clonotypes_shared", "frac_cells_shared",
-                 "frac_reference_clonotypes_detected", "frac_reference_cells_detected"):
+    for frac in (
+        "frac_clonotypes_shared",
+        "frac_cells_shared",
+        "frac_reference_clonotypes_detected",
+        "frac_reference_cells_detected",
+    ):
         i = cols.index(frac)
         assert cols[i + 1 : i + 3] == [f"{frac}_low", f"{frac}_high"]
     none = tt.tl.sharing(_lb_counts(), reference="r", ci=None).table
@@ -102,8 +110,9 @@ def test_bootstrap_distribution_equals_naive_resampling_on_large_sample():
     rng = np.random.default_rng(0)
     flags = (rng.random(3000) < 0.3).astype(float)
     k, n = int(flags.sum()), len(flags)
-    low, high = bootstrap_fraction(np.array([k]), np.array([n]), ci=0.9, n_boot=20000,
-                                   rng=np.random.default_rng(1))
+    low, high = bootstrap_fraction(
+        np.array([k]), np.array([n]), ci=0.9, n_boot=20000, rng=np.random.default_rng(1)
+    )
     naive = _naive_bootstrap(flags, 3000, seed=2)
     n_low, n_high = np.quantile(naive, [0.05, 0.95])
     assert low[0] == pytest.approx(n_low, abs=0.003)
@@ -115,8 +124,12 @@ def test_intervals_are_deterministic_by_seed_and_contain_the_estimate():
     a = tt.tl.sharing(counts, reference="r", seed=7).table
     b = tt.tl.sharing(counts, reference="r", seed=7).table
     pd.testing.assert_frame_equal(a, b)
-    for frac in ("frac_clonotypes_shared", "frac_cells_shared",
-                 "frac_reference_clonotypes_detected", "frac_reference_cells_detected"):
+    for frac in (
+        "frac_clonotypes_shared",
+        "frac_cells_shared",
+        "frac_reference_clonotypes_detected",
+        "frac_reference_cells_detected",
+    ):
         row = a.loc["s"]
         assert row[f"{frac}_low"] <= row[frac] <= row[f"{frac}_high"]
 
@@ -125,7 +138,8 @@ def test_multichain_all_cell_counted_once_in_bootstrap_denominator():
     # cell x is in clonotypes 0 and 1; only clone 0 is in the reference
     counts = cell_counts(
         [("r", "a", 0), ("r", "b", 2), ("s", "x", 0), ("s", "x", 1), ("s", "y", 1)],
-        ["r", "s"], 3,
+        ["r", "s"],
+        3,
     )
     row = tt.tl.sharing(counts, reference="r").table.loc["s"]
     assert (row.n_cells, row.n_cells_shared) == (2, 1)

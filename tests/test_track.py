@@ -10,15 +10,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from stats_helpers import bulk_counts, cells_from_sizes
 
 import tcrtrack as tt
+from stats_helpers import bulk_counts, cells_from_sizes
 from tcrtrack.tl._track import fisher_two_sided
 
 
 def scipy_fisher(a, b, na, nb):
-    return np.array([stats.fisher_exact([[x, n - x], [y, m - y]]).pvalue
-                     for x, y, n, m in zip(a, b, na, nb, strict=True)])
+    return np.array(
+        [
+            stats.fisher_exact([[x, n - x], [y, m - y]]).pvalue
+            for x, y, n, m in zip(a, b, na, nb, strict=True)
+        ]
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -29,8 +33,9 @@ def test_fisher_equals_scipy_on_random_tables(data):
     nb = np.array(data.draw(st.lists(st.integers(0, 400), min_size=n, max_size=n)))
     a = np.array([data.draw(st.integers(0, int(x))) for x in na])
     b = np.array([data.draw(st.integers(0, int(x))) for x in nb])
-    np.testing.assert_allclose(fisher_two_sided(a, b, na, nb), scipy_fisher(a, b, na, nb),
-                               rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(
+        fisher_two_sided(a, b, na, nb), scipy_fisher(a, b, na, nb), rtol=1e-9, atol=1e-300
+    )
 
 
 def test_fisher_large_supports_use_tails_and_equal_scipy():
@@ -40,13 +45,15 @@ def test_fisher_large_supports_use_tails_and_equal_scipy():
     b = rng.integers(0, 6000, 60)
     a[:5] = [3000, 0, 5000, 1, 2500]
     b[:5] = [3000, 4000, 0, 1, 1875]  # includes an exact proportional table (p = 1)
-    np.testing.assert_allclose(fisher_two_sided(a, b, na, nb), scipy_fisher(a, b, [na] * 60,
-                               [nb] * 60), rtol=1e-8)
+    np.testing.assert_allclose(
+        fisher_two_sided(a, b, na, nb), scipy_fisher(a, b, [na] * 60, [nb] * 60), rtol=1e-8
+    )
 
 
 def read_bmt(path) -> pd.Series:
-    raw = pd.read_csv(path, sep="\t", usecols=["aminoAcid", "count (templates/reads)",
-                                                "sequenceStatus"])
+    raw = pd.read_csv(
+        path, sep="\t", usecols=["aminoAcid", "count (templates/reads)", "sequenceStatus"]
+    )
     raw = raw[raw["sequenceStatus"] == "In"]
     return raw.groupby("aminoAcid")["count (templates/reads)"].sum()
 
@@ -59,8 +66,12 @@ def bmt(data_dir=None):
     day82 = read_bmt(d / "TRB_Unsorted_83.tsv.gz")
     day369 = read_bmt(d / "TRB_Unsorted_369.tsv.gz")
     labels = day82.index.union(day369.index)
-    matrix = np.vstack([day82.reindex(labels, fill_value=0).to_numpy(),
-                        day369.reindex(labels, fill_value=0).to_numpy()])
+    matrix = np.vstack(
+        [
+            day82.reindex(labels, fill_value=0).to_numpy(),
+            day369.reindex(labels, fill_value=0).to_numpy(),
+        ]
+    )
     return bulk_counts(matrix, samples=["d82", "d369"], labels=list(labels))
 
 
@@ -70,11 +81,13 @@ def test_track_on_real_bulk_series_equals_scipy_and_bh(bmt):
     elapsed = time.perf_counter() - start
     tests = result.tests
     assert len(tests) == bmt.n_clonotypes > 1500
-    expected_p = scipy_fisher(tests["count_reference"], tests["count"],
-                              tests["total_reference"], tests["total"])
+    expected_p = scipy_fisher(
+        tests["count_reference"], tests["count"], tests["total_reference"], tests["total"]
+    )
     np.testing.assert_allclose(tests["pvalue"], expected_p, rtol=1e-8, atol=1e-300)
-    np.testing.assert_allclose(tests["qvalue"],
-                               stats.false_discovery_control(expected_p, method="bh"))
+    np.testing.assert_allclose(
+        tests["qvalue"], stats.false_discovery_control(expected_p, method="bh")
+    )
     # naive Benjamini–Hochberg: q_(i) = min_{j >= i} p_(j) m / j
     p = np.sort(expected_p)
     m = len(p)
@@ -86,7 +99,8 @@ def test_track_on_real_bulk_series_equals_scipy_and_bh(bmt):
     row = tests.iloc[0]
     assert row["log2fc"] == pytest.approx(
         np.log2((row["count"] + 0.5) / totals["d369"])
-        - np.log2((row["count_reference"] + 0.5) / totals["d82"]))
+        - np.log2((row["count_reference"] + 0.5) / totals["d82"])
+    )
 
 
 def test_classes_by_hand():
@@ -97,12 +111,12 @@ def test_classes_by_hand():
     }
     result = tt.tl.track(cells_from_sizes(sizes))
     cls = result.classes()["s"]
-    assert cls["C0"] == "persistent"   # same size
-    assert cls["C1"] == "expanded"     # 5 -> 300
-    assert cls["C2"] == "contracted"   # 300 -> 5
+    assert cls["C0"] == "persistent"  # same size
+    assert cls["C1"] == "expanded"  # 5 -> 300
+    assert cls["C2"] == "contracted"  # 300 -> 5
     assert cls["C3"] == "new"
     assert cls["C4"] == "lost"
-    assert cls["C5"] == "persistent"   # 1 + 1
+    assert cls["C5"] == "persistent"  # 1 + 1
     assert list(result.counts.index[:3]) == ["C0", "C2", "C6"]  # ordered by reference size
 
 
@@ -119,8 +133,11 @@ def test_one_plus_one_is_never_expanded_or_contracted(depths):
 
 
 def test_top_clonotypes_and_to_frame():
-    counts = bulk_counts([[5, 3, 9, 0], [1, 3, 0, 7], [0, 2, 1, 1]],
-                         samples=["r", "a", "b"], labels=["w", "x", "y", "z"])
+    counts = bulk_counts(
+        [[5, 3, 9, 0], [1, 3, 0, 7], [0, 2, 1, 1]],
+        samples=["r", "a", "b"],
+        labels=["w", "x", "y", "z"],
+    )
     result = tt.tl.track(counts, top=2)
     assert list(result.counts.index) == ["y", "w"]
     assert result.counts.loc["y"].tolist() == [9, 0, 1]
