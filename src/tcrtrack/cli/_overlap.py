@@ -72,9 +72,9 @@ def overlap(
     text = f"Overlap ({metric}). Clonotype: {spec}.\n" + _common.format_table(matrix.round(4))
     _common.emit(
         matrix,
-        fmt,
+        fmt,  # type: ignore[arg-type]
         output,
-        text=text,  # type: ignore[arg-type]
+        text=text,
         meta={"metric": metric, "clonotype": str(spec)},
     )
     if plot is not None:

@@ -115,8 +115,13 @@ def track(
     spec = _common.make_spec(locus, sequence, genes, multichain)
     counts = _common.load_counts(paths, names, spec)
     result = tt.tl.track(
-        counts, samples=names, reference=names[0], top=top or None, test=test, alpha=alpha
-    )  # type: ignore[arg-type]
+        counts,
+        samples=names,
+        reference=names[0],
+        top=top or None,
+        test=test,  # type: ignore[arg-type]
+        alpha=alpha,
+    )
     _common.emit(
         result.to_frame(),
         fmt,  # type: ignore[arg-type]
@@ -140,9 +145,14 @@ def track(
             result
             if top and top <= 20
             else tt.tl.track(
-                counts, samples=names, reference=names[0], top=20, test=test, alpha=alpha
+                counts,
+                samples=names,
+                reference=names[0],
+                top=20,
+                test=test,  # type: ignore[arg-type]
+                alpha=alpha,
             )
-        )  # type: ignore[arg-type]
+        )
         fig, ax = plt.subplots(figsize=(8, 4.5))
         tt.pl.track(shown, ax=ax)
         fig.savefig(plot, bbox_inches="tight", dpi=150)
