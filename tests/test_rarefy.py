@@ -149,3 +149,12 @@ def test_interval_covers_truth_at_nominal_rate_in_simulation():
     # unbiased: mean rarefied estimate vs the expected sharing at depth 150 (Monte Carlo)
     expected = np.mean([truth(rng.multinomial(depth, freq)) for _ in range(4000)], axis=0)
     np.testing.assert_allclose(np.mean(means, axis=0), expected, atol=0.01)
+
+
+def test_rarefaction_results_render_as_html():
+    counts = cells_from_sizes({"r": [5, 3, 1, 0], "a": [3, 3, 3, 3]})
+    r = tt.tl.rarefy(counts, reference="r", depth=6, n=5)
+    assert "rarefied</b> to 6 per sample (5 subsamples, seed 0; interval 95%)" in r._repr_html_()
+    curve = tt.tl.sharing_curve(counts, reference="r", depths=[3, 6], n=5)
+    assert "<b>Sharing curve</b> against r" in curve._repr_html_()
+    assert curve.to_frame()["depth"].tolist() == [3, 6]

@@ -162,3 +162,10 @@ def test_track_errors():
         tt.tl.track(counts, samples=["r"])
     with pytest.raises(KeyError, match="unknown sample 'x'"):
         tt.tl.track(counts, reference="x")
+
+
+def test_track_html_repr_counts_classes():
+    result = tt.tl.track(cells_from_sizes({"r": [400, 5, 300, 0], "s": [400, 300, 5, 50]}))
+    html = result._repr_html_()
+    assert "<b>Track</b>: 4 clonotypes over r, s" in html
+    assert "expanded" in html and "new" in html
