@@ -18,6 +18,35 @@ def _pct(num: int, den: int) -> str:
     return f"{num:,}/{den:,} = {100 * num / den:.2f}%" if den else f"{num:,}/0 = NA"
 
 
+def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
+    """`` [low-high%]`` when the table has an interval for ``frac`` (``--ci``)."""
+    low, high = r.get(f"{frac}_low"), r.get(f"{frac}_high")
+    if low is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f" [{100 * low:.2f}-{100 * high:.2f}%]"
+
+
+def render_rarefied(rarefied) -> str:  # type: ignore[no-untyped-def]
+    """The rarefied sharing: mean over subsamples and the central range, per sample."""
+    rows = []
+    for name, r in rarefied.table.iterrows():
+        row = {"sample": name}
+        for frac, label in (
+            ("frac_clonotypes_shared", "clonotypes shared with reference"),
+            ("frac_cells_shared", "cells in shared clonotypes"),
+            ("frac_reference_clonotypes_detected", "reference clonotypes found"),
+            ("frac_reference_cells_detected", "reference cells found"),
+        ):
+            low, high = 100 * r[f"{frac}_low"], 100 * r[f"{frac}_high"]
+            row[label] = f"{100 * r[frac]:.2f}% [{low:.2f}-{high:.2f}%]"
+        rows.append(row)
+    header = (
+        f"Rarefied: every sample subsampled to {rarefied.depth:,} without replacement, "
+        f"{rarefied.n} times (seed {rarefied.seed}); mean [central {rarefied.ci:.0%} range]."
+    )
+    return header + "\n" + pd.DataFrame(rows).set_index("sample").to_string()
+
+
 def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     """The human table: counts beside every percentage, so no denominator is hidden."""
     ref = result.reference
@@ -41,12 +70,16 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
                 "sample": name,
                 "clonotypes": f"{int(r.n_clonotypes):,}",
                 unit: f"{int(r.n_cells):,}",
-                "clonotypes shared with reference": _pct(int(r.n_shared), int(r.n_clonotypes)),
-                f"{unit} in shared clonotypes": _pct(int(r.n_cells_shared), int(r.n_cells)),
-                "reference clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes)),
+                "clonotypes shared with reference": _pct(int(r.n_shared), int(r.n_clonotypes))
+                + _ci(r, "frac_clonotypes_shared"),
+                f"{unit} in shared clonotypes": _pct(int(r.n_cells_shared), int(r.n_cells))
+                + _ci(r, "frac_cells_shared"),
+                "reference clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes))
+                + _ci(r, "frac_reference_clonotypes_detected"),
                 f"reference {unit} found": _pct(
                     int(r.n_reference_cells_detected), int(r.n_reference_cells)
-                ),
+                )
+                + _ci(r, "frac_reference_cells_detected"),
             }
         )
     frame = pd.DataFrame(rows).set_index("sample")
@@ -73,6 +106,32 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     default=None,
     help="Write the shared clonotypes (sequence, genes, counts per sample) to this TSV file.",
 )
+@click.option(
+    "--ci",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals on every fraction (exact binomial for clonotype "
+    "fractions, bootstrap over cells for cell fractions); 0 for none.",
+)
+@click.option(
+    "--rarefy",
+    is_flag=True,
+    help="Also report sharing with every sample subsampled to a common depth (depth-fair).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cells per subsample for --rarefy (default: the smallest sample).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap and of --rarefy: the same seed gives the same numbers.",
+)
 def share(
     reference: Path,
     samples: tuple[Path, ...],
@@ -85,17 +144,24 @@ def share(
     output: Path | None,
     venn: Path | None,
     shared_clones: Path | None,
+    ci: float,
+    rarefy: bool,
+    depth: int | None,
+    seed: int,
 ) -> None:
     """Clonotypes of each SAMPLE also found in the reference REF (the infusion product).
 
     Prints, per sample, clonotypes and cells, the clonotypes shared with REF
     (shared / clonotypes of the sample: the sharing frequency), the cells in shared
     clonotypes, and the reference's clonotypes and cells found again in the sample.
-    Names given with -n apply to REF first, then each SAMPLE.
+    Names given with -n apply to REF first, then each SAMPLE. Every fraction has an
+    interval (--ci); --rarefy adds the sharing at a common depth (mean and range over 100
+    subsamples), so that samples of different size can be compared.
 
     \b
-    Example:
+    Examples:
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --venn venn.png
+      tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --rarefy --seed 1
     """
     import tcrtrack as tt
 
@@ -114,15 +180,21 @@ def share(
             )
     spec = _common.make_spec(locus, sequence, genes, multichain)
     counts = _common.load_counts(paths, names, spec)
-    result = tt.tl.sharing(counts, reference=names[0])
+    if depth is not None and not rarefy:
+        raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
+    result = tt.tl.sharing(counts, reference=names[0], ci=ci or None, seed=seed)
     table = result.to_frame()
-    _common.emit(
-        table,
-        fmt,  # type: ignore[arg-type]
-        output,
-        text=render_sharing(result, counts),
-        meta={"reference": names[0], "clonotype": str(spec), "unit": result.unit},
-    )
+    text = render_sharing(result, counts)
+    meta: dict[str, object] = {"reference": names[0], "clonotype": str(spec), "unit": result.unit}
+    if ci:
+        meta["ci"] = ci
+    if rarefy:
+        rarefied = tt.tl.rarefy(counts, reference=names[0], depth=depth, seed=seed, ci=ci or 0.95)
+        extra = rarefied.table.drop(columns=["n"]).add_prefix("rarefied_")
+        table = pd.concat([table, extra], axis=1)
+        text += "\n\n" + render_rarefied(rarefied)
+        meta["rarefied"] = {"depth": rarefied.depth, "n": rarefied.n, "seed": seed}
+    _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
     if shared_clones is not None:
         tt.tl.shared_clonotypes(counts, reference=names[0]).to_csv(
             shared_clones, sep="\t", index=False

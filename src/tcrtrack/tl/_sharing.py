@@ -12,6 +12,7 @@ import pandas as pd
 
 from tcrtrack.tl._clonotypes import CloneCounts
 from tcrtrack.tl._spec import ClonotypeSpec
+from tcrtrack.tl._stats import BinomialMethod
 
 __all__ = ["Sharing", "VennRegions", "shared_clonotypes", "sharing", "venn_regions"]
 
@@ -98,6 +99,10 @@ def sharing(
     *,
     reference: str,
     samples: Sequence[str] | None = None,
+    ci: float | None = 0.95,
+    method: BinomialMethod = "clopper-pearson",
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> Sharing:
     """How many clonotypes (and cells) of each sample are found in the reference, and back.
 
@@ -123,6 +128,19 @@ def sharing(
     A fraction with a zero denominator is NA. Cell counts are distinct cells, so a cell counted
     in two clonotypes (``multichain="all"``) counts once.
 
+    **Intervals** (``ci`` not ``None``): each fraction ``frac_X`` is followed by ``frac_X_low``
+    and ``frac_X_high``. The clonotype fractions get an exact binomial interval on
+    ``n_shared`` out of ``n_clonotypes`` (or ``n_reference_clonotypes``): Clopper–Pearson by
+    default, or Wilson (``method``); formulas in :func:`tcrtrack.tl._stats.binomial_interval`.
+    The cell fractions get a percentile bootstrap interval over cells: the cells counted by
+    the fraction (the sample's for ``frac_cells_shared``, the reference's for
+    ``frac_reference_cells_detected``) are resampled with replacement ``n_boot`` times
+    (seeded by ``seed``), the fraction is recounted, and the interval is the central ``ci``
+    range of the values. The other sample's clonotype set is held at its observed value:
+    resampling it too would bias the interval downwards, since a clonotype seen once
+    vanishes from a resample with probability :math:`(1-1/n)^n \approx e^{-1}`. For bulk
+    data the resampled units are the templates (or reads, UMIs).
+
     Parameters
     ----------
     counts
@@ -131,6 +149,14 @@ def sharing(
         Name of the reference sample.
     samples
         Samples to compare (default: all but the reference, in order).
+    ci
+        Confidence level of the intervals (default 0.95); ``None`` for no interval columns.
+    method
+        Interval of the clonotype fractions: ``"clopper-pearson"`` (exact) or ``"wilson"``.
+    n_boot
+        Bootstrap replicates for the cell fractions.
+    seed
+        Seed of the bootstrap; the same seed gives the same intervals.
 
     Returns
     -------
@@ -190,6 +216,12 @@ def sharing(
             table[col] = table[col].astype("Float64")
         else:
             table[col] = table[col].astype("int64")
+    if ci is not None:
+        from tcrtrack.tl._stats import add_sharing_intervals
+
+        table = add_sharing_intervals(
+            table, ci=ci, method=method, n_boot=n_boot, seed=seed
+        )
     return Sharing(table=table, reference=reference, spec=counts.spec, unit=counts.unit)
 
 
