@@ -14,4 +14,5 @@ __all__ = [
     "upset",
     "venn",
     "venn_region_id",
+    "volcano",
 ]
