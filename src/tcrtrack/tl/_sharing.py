@@ -219,9 +219,7 @@ def sharing(
     if ci is not None:
         from tcrtrack.tl._stats import add_sharing_intervals
 
-        table = add_sharing_intervals(
-            table, ci=ci, method=method, n_boot=n_boot, seed=seed
-        )
+        table = add_sharing_intervals(table, ci=ci, method=method, n_boot=n_boot, seed=seed)
     return Sharing(table=table, reference=reference, spec=counts.spec, unit=counts.unit)
 
 
