@@ -70,8 +70,10 @@ def test_naive_count_reproduces_the_published_table(patient: str) -> None:
 def test_cli_prints_the_published_numbers() -> None:
     result = CliRunner().invoke(cli, ["share", *map(str, paths("patient1"))])
     assert result.exit_code == 0, result.output
-    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
-    assert "3,287" in lines["infusion"] and "8,675" in lines["infusion"]
+    out = result.output
+    assert out.startswith("Reference: infusion (3,287 clonotypes, 8,675 cells).")
+    # the first table (each sample's view) holds the study's numbers
+    lines = {line.split()[0]: line for line in out.split("\n\n")[1].splitlines() if line.strip()}
     assert "640/6,560 = 9.76%" in lines["pbmc_3m"] and "9,440" in lines["pbmc_3m"]
     assert "785/7,475 = 10.50%" in lines["pbmc_6m"] and "10,772" in lines["pbmc_6m"]
 

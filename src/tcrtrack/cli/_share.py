@@ -48,43 +48,58 @@ def render_rarefied(rarefied) -> str:  # type: ignore[no-untyped-def]
 
 
 def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
-    """The human table: counts beside every percentage, so no denominator is hidden."""
+    """The human tables: counts beside every percentage, so no denominator is hidden.
+
+    The first table is the sample's view (the reference study's sharing frequency and its
+    cell-weighted twin), the second the reference's view (persistence of the infused clones).
+    """
     ref = result.reference
     unit = result.unit
-    totals = counts.totals()
-    per_sample = counts.n_clonotypes_per_sample()
-    rows = [
-        {
-            "sample": ref,
-            "clonotypes": f"{int(per_sample[ref]):,}",
-            unit: f"{int(totals[ref]):,}",
-            "clonotypes shared with reference": "(reference)",
-            f"{unit} in shared clonotypes": "",
-            "reference clonotypes found": "",
-            f"reference {unit} found": "",
-        }
-    ]
+    n_ref = int(counts.n_clonotypes_per_sample()[ref])
+    n_ref_cells = int(counts.totals()[ref])
+    sample_view, reference_view = [], []
     for name, r in result.table.iterrows():
-        rows.append(
+        sample_view.append(
             {
                 "sample": name,
                 "clonotypes": f"{int(r.n_clonotypes):,}",
                 unit: f"{int(r.n_cells):,}",
-                "clonotypes shared with reference": _pct(int(r.n_shared), int(r.n_clonotypes))
+                f"clonotypes shared with {ref}": _pct(int(r.n_shared), int(r.n_clonotypes))
                 + _ci(r, "frac_clonotypes_shared"),
                 f"{unit} in shared clonotypes": _pct(int(r.n_cells_shared), int(r.n_cells))
                 + _ci(r, "frac_cells_shared"),
-                "reference clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes))
+            }
+        )
+        reference_view.append(
+            {
+                "sample": name,
+                f"{ref} clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes))
                 + _ci(r, "frac_reference_clonotypes_detected"),
-                f"reference {unit} found": _pct(
+                f"{ref} {unit} found": _pct(
                     int(r.n_reference_cells_detected), int(r.n_reference_cells)
                 )
                 + _ci(r, "frac_reference_cells_detected"),
             }
         )
-    frame = pd.DataFrame(rows).set_index("sample")
-    header = f"Reference: {ref}. Clonotype: {result.spec}."
-    return header + "\n" + frame.to_string()
+    lines = [
+        f"Reference: {ref} ({n_ref:,} clonotypes, {n_ref_cells:,} {unit}).",
+        f"Clonotype: {result.spec}.",
+        *(
+            [
+                f"[{result.ci:.0%} interval]: {result.method} for clonotype fractions, "
+                f"bootstrap over {unit} for fractions of {unit}."
+            ]
+            if result.ci
+            else []
+        ),
+        "",
+        f"Each sample's clonotypes and {unit} found in {ref}:",
+        pd.DataFrame(sample_view).set_index("sample").to_string(),
+        "",
+        f"{ref} clonotypes and {unit} found again in each sample:",
+        pd.DataFrame(reference_view).set_index("sample").to_string(),
+    ]
+    return "\n".join(lines)
 
 
 @click.command("share")

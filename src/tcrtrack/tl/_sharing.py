@@ -47,12 +47,18 @@ class Sharing:
         The clonotype definition.
     unit
         What ``n_cells`` counts: ``cells`` for single-cell data, or the bulk unit.
+    ci
+        Confidence level of the ``*_low``/``*_high`` columns, or ``None`` without intervals.
+    method
+        Interval method of the clonotype fractions (cell fractions: bootstrap over cells).
     """
 
     table: pd.DataFrame
     reference: str
     spec: ClonotypeSpec
     unit: str
+    ci: float | None = None
+    method: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The table (a copy)."""
@@ -220,7 +226,14 @@ def sharing(
         from tcrtrack.tl._stats import add_sharing_intervals
 
         table = add_sharing_intervals(table, ci=ci, method=method, n_boot=n_boot, seed=seed)
-    return Sharing(table=table, reference=reference, spec=counts.spec, unit=counts.unit)
+    return Sharing(
+        table=table,
+        reference=reference,
+        spec=counts.spec,
+        unit=counts.unit,
+        ci=ci,
+        method=method if ci is not None else None,
+    )
 
 
 def _ratio(num: int, den: int) -> float:
