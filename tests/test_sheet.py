@@ -239,3 +239,48 @@ def test_share_by_sheet_per_patient_files(folder, capsys):
         assert (folder / f"shared_{patient}.tsv").exists()
     p1 = pd.read_csv(folder / "shared_P1.tsv", sep="\t")
     assert p1["clonotype"].tolist() == ["TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"]
+
+
+def naive_bmt_counts(path: Path) -> dict[str, int]:
+    """Productive junctions of an immunoSEQ v2 file, cut by hand, with summed counts."""
+    raw = pd.read_csv(path, sep="\t")
+    prod = raw[raw["sequenceStatus"] == "In"]
+    out: dict[str, int] = {}
+    for nt, v, aa, n in zip(
+        prod["nucleotide"],
+        prod["vIndex"],
+        prod["aminoAcid"],
+        prod["count (templates/reads)"],
+        strict=True,
+    ):
+        junction = nt[v : v + 3 * len(aa)]
+        out[junction] = out.get(junction, 0) + int(n)
+    return out
+
+
+def test_example_sheet_track_cli(tmp_path, capsys):
+    """The transplant series runs through `tcrtrack track` by sample sheet, every count equal
+    to a hand count of the files, samples in time order."""
+    out = tmp_path / "track.tsv"
+    plot = tmp_path / "clones.png"
+    args = ["track", "--samples", str(EXAMPLE), "--top", "0", "-f", "tsv", "-o", str(out)]
+    assert main([*args, "--plot", str(plot)]) == 0
+    table = pd.read_csv(out, sep="\t")
+    assert set(table["patient"]) == {"BMT1"}
+    sheet = tt.io.read_sheet(EXAMPLE)
+    order = [c.removeprefix("count_") for c in table.columns if c.startswith("count_")]
+    assert order == [
+        "TRB_Unsorted_0", "TRB_Unsorted_32", "TRB_Unsorted_83", "TRB_CD8_CMV_369",
+        "TRB_Unsorted_369", "TRB_CD4_949", "TRB_CD8_949", "TRB_Unsorted_949",
+        "TRB_Unsorted_1320", "TRB_Unsorted_1496",
+    ]  # fmt: skip
+    paths = dict(zip(sheet.table["sample"], sheet.table["path"], strict=True))
+    all_junctions: set[str] = set()
+    for sample in order:
+        want = naive_bmt_counts(Path(paths[sample]))
+        all_junctions |= set(want)
+        got = table.set_index("junction")[f"count_{sample}"]
+        got = got[got > 0]
+        assert got.to_dict() == want, sample
+    assert set(table["junction"]) == all_junctions
+    assert (tmp_path / "clones_BMT1.png").stat().st_size > 0
