@@ -284,3 +284,15 @@ def test_example_sheet_track_cli(tmp_path, capsys):
         assert got.to_dict() == want, sample
     assert set(table["junction"]) == all_junctions
     assert (tmp_path / "clones_BMT1.png").stat().st_size > 0
+
+
+def test_example_sheet_overlap_cli(capsys):
+    assert main(["overlap", "--samples", str(EXAMPLE), "-f", "tsv"]) == 0
+    table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), sep="\t")
+    matrix = table.drop(columns="patient").set_index("sample")
+    sheet = tt.io.read_sheet(EXAMPLE)
+    paths = dict(zip(sheet.table["sample"], sheet.table["path"], strict=True))
+    a = set(naive_bmt_counts(Path(paths["TRB_Unsorted_1320"])))
+    b = set(naive_bmt_counts(Path(paths["TRB_Unsorted_1496"])))
+    jaccard = len(a & b) / len(a | b)
+    assert matrix.loc["TRB_Unsorted_1320", "TRB_Unsorted_1496"] == pytest.approx(jaccard)
