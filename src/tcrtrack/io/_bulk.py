@@ -359,12 +359,12 @@ def read_mixcr(
     if "cloneId" in table.column_names:
         out[s.SEQUENCE_ID] = col("cloneId")
     for seg, target in (("V", s.V_CALL), ("D", s.D_CALL), ("J", s.J_CALL), ("C", s.C_CALL)):
-        column = genes[seg]
-        if column is None:
+        gene_column = genes[seg]
+        if gene_column is None:
             if target != s.C_CALL:
                 out[target] = pa.nulls(n, pa.string())
             continue
-        out[target], _ = convert_genes(col(column), "mixcr")
+        out[target], _ = convert_genes(col(gene_column), "mixcr")
     out[s.LOCUS] = _locus(out, None)
     frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
     return frame
