@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from tcrtrack.cli import _common
 
@@ -20,6 +19,8 @@ def _pct(num: int, den: int) -> str:
 
 def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
     """`` [low-high%]`` when the table has an interval for ``frac`` (``--ci``)."""
+    import pandas as pd
+
     low, high = r.get(f"{frac}_low"), r.get(f"{frac}_high")
     if low is None or pd.isna(low) or pd.isna(high):
         return ""
@@ -28,6 +29,8 @@ def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
 
 def render_rarefied(rarefied) -> str:  # type: ignore[no-untyped-def]
     """The rarefied sharing: mean over subsamples and the central range, per sample."""
+    import pandas as pd
+
     rows = []
     for name, r in rarefied.table.iterrows():
         row = {"sample": name}
@@ -53,6 +56,8 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     The first table is the sample's view (the reference study's sharing frequency and its
     cell-weighted twin), the second the reference's view (persistence of the infused clones).
     """
+    import pandas as pd
+
     ref = result.reference
     unit = result.unit
     n_ref = int(counts.n_clonotypes_per_sample()[ref])
@@ -178,6 +183,8 @@ def share(
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --venn venn.png
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --rarefy --seed 1
     """
+    import pandas as pd
+
     import tcrtrack as tt
 
     if not samples:
