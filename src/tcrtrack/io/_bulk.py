@@ -105,7 +105,7 @@ def read_immunoseq(
     sample: str | None = None,
     unit: BulkUnit | None = None,
 ) -> pd.DataFrame:
-    """Read an Adaptive immunoSEQ export (Analyzer v2 or v3 layout) into a bulk contig table.
+    r"""Read an Adaptive immunoSEQ export (Analyzer v2 or v3 layout) into a bulk contig table.
 
     The ``nucleotide`` (v2) or ``rearrangement`` (v3) column is a read of fixed length (87 nt
     for TCRβ) that contains the CDR3 junction, not the junction itself. The junction is cut
@@ -154,6 +154,28 @@ def read_immunoseq(
     ------
     tcrtrack.errors.FormatError
         A required column is missing or a value cannot be parsed.
+
+    Examples
+    --------
+    A v3 export with one in-frame and one out-of-frame row (the read is shortened here):
+
+    >>> import tcrtrack as tt, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "sample1.tsv")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write(
+    ...         "rearrangement\tamino_acid\tframe_type\ttemplates\tcdr3_length\tv_index\t"
+    ...         "v_resolved\tj_resolved\n"
+    ...         "ACATCTATGTACCTCTGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTCGGGCCA\tCASSPVSNEQFF\tIn"
+    ...         "\t822\t36\t15\tTCRBV28-01*01\tTCRBJ02-01*01\n"
+    ...         "ACATCTATGTACCTCTGTGCCAGCAGCCCGTGAGCAATGAGCAGTTCTTCGGGCCA\tna\tOut"
+    ...         "\t5\t35\t15\tTCRBV28-01*01\tunresolved\n")
+    >>> contigs = tt.io.read(path)
+    >>> contigs[["junction", "productive", "duplicate_count", "v_call"]]
+                                   junction  productive  duplicate_count     v_call
+    0  TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC        True              822  TRBV28*01
+    1   TGTGCCAGCAGCCCGTGAGCAATGAGCAGTTCTTC       False                5  TRBV28*01
+    >>> contigs.attrs[tt.schema.ATTRS_UNIT]
+    'templates'
     """
     p = _files.check_path(path)
     delimiter, header = _files.split_header(_files.head_lines(p)[0])
@@ -267,7 +289,7 @@ def read_mixcr(
     sample: str | None = None,
     unit: BulkUnit | None = None,
 ) -> pd.DataFrame:
-    """Read a MiXCR clone export (``exportClones``, MiXCR v2, v3 or v4) into a bulk contig table.
+    r"""Read a MiXCR clone export (``exportClones``, MiXCR v2, v3 or v4) into a bulk contig table.
 
     ``nSeqCDR3`` is MiXCR's CDR3, from the conserved Cys to the Phe/Trp codon inclusive: the
     AIRR junction, used as is. ``aaSeqCDR3`` is ``junction_aa``. A clone is productive when
@@ -291,6 +313,20 @@ def read_mixcr(
     ------
     tcrtrack.errors.FormatError
         A required column is missing or a value cannot be parsed.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "clones.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("cloneId\tcloneCount\tnSeqCDR3\taaSeqCDR3\tallVHitsWithScore\n"
+    ...                  "0\t120\tTGTGCCAGCAGTTTC\tCASSF\tTRBV9*00(1200),TRBV3-1*00(80)\n"
+    ...                  "1\t7\tTGTGCCAGCAGTTC\tCAS_F\tTRBV2*00(900)\n")
+    >>> contigs = tt.io.read(path)
+    >>> contigs[["junction_aa", "productive", "duplicate_count", "v_call", "locus"]]
+      junction_aa  productive  duplicate_count v_call locus
+    0       CASSF        True              120  TRBV9   TRB
+    1       CAS_F       False                7  TRBV2   TRB
     """
     p = _files.check_path(path)
     delimiter, raw_header = _files.split_header(_files.head_lines(p)[0])

@@ -39,7 +39,7 @@ def read_paired(
     *,
     sample: str | None = None,
 ) -> pd.DataFrame:
-    """Read a table with one row per cell and one column group per chain into a contig table.
+    r"""Read a table with one row per cell and one column group per chain into a contig table.
 
     Columns are ``<chain>_<field>``, chain ``TCRA``/``TCRB`` (or ``TRA``/``TRB``, ``TCRG``,
     ``TCRD``) and field ``cdr3nt`` (the junction, conserved codons included), ``cdr3aa``,
@@ -61,6 +61,18 @@ def read_paired(
     ------
     tcrtrack.errors.FormatError
         No cell column, no chain columns, or a cell listed twice.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "cells.csv")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("barcode,TCRA_cdr3aa,TCRA_cdr3nt,TCRB_cdr3aa,TCRB_cdr3nt\n"
+    ...                  "c1,CAF,TGTGCCTTC,CASSF,TGTGCCAGCAGTTTC\n")
+    >>> tt.io.read(path)[["cell_id", "locus", "junction", "productive"]]
+      cell_id locus         junction  productive
+    0      c1   TRA        TGTGCCTTC        True
+    1      c1   TRB  TGTGCCAGCAGTTTC        True
     """
     p = _files.check_path(path)
     delimiter, header = _files.split_header(_files.head_lines(p)[0])
