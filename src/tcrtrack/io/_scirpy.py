@@ -102,6 +102,16 @@ def from_scirpy(
         awkward (installed with scirpy) is missing.
     tcrtrack.errors.SchemaError
         No AIRR data under ``obsm[airr_key]``, or ``sample_key`` not in ``obs``.
+
+    Examples
+    --------
+    >>> import warnings, scirpy as ir, tcrtrack as tt
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # anndata: awkward arrays are "experimental"
+    ...     adata = ir.io.read_10x_vdj(tt.datasets.path("pbmc3_t_filtered"))
+    >>> contigs = tt.io.from_scirpy(adata, sample="pbmc3")
+    >>> len(contigs), contigs["cell_id"].nunique() == adata.n_obs
+    (4004, True)
     """
     try:
         import awkward as ak
