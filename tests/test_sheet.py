@@ -296,3 +296,9 @@ def test_example_sheet_overlap_cli(capsys):
     b = set(naive_bmt_counts(Path(paths["TRB_Unsorted_1496"])))
     jaccard = len(a & b) / len(a | b)
     assert matrix.loc["TRB_Unsorted_1320", "TRB_Unsorted_1496"] == pytest.approx(jaccard)
+
+
+def test_names_with_sheet_is_a_usage_error(folder, capsys):
+    good = write(folder, "P1\td0\t0\td0.tsv\ttrue\t\n")
+    assert main(["inspect", "--samples", str(good), "-n", "x"]) == 2
+    assert "-n/--name does not apply with --samples" in capsys.readouterr().err

@@ -50,7 +50,7 @@ def inspect(
       tcrtrack inspect blood.csv lung.csv -n blood -n lung --format tsv -o qc.tsv
       tcrtrack inspect --samples cohort.tsv
     """
-    samples = _sheet.open_sheet(sheet, files)
+    samples = _sheet.open_sheet(sheet, files, name)
     if samples is not None:
         blocks = []
         for patient in samples.patients:

@@ -68,7 +68,7 @@ def overlap(
     if plot is not None and plot.suffix.lower() not in {".png", ".svg", ".pdf"}:
         raise _common.usage_error(f"--plot file {str(plot)!r} must end in .png, .svg or .pdf")
     spec = _common.make_spec(locus, sequence, genes, multichain)
-    cohort = _sheet.open_sheet(sheet, files)
+    cohort = _sheet.open_sheet(sheet, files, name)
     if cohort is not None:
         blocks = []
         for patient in cohort.patients:

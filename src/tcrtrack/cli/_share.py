@@ -196,7 +196,7 @@ def share(
         raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
     spec = _common.make_spec(locus, sequence, genes, multichain)
     options = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
-    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None])
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
         _sheet.require_references(cohort)
         blocks = []

@@ -45,12 +45,21 @@ class Block:
     meta: dict[str, object]
 
 
-def open_sheet(sheet: Path | None, files: Sequence[Path]) -> SampleSheet | None:
-    """The validated sheet, or None without ``--samples``; a usage error if both are given."""
+def open_sheet(
+    sheet: Path | None, files: Sequence[Path], names: Sequence[str] = ()
+) -> SampleSheet | None:
+    """The validated sheet, or None without ``--samples``.
+
+    A usage error if FILE arguments or ``-n`` names are given with it (the sheet names the
+    files and samples).
+    """
     if sheet is None:
         return None
     if files:
         msg = "give either FILE arguments or --samples SHEET, not both"
+        raise click.UsageError(msg)
+    if names:
+        msg = "-n/--name does not apply with --samples: the sheet's 'sample' column names samples"
         raise click.UsageError(msg)
     from tcrtrack.io import read_sheet
 

@@ -114,7 +114,7 @@ def track(
     if plot is not None:
         _check_figure_suffix(plot, "--plot")
     spec = _common.make_spec(locus, sequence, genes, multichain)
-    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None])
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
         _sheet.require_references(cohort)
         blocks = []
