@@ -138,6 +138,10 @@ def test_mudata():
         mdata = mudata.MuData({"airr": adata})
     contigs = tt.io.from_scirpy(mdata, sample="p")
     assert len(contigs) == len(tt.io.read_10x(TENX))
+    cc = tt.tl.clonotypes(contigs)
+    tt.tl.annotate(mdata, cc, reference="p")
+    written = mdata.mod["airr"].obs["tcrtrack_clonotype"]
+    assert int(written.notna().sum()) == int(cc.totals()["p"])
 
 
 def test_errors():
