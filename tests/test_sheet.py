@@ -220,6 +220,8 @@ def test_share_by_sheet_per_patient_files(folder, capsys):
             "tsv",
             "--shared-clones",
             str(shared),
+            "--venn",
+            str(folder / "venn.png"),
         ]
     )
     assert code == 0
@@ -237,6 +239,7 @@ def test_share_by_sheet_per_patient_files(folder, capsys):
     ]
     for patient in ("P1", "P2"):
         assert (folder / f"shared_{patient}.tsv").exists()
+        assert (folder / f"venn_{patient}.png").stat().st_size > 0
     p1 = pd.read_csv(folder / "shared_P1.tsv", sep="\t")
     assert p1["clonotype"].tolist() == ["TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"]
 
