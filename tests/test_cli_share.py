@@ -17,10 +17,13 @@ LT, LB, LN = (str(DATA / f"{x}.csv.gz") for x in ("lt6", "lb6", "ln6"))
 def test_share_table_shows_counts_beside_percentages(capsys):
     assert main(["share", LT, LB, LN]) == 0
     out = capsys.readouterr().out
-    assert "Reference: lt6. Clonotype: TRB junction nucleotides, multichain=primary." in out
+    assert "Reference: lt6 (3,500 clonotypes, 6,775 cells)." in out
+    assert "Clonotype: TRB junction nucleotides, multichain=primary." in out
     assert "95/3,721 = 2.55%" in out
     assert "464/2,682 = 17.30%" in out
-    assert "(reference)" in out
+    assert "[95% interval]: clopper-pearson for clonotype fractions" in out
+    assert "lt6 clonotypes found" in out
+    assert "380/6,775 = 5.61%" in out
 
 
 def test_share_tsv_and_json_agree_with_the_api(capsys):

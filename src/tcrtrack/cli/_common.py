@@ -106,6 +106,10 @@ def progress(message: str) -> None:
         click.echo(message, err=True)
 
 
+#: Input files: existence and permissions are checked by the library, which names the file and
+#: the fix in one line (exit 1), not by click (exit 2).
+INPUT_FILE = click.Path(path_type=Path, readable=False)
+
 name_option = click.option(
     "-n",
     "--name",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 
 def register(group: click.Group) -> None:
@@ -18,46 +17,101 @@ def _pct(num: int, den: int) -> str:
     return f"{num:,}/{den:,} = {100 * num / den:.2f}%" if den else f"{num:,}/0 = NA"
 
 
+def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
+    """`` [low-high%]`` when the table has an interval for ``frac`` (``--ci``)."""
+    import pandas as pd
+
+    low, high = r.get(f"{frac}_low"), r.get(f"{frac}_high")
+    if low is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f" [{100 * low:.2f}-{100 * high:.2f}%]"
+
+
+def render_rarefied(rarefied) -> str:  # type: ignore[no-untyped-def]
+    """The rarefied sharing: mean over subsamples and the central range, per sample."""
+    import pandas as pd
+
+    rows = []
+    for name, r in rarefied.table.iterrows():
+        row = {"sample": name}
+        for frac, label in (
+            ("frac_clonotypes_shared", "clonotypes shared with reference"),
+            ("frac_cells_shared", "cells in shared clonotypes"),
+            ("frac_reference_clonotypes_detected", "reference clonotypes found"),
+            ("frac_reference_cells_detected", "reference cells found"),
+        ):
+            low, high = 100 * r[f"{frac}_low"], 100 * r[f"{frac}_high"]
+            row[label] = f"{100 * r[frac]:.2f}% [{low:.2f}-{high:.2f}%]"
+        rows.append(row)
+    header = (
+        f"Rarefied: every sample subsampled to {rarefied.depth:,} without replacement, "
+        f"{rarefied.n} times (seed {rarefied.seed}); mean [central {rarefied.ci:.0%} range]."
+    )
+    return header + "\n" + pd.DataFrame(rows).set_index("sample").to_string()
+
+
 def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
-    """The human table: counts beside every percentage, so no denominator is hidden."""
+    """The human tables: counts beside every percentage, so no denominator is hidden.
+
+    The first table is the sample's view (the reference study's sharing frequency and its
+    cell-weighted twin), the second the reference's view (persistence of the infused clones).
+    """
+    import pandas as pd
+
     ref = result.reference
     unit = result.unit
-    totals = counts.totals()
-    per_sample = counts.n_clonotypes_per_sample()
-    rows = [
-        {
-            "sample": ref,
-            "clonotypes": f"{int(per_sample[ref]):,}",
-            unit: f"{int(totals[ref]):,}",
-            "clonotypes shared with reference": "(reference)",
-            f"{unit} in shared clonotypes": "",
-            "reference clonotypes found": "",
-            f"reference {unit} found": "",
-        }
-    ]
+    n_ref = int(counts.n_clonotypes_per_sample()[ref])
+    n_ref_cells = int(counts.totals()[ref])
+    sample_view, reference_view = [], []
     for name, r in result.table.iterrows():
-        rows.append(
+        sample_view.append(
             {
                 "sample": name,
                 "clonotypes": f"{int(r.n_clonotypes):,}",
                 unit: f"{int(r.n_cells):,}",
-                "clonotypes shared with reference": _pct(int(r.n_shared), int(r.n_clonotypes)),
-                f"{unit} in shared clonotypes": _pct(int(r.n_cells_shared), int(r.n_cells)),
-                "reference clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes)),
-                f"reference {unit} found": _pct(
-                    int(r.n_reference_cells_detected), int(r.n_reference_cells)
-                ),
+                f"clonotypes shared with {ref}": _pct(int(r.n_shared), int(r.n_clonotypes))
+                + _ci(r, "frac_clonotypes_shared"),
+                f"{unit} in shared clonotypes": _pct(int(r.n_cells_shared), int(r.n_cells))
+                + _ci(r, "frac_cells_shared"),
             }
         )
-    frame = pd.DataFrame(rows).set_index("sample")
-    header = f"Reference: {ref}. Clonotype: {result.spec}."
-    return header + "\n" + frame.to_string()
+        reference_view.append(
+            {
+                "sample": name,
+                f"{ref} clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes))
+                + _ci(r, "frac_reference_clonotypes_detected"),
+                f"{ref} {unit} found": _pct(
+                    int(r.n_reference_cells_detected), int(r.n_reference_cells)
+                )
+                + _ci(r, "frac_reference_cells_detected"),
+            }
+        )
+    lines = [
+        f"Reference: {ref} ({n_ref:,} clonotypes, {n_ref_cells:,} {unit}).",
+        f"Clonotype: {result.spec}.",
+        *(
+            [
+                f"[{result.ci:.0%} interval]: {result.method} for clonotype fractions, "
+                f"bootstrap over {unit} for fractions of {unit}."
+            ]
+            if result.ci
+            else []
+        ),
+        "",
+        f"Each sample's clonotypes and {unit} found in {ref}:",
+        pd.DataFrame(sample_view).set_index("sample").to_string(),
+        "",
+        f"{ref} clonotypes and {unit} found again in each sample:",
+        pd.DataFrame(reference_view).set_index("sample").to_string(),
+    ]
+    return "\n".join(lines)
 
 
 @click.command("share")
-@click.argument("reference", type=click.Path(path_type=Path), metavar="REF")
-@click.argument("samples", nargs=-1, type=click.Path(path_type=Path), metavar="SAMPLE...")
+@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
+@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
 @_common.name_option
+@_sheet.samples_option
 @_common.spec_options
 @_common.format_option
 @_common.output_option
@@ -73,10 +127,37 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     default=None,
     help="Write the shared clonotypes (sequence, genes, counts per sample) to this TSV file.",
 )
+@click.option(
+    "--ci",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals on every fraction (exact binomial for clonotype "
+    "fractions, bootstrap over cells for cell fractions); 0 for none.",
+)
+@click.option(
+    "--rarefy",
+    is_flag=True,
+    help="Also report sharing with every sample subsampled to a common depth (depth-fair).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cells per subsample for --rarefy (default: the smallest sample).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap and of --rarefy: the same seed gives the same numbers.",
+)
 def share(
-    reference: Path,
+    reference: Path | None,
     samples: tuple[Path, ...],
     name: tuple[str, ...],
+    sheet: Path | None,
     locus: str,
     sequence: str,
     genes: str,
@@ -85,46 +166,106 @@ def share(
     output: Path | None,
     venn: Path | None,
     shared_clones: Path | None,
+    ci: float,
+    rarefy: bool,
+    depth: int | None,
+    seed: int,
 ) -> None:
     """Clonotypes of each SAMPLE also found in the reference REF (the infusion product).
 
     Prints, per sample, clonotypes and cells, the clonotypes shared with REF
     (shared / clonotypes of the sample: the sharing frequency), the cells in shared
     clonotypes, and the reference's clonotypes and cells found again in the sample.
-    Names given with -n apply to REF first, then each SAMPLE.
+    Names given with -n apply to REF first, then each SAMPLE. Every fraction has an
+    interval (--ci); --rarefy adds the sharing at a common depth (mean and range over 100
+    subsamples), so that samples of different size can be compared.
+
+    With --samples SHEET instead of files, each patient of the sheet is compared with its
+    reference row, one block per patient (--venn and --shared-clones then write one file per
+    patient, the patient's name added to the file name).
 
     \b
-    Example:
+    Examples:
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --venn venn.png
+      tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --rarefy --seed 1
+      tcrtrack share --samples cohort.tsv
     """
-    import tcrtrack as tt
-
-    if not samples:
+    if venn is not None:
+        _check_figure_suffix(venn)
+    if depth is not None and not rarefy:
+        raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    options = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    if cohort is not None:
+        _sheet.require_references(cohort)
+        blocks = []
+        for patient in cohort.patients:
+            ref = cohort.reference(patient)
+            assert ref is not None
+            n_samples = len(cohort.samples(patient))
+            if venn is not None and n_samples > 3:
+                raise _common.usage_error(
+                    f"--venn draws 2 or 3 samples; patient {patient!r} has {n_samples}"
+                )
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            table, text, meta = _share(counts, ref, spec, **options)  # type: ignore[arg-type]
+            blocks.append(_sheet.Block(patient, table, text, meta))
+            _write_files(
+                counts,
+                names,
+                ref,
+                _per_patient(venn, patient) if venn else None,
+                _per_patient(shared_clones, patient) if shared_clones else None,
+            )
+        _sheet.emit_blocks(
+            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
+        )
+        return
+    if reference is None or not samples:
         raise _common.usage_error(
             "give the reference file and at least one sample file to compare with it"
         )
     paths = [reference, *samples]
     names = _common.sample_names(paths, list(name))
-    if venn is not None:
-        _check_figure_suffix(venn)
-        if len(names) > 3:
-            raise _common.usage_error(
-                f"--venn draws 2 or 3 samples; {len(names)} were given (use tcrtrack track "
-                "for more samples)"
-            )
-    spec = _common.make_spec(locus, sequence, genes, multichain)
+    if venn is not None and len(names) > 3:
+        raise _common.usage_error(
+            f"--venn draws 2 or 3 samples; {len(names)} were given (use tcrtrack track "
+            "for more samples)"
+        )
     counts = _common.load_counts(paths, names, spec)
-    result = tt.tl.sharing(counts, reference=names[0])
+    table, text, meta = _share(counts, names[0], spec, **options)  # type: ignore[arg-type]
+    _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
+    _write_files(counts, names, names[0], venn, shared_clones)
+
+
+def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore[no-untyped-def]
+    """The sharing table, its readable text and JSON metadata of one set of samples."""
+    import pandas as pd
+
+    import tcrtrack as tt
+
+    result = tt.tl.sharing(counts, reference=reference, ci=ci or None, seed=seed)
     table = result.to_frame()
-    _common.emit(
-        table,
-        fmt,  # type: ignore[arg-type]
-        output,
-        text=render_sharing(result, counts),
-        meta={"reference": names[0], "clonotype": str(spec), "unit": result.unit},
-    )
+    text = render_sharing(result, counts)
+    meta: dict[str, object] = {"reference": reference, "clonotype": str(spec), "unit": result.unit}
+    if ci:
+        meta["ci"] = ci
+    if rarefy:
+        rarefied = tt.tl.rarefy(counts, reference=reference, depth=depth, seed=seed, ci=ci or 0.95)
+        extra = rarefied.table.drop(columns=["n"]).add_prefix("rarefied_")
+        table = pd.concat([table, extra], axis=1)
+        text += "\n\n" + render_rarefied(rarefied)
+        meta["rarefied"] = {"depth": rarefied.depth, "n": rarefied.n, "seed": seed}
+    return table, text, meta
+
+
+def _write_files(counts, names, reference, venn, shared_clones) -> None:  # type: ignore[no-untyped-def]
+    """--shared-clones and --venn outputs."""
+    import tcrtrack as tt
+
     if shared_clones is not None:
-        tt.tl.shared_clonotypes(counts, reference=names[0]).to_csv(
+        tt.tl.shared_clonotypes(counts, reference=reference).to_csv(
             shared_clones, sep="\t", index=False
         )
     if venn is not None:
@@ -138,6 +279,10 @@ def share(
         tt.pl.venn(regions, ax=ax)
         fig.savefig(venn, bbox_inches="tight", dpi=150)
         plt.close(fig)
+
+
+def _per_patient(path: Path, patient: str) -> Path:
+    return path.with_name(f"{path.stem}_{patient}{path.suffix}")
 
 
 def _check_figure_suffix(path: Path) -> None:

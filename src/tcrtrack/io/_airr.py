@@ -51,12 +51,19 @@ AIRR_READ: Final = (
     "is_cell",
     "high_confidence",
     "clone_id",
+    "full_length",
 )
+#: Region fields from which a missing junction can be rebuilt.
+_REGIONS: Final = ("fwr3", "cdr3", "fwr4")
+#: A non-standard clone-size column written by immundata.
+_COUNTS: Final = "counts"
 _TYPES: Final = {
     "productive": pa.bool_(),
     "is_cell": pa.bool_(),
     "high_confidence": pa.bool_(),
+    "full_length": pa.bool_(),
     "umi_count": pa.int64(),
+    "counts": pa.int64(),
     "consensus_count": pa.int64(),
     "duplicate_count": pa.int64(),
 }
@@ -85,14 +92,28 @@ def read_airr(
     """Read an AIRR Rearrangement TSV file (including Cell Ranger's ``airr_rearrangement.tsv``).
 
     The standard's required fields are checked (``strict=True``); booleans may be written
-    ``T``/``F`` or ``TRUE``/``FALSE``. Deviations seen in real files are normalised and counted
-    in the QC ledger (``changed`` entries), never silently accepted: loci spelled ``TCRB``
-    become ``TRB``; a ``locus`` column missing altogether is inferred from the V, J or C gene
-    name prefix.
+    ``T``/``F``, ``TRUE``/``FALSE`` or ``True``/``False``; NA is empty, ``NA`` or ``None``.
+    Deviations seen in real files are repaired and counted in the QC ledger as ``changed``
+    entries, never silently accepted:
+
+    - ``locus_renamed``: loci spelled ``TCRB`` (any case) become ``TRB``, and so on;
+    - ``locus_inferred_from_genes``: without a ``locus`` column (Cell Ranger's
+      ``airr_rearrangement.tsv``), the locus is the first three letters of the C, else J, else
+      V gene (``TRBC1`` -> ``TRB``), or ``Multi`` when the genes name different loci;
+    - ``sequence_uppercased``: junctions written in lower case are upper-cased;
+    - ``junction_derived_from_regions``: where ``junction`` is NA but ``fwr3``, ``cdr3`` and
+      ``fwr4`` are given, ``junction = fwr3[-3:] + cdr3 + fwr4[:3]`` (the AIRR definition:
+      the CDR3 plus the conserved codons on either side), kept only if it is ACGT, a
+      multiple of 3 long, translates to Cys first and Phe or Trp last, and the translation
+      agrees with ``cdr3_aa`` (inner residues) and ``junction_aa`` where those are given;
+      ``junction_aa`` is filled with the translation. Other rows stay NA and are dropped by
+      :func:`tcrtrack.pp.filter_contigs` as ``missing_junction``;
+    - ``count_from_nonstandard_column``: a ``counts`` column (written by immundata) is used as
+      ``duplicate_count`` when the file has no ``duplicate_count`` values.
 
     For single-cell files (a ``cell_id`` column with values), ``duplicate_count`` holds UMIs
-    (Cell Ranger's convention) and is copied to ``umi_count`` when that column is absent.
-    For bulk files ``duplicate_count`` is the clone size.
+    (Cell Ranger's convention) and becomes ``umi_count`` when that column is absent. For bulk
+    files ``duplicate_count`` is the clone size.
 
     Parameters
     ----------
@@ -102,8 +123,7 @@ def read_airr(
         Sample name; default: the file name without extensions.
     strict
         Require every field the AIRR standard requires. With ``False`` only the fields
-        tcrtrack uses must be present (``junction`` or ``junction_aa``, ``v_call``,
-        ``productive``).
+        tcrtrack uses must be present (``v_call``, ``productive`` and a junction).
 
     Returns
     -------
@@ -111,58 +131,101 @@ def read_airr(
 
     Raises
     ------
+    tcrtrack.errors.InputError
+        The file is missing, a directory, unreadable or truncated.
     tcrtrack.errors.FormatError
-        A required field is missing or a value cannot be parsed.
+        The file is empty, binary, not tab-separated, lacks a required field, or holds a
+        value that cannot be parsed.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> out = os.path.join(tempfile.mkdtemp(), "pbmc3.tsv")
+    >>> tt.io.write_airr(tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered")), out)
+    >>> tt.io.read_airr(out)[["locus", "junction_aa", "productive"]].head(2)
+      locus          junction_aa  productive
+    0   TRB  CASSQLGRTKDSKNYGYTF        True
+    1   TRA        CAARREYGNKLVF        True
     """
     p = _files.check_path(path)
-    lines = _files.head_lines(p)
-    delimiter, header = _files.split_header(lines[0])
+    delimiter, header = _files.sniff(p)
     if delimiter != "\t":
         msg = (
-            f"{p}: AIRR Rearrangement files are tab-separated, but the header has no tab; "
-            "convert the file to TSV"
+            f"{p}: AIRR Rearrangement files are tab-separated, but the header has no tab "
+            f"(columns seen: {', '.join(header[:10])}); convert the file to TSV"
         )
         raise FormatError(msg)
     required = AIRR_REQUIRED if strict else ("v_call", "productive")
     _files.require_columns(p, header, required, "an AIRR Rearrangement file")
-    if "junction" not in header and "junction_aa" not in header:
-        msg = f"{p}: neither 'junction' nor 'junction_aa' is present; no clonotype can be defined"
+    derivable = all(c in header for c in _REGIONS)
+    if "junction" not in header and "junction_aa" not in header and not derivable:
+        msg = (
+            f"{p}: neither 'junction' nor 'junction_aa' (nor fwr3, cdr3, fwr4) is present, so "
+            "no clonotype can be defined; export the file with its junction fields"
+        )
         raise FormatError(msg)
-    wanted = [c for c in AIRR_READ if c in header]
+    wanted: list[str] = [c for c in AIRR_READ if c in header]
+    if derivable:
+        wanted += [c for c in (*_REGIONS, "cdr3_aa") if c in header]
+    if _COUNTS in header:
+        wanted.append(_COUNTS)
     types = {c: _TYPES.get(c, pa.string()) for c in wanted}
     table = _files.read_table(
-        p, delimiter="\t", columns=wanted, types=types, what="an AIRR Rearrangement file"
+        p,
+        delimiter="\t",
+        columns=wanted,
+        types=types,
+        what="an AIRR Rearrangement file",
+        header=header,
     )
     _files.nonempty(p, table)
     name = sample if sample is not None else _files.sample_name(p)
     changes: list[_qc.QCEntry] = []
 
-    # normalise the locus
+    def changed(reason: str, n: int) -> None:
+        if n:
+            changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
+
+    # the locus
     if "locus" in table.column_names:
         locus = table.column("locus")
-        upper = pc.utf8_upper(locus)
-        known = pa.array(list(LOCUS_ALIASES))
-        mapped = pc.take(
-            pa.array(list(LOCUS_ALIASES.values())),
-            pc.index_in(upper, value_set=known),
-        )
-        new_locus = pc.if_else(pc.is_valid(mapped), mapped, locus)
-        n_changed = int(pc.sum(pc.fill_null(pc.not_equal(new_locus, locus), False)).as_py() or 0)
-        if n_changed:
-            changes.append(
-                _qc.QCEntry(
-                    name, "read", "changed", _qc.LOCUS_RENAMED, n_changed, "contigs", str(p)
-                )
-            )
-        table = table.set_column(table.column_names.index("locus"), "locus", new_locus)
+        new_locus = _normalise_locus(locus)
+        changed(_qc.LOCUS_RENAMED, _count(pc.not_equal(new_locus, locus)))
+        table = _set(table, "locus", new_locus)
     else:
-        table = table.append_column("locus", _locus_from_genes(table))
+        inferred = _locus_from_genes(table)
+        changed(_qc.LOCUS_INFERRED, len(inferred) - inferred.null_count)
+        table = table.append_column("locus", inferred)
 
-    # junctions are upper-case DNA
+    # junctions are upper-case
+    n = table.num_rows
+    lowered = np.zeros(n, dtype=bool)
     for col in ("junction", "junction_aa"):
         if col in table.column_names:
-            i = table.column_names.index(col)
-            table = table.set_column(i, col, pc.utf8_upper(table.column(col)))
+            original = table.column(col)
+            upper = pc.utf8_upper(original)
+            lowered |= np.asarray(pc.fill_null(pc.not_equal(upper, original), False), bool)
+            table = _set(table, col, upper)
+    changed(_qc.UPPERCASED, int(lowered.sum()))
+
+    # a missing junction rebuilt from the regions around the CDR3
+    if derivable:
+        table, n_derived = _derive_junction(table)
+        changed(_qc.JUNCTION_DERIVED, n_derived)
+
+    # the non-standard counts column
+    if _COUNTS in table.column_names:
+        counts = table.column(_COUNTS)
+        has_dup = (
+            "duplicate_count" in table.column_names
+            and table.column("duplicate_count").null_count < n
+        )
+        table = table.drop_columns([_COUNTS])
+        if not has_dup:
+            if "duplicate_count" in table.column_names:
+                table = table.drop_columns(["duplicate_count"])
+            table = table.append_column("duplicate_count", counts)
+            changed(_qc.COUNT_COLUMN, n - counts.null_count)
 
     is_single_cell = (
         "cell_id" in table.column_names and table.column("cell_id").null_count < table.num_rows
@@ -177,14 +240,90 @@ def read_airr(
     return _qc.with_ledger(frame, ledger)
 
 
-def _locus_from_genes(table: pa.Table) -> pa.ChunkedArray:
-    out = pa.nulls(table.num_rows, pa.string())
+def _set(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, values)
+
+
+def _count(mask: pa.Array | pa.ChunkedArray) -> int:
+    """Number of True values (NA counts as False)."""
+    return int(pc.sum(pc.fill_null(mask, False)).as_py() or 0)
+
+
+def _normalise_locus(locus: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Map spellings in :data:`LOCUS_ALIASES` (any case) to AIRR loci; keep others as they are."""
+    upper = pc.utf8_upper(locus)
+    mapped = pc.take(
+        pa.array(list(LOCUS_ALIASES.values())),
+        pc.index_in(upper, value_set=pa.array(list(LOCUS_ALIASES))),
+    )
+    return pc.if_else(pc.is_valid(mapped), mapped, locus)
+
+
+def _derive_junction(table: pa.Table) -> tuple[pa.Table, int]:
+    """Fill NA junctions with ``fwr3[-3:] + cdr3 + fwr4[:3]`` where that is consistent.
+
+    Returns the table without the region columns, and the number of junctions filled.
+    """
+    from tcrtrack._translate import translate
+
+    fwr3, cdr3, fwr4 = (pc.utf8_upper(table.column(c)) for c in _REGIONS)
+    candidate = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(fwr3, -3), cdr3, pc.utf8_slice_codeunits(fwr4, 0, 3), ""
+    )
+    length = np.asarray(pc.fill_null(pc.utf8_length(cdr3), 0))
+    ok = (
+        (np.asarray(pc.fill_null(pc.utf8_length(fwr3), 0)) >= 3)
+        & (np.asarray(pc.fill_null(pc.utf8_length(fwr4), 0)) >= 3)
+        & (length > 0)
+        & (length % 3 == 0)
+        & np.asarray(pc.fill_null(pc.match_substring_regex(candidate, r"^[ACGT]+$"), False))
+    )
+    aa = translate(candidate)
+    ok = pa.array(
+        ok & np.asarray(pc.fill_null(pc.match_substring_regex(aa, r"^C[A-Z*]*[FW]$"), False))
+    )
+    inner = pc.utf8_slice_codeunits(aa, 1, -1)
+    if "cdr3_aa" in table.column_names:
+        cdr3_aa = pc.utf8_upper(table.column("cdr3_aa"))
+        ok = pc.and_kleene(ok, pc.or_kleene(pc.is_null(cdr3_aa), pc.equal(inner, cdr3_aa)))
+    n = table.num_rows
+    junction = (
+        table.column("junction") if "junction" in table.column_names else pa.nulls(n, pa.string())
+    )
+    junction_aa = (
+        table.column("junction_aa")
+        if "junction_aa" in table.column_names
+        else pa.nulls(n, pa.string())
+    )
+    ok = pc.and_kleene(ok, pc.or_kleene(pc.is_null(junction_aa), pc.equal(aa, junction_aa)))
+    fill = pc.and_(pc.is_null(junction), pc.fill_null(ok, False))
+    new_junction = pc.if_else(fill, candidate, junction)
+    new_aa = pc.if_else(pc.and_(fill, pc.is_null(junction_aa)), aa, junction_aa)
+    drop = [c for c in (*_REGIONS, "cdr3_aa", "junction", "junction_aa") if c in table.column_names]
+    table = table.drop_columns(drop)
+    table = table.append_column("junction", new_junction).append_column("junction_aa", new_aa)
+    return table, _count(fill)
+
+
+def _locus_from_genes(table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """Locus from the gene names: the C, else J, else V gene prefix; ``Multi`` if they differ.
+
+    ``Multi`` is 10x's word for a contig whose genes come from different loci; such contigs
+    are dropped by :func:`tcrtrack.pp.filter_contigs` as ``multi_locus_contig``.
+    """
+    prefixes = []
     for col in ("c_call", "j_call", "v_call"):
         if col in table.column_names:
             prefix = pc.utf8_slice_codeunits(pc.utf8_upper(table.column(col)), 0, 3)
-            ok = pc.is_in(prefix, value_set=pa.array(list(s.LOCI)))
-            out = pc.if_else(pc.fill_null(ok, False), prefix, out)
-    return out
+            known = pc.fill_null(pc.is_in(prefix, value_set=pa.array(list(s.LOCI))), False)
+            prefixes.append(pc.if_else(known, prefix, pa.scalar(None, pa.string())))
+    if not prefixes:
+        return pa.nulls(table.num_rows, pa.string())
+    locus = pc.coalesce(*prefixes)
+    conflict = np.zeros(table.num_rows, dtype=bool)
+    for prefix in prefixes:
+        conflict |= np.asarray(pc.fill_null(pc.not_equal(prefix, locus), False), dtype=bool)
+    return pc.if_else(pa.array(conflict), pa.scalar(s.MULTI_LOCUS, pa.string()), locus)
 
 
 def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:

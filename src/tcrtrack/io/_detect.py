@@ -52,23 +52,41 @@ def known_formats() -> list[Format]:
 def detect(path: str | os.PathLike[str]) -> Format:
     """The format of ``path``, from its header line.
 
+    A format matches when its header has every identifying column. Failing that, a format
+    of which the header has at least half the identifying columns (and more than any other
+    format) is chosen, so that its reader can say exactly which required column is missing.
+
     Raises
     ------
+    tcrtrack.errors.InputError
+        The file is missing, a directory, unreadable or truncated.
     tcrtrack.errors.FormatError
-        No known format matches; the message lists the columns seen and the formats known.
+        The file is empty or binary, or no known format matches; the message lists the
+        columns seen and the formats known.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> tt.io.detect(tt.datasets.path("pbmc3_t_filtered")).name
+    '10x'
     """
     p = _files.check_path(path)
-    lines = _files.head_lines(p)
-    _, header = _files.split_header(lines[0])
+    _, header = _files.sniff(p)
     columns = set(header)
-    for fmt in _formats():
+    formats = _formats()
+    for fmt in formats:
         if set(fmt.signature) <= columns:
             return fmt
+    scores = [len(set(f.signature) & columns) / len(f.signature) for f in formats]
+    best = max(scores, default=0.0)
+    if best >= 0.5 and scores.count(best) == 1:
+        return formats[scores.index(best)]
     shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
-    known = "; ".join(f"{f.name} ({f.description}: {', '.join(f.signature)})" for f in _formats())
+    known = "; ".join(f"{f.name} ({f.description}: {', '.join(f.signature)})" for f in formats)
     msg = (
         f"{p}: unknown format: columns seen: {shown}. Known formats and the columns that "
-        f"identify them: {known}. Pass the format explicitly or fix the header."
+        f"identify them: {known}. Check that this is a contig table, or rename its header "
+        "columns to one of these"
     )
     raise FormatError(msg)
 

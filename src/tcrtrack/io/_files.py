@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +26,8 @@ FALSE_VALUES: Final = ["False", "FALSE", "false", "F", "f"]
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BLOCK_SIZE: Final = 16 << 20
+#: Delimiters that spreadsheet programs write but tcrtrack does not read.
+_FOREIGN_DELIMITERS: Final = {";": "semicolon", "|": "pipe"}
 
 
 def check_path(path: str | os.PathLike[str]) -> Path:
@@ -33,21 +37,43 @@ def check_path(path: str | os.PathLike[str]) -> Path:
         msg = f"{p}: no such file; check the path (current directory: {Path.cwd()})"
         raise InputError(msg)
     if p.is_dir():
-        msg = f"{p}: is a directory, not a file; give the contig table inside it"
+        msg = (
+            f"{p}: is a directory, not a file; give the contig table inside it "
+            "(e.g. filtered_contig_annotations.csv)"
+        )
         raise InputError(msg)
     if not os.access(p, os.R_OK):
-        msg = f"{p}: permission denied; make the file readable (chmod +r) or copy it"
-        raise InputError(msg)
+        raise InputError(permission_message(p))
     return p
 
 
+def permission_message(path: Path) -> str:
+    """The message for a file the current user may not read."""
+    return (
+        f"{path}: permission denied; make the file readable (chmod +r) or copy it "
+        "somewhere readable"
+    )
+
+
+def _corrupt_message(path: Path, error: BaseException) -> str:
+    return (
+        f"{path}: cannot read the file ({error}); it looks truncated or corrupted: "
+        "download or copy it again"
+    )
+
+
 def is_gzip(path: Path) -> bool:
+    """Whether ``path`` starts with the gzip magic bytes."""
     with path.open("rb") as fh:
         return fh.read(2) == _GZIP_MAGIC
 
 
 def head_lines(path: Path, n: int = 2) -> list[str]:
-    """The first ``n`` lines of a plain or gzipped text file (for format detection)."""
+    """The first ``n`` lines of a plain or gzipped text file (for format detection).
+
+    Raises :class:`InputError` for an unreadable, truncated or corrupted file and
+    :class:`FormatError` for an empty or binary one.
+    """
     p = check_path(path)
     try:
         if is_gzip(p):
@@ -56,24 +82,62 @@ def head_lines(path: Path, n: int = 2) -> list[str]:
         else:
             with p.open("rb") as fh:
                 raw = fh.read(1 << 16)
-    except (EOFError, OSError, gzip.BadGzipFile) as e:
-        msg = f"{p}: cannot read the file ({e}); is it a complete, uncorrupted download?"
-        raise InputError(msg) from e
+    except PermissionError as e:
+        raise InputError(permission_message(p)) from e
+    except (EOFError, OSError, zlib.error) as e:
+        raise InputError(_corrupt_message(p, e)) from e
     if not raw.strip():
         msg = f"{p}: the file is empty; expected a header line and one row per contig"
         raise FormatError(msg)
-    if b"\x00" in raw:
-        msg = f"{p}: this is a binary file, not a text table; give a CSV or TSV contig table"
+    if looks_binary(raw):
+        msg = (
+            f"{p}: this is a binary file, not a text table (a spreadsheet, archive or image?); "
+            "give the CSV or TSV contig table, e.g. filtered_contig_annotations.csv"
+        )
         raise FormatError(msg)
     text = raw.decode("utf-8", errors="replace")
     return text.splitlines()[:n]
 
 
+def looks_binary(raw: bytes) -> bool:
+    """True if ``raw`` has a NUL byte or more than 5% control bytes other than tab, CR, LF.
+
+    Examples
+    --------
+    >>> looks_binary(b"barcode,chain\\nAAAC-1,TRB\\n"), looks_binary(b"PK\\x03\\x04\\x14\\x00")
+    (False, True)
+    """
+    if b"\x00" in raw:
+        return True
+    head = np.frombuffer(raw[:8192], dtype=np.uint8)
+    control = (head < 32) & (head != 9) & (head != 10) & (head != 13)
+    return bool(control.mean() > 0.05) if len(head) else False
+
+
 def split_header(line: str) -> tuple[str, list[str]]:
-    """Guess the delimiter of a header line and return it with the column names."""
+    """Guess the delimiter of a header line (tab or comma); return it and the column names."""
     line = line.lstrip("\ufeff")
     delimiter = "\t" if line.count("\t") >= max(1, line.count(",")) else ","
     return delimiter, [c.strip().strip('"') for c in line.split(delimiter)]
+
+
+def sniff(path: Path) -> tuple[str, list[str]]:
+    """Delimiter and column names of the header line of ``path``.
+
+    Raises :class:`FormatError` when the header is split by ``;`` or ``|`` instead of a comma
+    or a tab (a table re-saved by a spreadsheet program in some locales).
+    """
+    delimiter, header = split_header(head_lines(path)[0])
+    if len(header) == 1:
+        for other, name in _FOREIGN_DELIMITERS.items():
+            if header[0].count(other) >= 2:
+                msg = (
+                    f"{path}: the columns are separated by {other!r} ({name}); tcrtrack reads "
+                    "comma-separated (Cell Ranger) or tab-separated (AIRR) files: re-save the "
+                    "file as CSV with commas"
+                )
+                raise FormatError(msg)
+    return delimiter, header
 
 
 def read_table(
@@ -83,11 +147,13 @@ def read_table(
     columns: Sequence[str],
     types: Mapping[str, pa.DataType],
     what: str,
+    header: Sequence[str] | None = None,
 ) -> pa.Table:
     """Read ``columns`` of a delimited text file with Arrow's multi-threaded CSV reader.
 
     Only ``columns`` are parsed. Booleans accept ``True``/``TRUE``/``true``/``T``; NA is
-    ``None``, ``NA`` or empty. Arrow's errors become a :class:`FormatError` naming the file.
+    ``None``, ``NA`` or empty. Arrow's errors become a :class:`FormatError` naming the file,
+    the column (``header`` gives the file's column names) and the line.
     """
     read_options = pacsv.ReadOptions(block_size=_BLOCK_SIZE)
     parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
@@ -112,10 +178,12 @@ def read_table(
         pa.default_memory_pool().release_unused()  # the parser's buffers, back to the system
         return table
     except pa.ArrowInvalid as e:
-        raise FormatError(_explain_arrow_error(path, str(e), columns, what)) from e
+        names = list(header) if header is not None else list(columns)
+        raise FormatError(_explain_arrow_error(path, str(e), names, what)) from e
+    except PermissionError as e:
+        raise InputError(permission_message(path)) from e
     except (OSError, EOFError) as e:
-        msg = f"{path}: cannot read the file ({e}); is it a complete, uncorrupted download?"
-        raise InputError(msg) from e
+        raise InputError(_corrupt_message(path, e)) from e
 
 
 def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what: str) -> str:
@@ -124,12 +192,12 @@ def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what:
     if m:
         index = int(m.group(1))
         name = columns[index] if index < len(columns) else f"#{index}"
-        m_row = re.search(r"[Rr]ow #(\d+)", message)
-        where = f", line {int(m_row.group(1)) + 1}" if m_row else ""
         bad = re.search(r"invalid value '([^']*)'", first)
         value = f" {bad.group(1)!r}" if bad else ""
+        line = _line_of(path, name, bad.group(1)) if bad else None
+        where = f", line {line}" if line is not None else ""
         return (
-            f"{path}: column {name!r}{where}: cannot read value{value} as {what}; "
+            f"{path}: column {name!r}{where}: cannot read value{value} in {what}; "
             "fix or remove the offending rows"
         )
     m_rows = re.search(r"Expected (\d+) columns, got (\d+)", first)
@@ -141,20 +209,42 @@ def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what:
     return f"{path}: cannot parse as {what}: {first}"
 
 
+def _line_of(path: Path, column: str, value: str) -> int | None:
+    """1-based line number of the first row whose ``column`` is ``value`` (header = line 1)."""
+    try:
+        delimiter, _ = split_header(head_lines(path)[0])
+        compression = "gzip" if is_gzip(path) else None
+        with pa.input_stream(str(path), compression=compression) as stream:
+            table = pacsv.read_csv(
+                stream,
+                parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[column], column_types={column: pa.string()}
+                ),
+            )
+    except (pa.ArrowInvalid, OSError):
+        return None
+    index = pc.index(table.column(column), value).as_py()
+    return index + 2 if index >= 0 else None
+
+
 def require_columns(path: Path, header: Sequence[str], required: Sequence[str], what: str) -> None:
     missing = [c for c in required if c not in header]
     if missing:
         shown = ", ".join(header[:30]) + (" ..." if len(header) > 30 else "")
         msg = (
             f"{path}: missing required column(s) {', '.join(missing)} for {what}; "
-            f"columns seen: {shown}"
+            f"columns seen: {shown}; check that this is the right file, or add the column(s)"
         )
         raise FormatError(msg)
 
 
 def nonempty(path: Path, table: pa.Table) -> None:
     if table.num_rows == 0:
-        msg = f"{path}: the file has a header but no rows; was the sequencing run empty?"
+        msg = (
+            f"{path}: the file has a header line but no data rows; check that the run "
+            "produced contigs and that the file was copied completely"
+        )
         raise FormatError(msg)
 
 

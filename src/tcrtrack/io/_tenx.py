@@ -38,6 +38,20 @@ TENX_REQUIRED: Final = ("barcode", "chain", "productive", "cdr3")
 #: Columns that identify the layout (checked by :func:`tcrtrack.io.read`).
 TENX_SIGNATURE: Final = ("barcode", "contig_id", "chain", "v_gene", "cdr3")
 
+#: Order of the optional columns after the required ones, whatever the input format.
+_OPTIONAL_ORDER: Final = (
+    s.SEQUENCE_ID,
+    s.D_CALL,
+    s.C_CALL,
+    s.UMI_COUNT,
+    s.CONSENSUS_COUNT,
+    s.DUPLICATE_COUNT,
+    s.IS_CELL,
+    s.HIGH_CONFIDENCE,
+    s.FULL_LENGTH,
+    s.CLONE_ID,
+)
+
 _TYPES: Final = {
     "productive": pa.bool_(),
     "is_cell": pa.bool_(),
@@ -99,9 +113,8 @@ def read_10x(
     1  AAACCTGAGAGTGAGA-1   TRA        CAARREYGNKLVF        True
     """
     p = _files.check_path(path)
-    lines = _files.head_lines(p)
-    delimiter, header = _files.split_header(lines[0])
-    if "sequence_id" in header and "junction" in header and "barcode" not in header:
+    delimiter, header = _files.sniff(p)
+    if "sequence_id" in header and "barcode" not in header:
         from tcrtrack.io._airr import read_airr
 
         return read_airr(p, sample=sample)
@@ -111,7 +124,12 @@ def read_10x(
     ]
     types = {c: _TYPES.get(c, pa.string()) for c in wanted}
     table = _files.read_table(
-        p, delimiter=delimiter, columns=wanted, types=types, what="a Cell Ranger contig table"
+        p,
+        delimiter=delimiter,
+        columns=wanted,
+        types=types,
+        what="a Cell Ranger contig table",
+        header=header,
     )
     _files.nonempty(p, table)
     table = table.rename_columns([TENX_COLUMNS[c] for c in table.column_names])
@@ -121,7 +139,11 @@ def read_10x(
 
 
 def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELLS) -> pd.DataFrame:
-    """Add missing required columns, the sample column and the ledger's read entry."""
+    """Add missing required columns, the sample column and the ledger's read entry.
+
+    Columns come in a fixed order (required, then known optional ones, then any others), so
+    tables read from different formats line up.
+    """
     n = table.num_rows
     for col in s.REQUIRED_COLUMNS:
         if col == s.SAMPLE or col in table.column_names:
@@ -135,7 +157,8 @@ def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELL
         if n
         else table.append_column(s.SAMPLE, pa.array([], pa.string()))
     )
-    order = [*s.REQUIRED_COLUMNS] + [c for c in table.column_names if c not in s.REQUIRED_COLUMNS]
+    known = [c for c in (*s.REQUIRED_COLUMNS, *_OPTIONAL_ORDER) if c in table.column_names]
+    order = known + [c for c in table.column_names if c not in known]
     frame = _files.to_frame(table.select(order))
     frame.attrs[s.ATTRS_UNIT] = unit
     ledger = _qc.QCLedger((_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source),))

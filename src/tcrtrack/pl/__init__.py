@@ -1,3 +1,18 @@
-"""Plotting computed results: ``tt.pl``. Functions take ``ax=``, return matplotlib objects."""
+"""Plotting computed results: ``tt.pl``. Functions take ``ax=``, return matplotlib objects.
 
-__all__: list[str] = []
+Plot functions take results computed by :mod:`tcrtrack.tl` and never recompute them.
+"""
+
+from tcrtrack.pl._stats_plots import overlap_heatmap, scatter, sharing_curve, track, upset, volcano
+from tcrtrack.pl._venn import venn, venn_region_id
+
+__all__ = [
+    "overlap_heatmap",
+    "scatter",
+    "sharing_curve",
+    "track",
+    "upset",
+    "venn",
+    "venn_region_id",
+    "volcano",
+]

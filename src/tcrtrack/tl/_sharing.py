@@ -12,6 +12,7 @@ import pandas as pd
 
 from tcrtrack.tl._clonotypes import CloneCounts
 from tcrtrack.tl._spec import ClonotypeSpec
+from tcrtrack.tl._stats import BinomialMethod
 
 __all__ = ["Sharing", "VennRegions", "shared_clonotypes", "sharing", "venn_regions"]
 
@@ -46,12 +47,18 @@ class Sharing:
         The clonotype definition.
     unit
         What ``n_cells`` counts: ``cells`` for single-cell data, or the bulk unit.
+    ci
+        Confidence level of the ``*_low``/``*_high`` columns, or ``None`` without intervals.
+    method
+        Interval method of the clonotype fractions (cell fractions: bootstrap over cells).
     """
 
     table: pd.DataFrame
     reference: str
     spec: ClonotypeSpec
     unit: str
+    ci: float | None = None
+    method: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The table (a copy)."""
@@ -98,6 +105,10 @@ def sharing(
     *,
     reference: str,
     samples: Sequence[str] | None = None,
+    ci: float | None = 0.95,
+    method: BinomialMethod = "clopper-pearson",
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> Sharing:
     """How many clonotypes (and cells) of each sample are found in the reference, and back.
 
@@ -123,6 +134,19 @@ def sharing(
     A fraction with a zero denominator is NA. Cell counts are distinct cells, so a cell counted
     in two clonotypes (``multichain="all"``) counts once.
 
+    **Intervals** (``ci`` not ``None``): each fraction ``frac_X`` is followed by ``frac_X_low``
+    and ``frac_X_high``. The clonotype fractions get an exact binomial interval on
+    ``n_shared`` out of ``n_clonotypes`` (or ``n_reference_clonotypes``): Clopper–Pearson by
+    default, or Wilson (``method``); formulas in :func:`tcrtrack.tl._stats.binomial_interval`.
+    The cell fractions get a percentile bootstrap interval over cells: the cells counted by
+    the fraction (the sample's for ``frac_cells_shared``, the reference's for
+    ``frac_reference_cells_detected``) are resampled with replacement ``n_boot`` times
+    (seeded by ``seed``), the fraction is recounted, and the interval is the central ``ci``
+    range of the values. The other sample's clonotype set is held at its observed value:
+    resampling it too would bias the interval downwards, since a clonotype seen once
+    vanishes from a resample with probability :math:`(1-1/n)^n \approx e^{-1}`. For bulk
+    data the resampled units are the templates (or reads, UMIs).
+
     Parameters
     ----------
     counts
@@ -131,6 +155,14 @@ def sharing(
         Name of the reference sample.
     samples
         Samples to compare (default: all but the reference, in order).
+    ci
+        Confidence level of the intervals (default 0.95); ``None`` for no interval columns.
+    method
+        Interval of the clonotype fractions: ``"clopper-pearson"`` (exact) or ``"wilson"``.
+    n_boot
+        Bootstrap replicates for the cell fractions.
+    seed
+        Seed of the bootstrap; the same seed gives the same intervals.
 
     Returns
     -------
@@ -190,7 +222,18 @@ def sharing(
             table[col] = table[col].astype("Float64")
         else:
             table[col] = table[col].astype("int64")
-    return Sharing(table=table, reference=reference, spec=counts.spec, unit=counts.unit)
+    if ci is not None:
+        from tcrtrack.tl._stats import add_sharing_intervals
+
+        table = add_sharing_intervals(table, ci=ci, method=method, n_boot=n_boot, seed=seed)
+    return Sharing(
+        table=table,
+        reference=reference,
+        spec=counts.spec,
+        unit=counts.unit,
+        ci=ci,
+        method=method if ci is not None else None,
+    )
 
 
 def _ratio(num: int, den: int) -> float:
@@ -300,14 +343,15 @@ def venn_regions(counts: CloneCounts, samples: Sequence[str]) -> VennRegions:
     if len(set(samples)) != len(samples):
         msg = f"samples must be distinct, got {samples!r}"
         raise ValueError(msg)
-    present = counts.counts[[counts.index(x) for x in samples]].toarray() > 0
-    weights = 1 << np.arange(len(samples))[::-1]
-    codes = (present * weights[:, None]).sum(axis=0)
-    tally = np.bincount(codes, minlength=1 << len(samples))
-    regions = {}
-    for key in itertools.product((True, False), repeat=len(samples)):
-        if any(key):
-            code = int(sum(w for w, k in zip(weights, key, strict=True) if k))
-            regions[key] = int(tally[code])
-    totals = {x: int(present[i].sum()) for i, x in enumerate(samples)}
+    from tcrtrack.tl._overlap import intersections
+
+    table = intersections(counts, list(samples), include_empty=True)
+    membership = table[list(samples)].to_numpy(dtype=bool)
+    found = dict(zip(map(tuple, membership.tolist()), table["n_clonotypes"].tolist(), strict=True))
+    regions = {
+        key: int(found[key])
+        for key in itertools.product((True, False), repeat=len(samples))
+        if any(key)
+    }
+    totals = {x: sum(n for key, n in regions.items() if key[i]) for i, x in enumerate(samples)}
     return VennRegions(samples=samples, regions=regions, totals=totals)

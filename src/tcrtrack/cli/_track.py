@@ -1,0 +1,204 @@
+"""``tcrtrack track``: follow the reference's clones over later samples, with per-clone tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tcrtrack.cli import _common, _sheet
+
+
+def register(group: click.Group) -> None:
+    group.add_command(track)
+
+
+def render_track(result) -> str:  # type: ignore[no-untyped-def]
+    """The human table: per clone, the count and frequency per sample, then its class."""
+    import pandas as pd
+
+    later = [x for x in result.samples if x != result.reference]
+    classes = result.classes()
+    qvalues = result.tests.pivot(index="clonotype", columns="sample", values="qvalue")
+    rows = []
+    aa = "junction_aa" if "junction_aa" in result.clonotypes.columns else None
+    for i, clone in enumerate(result.counts.index):
+        row = {"clonotype": result.clonotypes[aa].iloc[i] if aa else clone}
+        for x in result.samples:
+            n = int(result.counts.loc[clone, x])
+            row[x] = f"{n:,} ({100 * result.frequencies.loc[clone, x]:.2f}%)"
+        for x in later:
+            q = qvalues.loc[clone, x]
+            q_text = "" if pd.isna(q) else f" q={q:.2g}"
+            row[f"vs {x}"] = f"{classes.loc[clone, x]}{q_text}"
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.index = range(1, len(frame) + 1)
+    header = (
+        f"Reference: {result.reference}. Clones ordered by size in the reference; counts in "
+        f"{result.unit} (frequency). Class vs each sample: Fisher's exact test, "
+        f"Benjamini-Hochberg q < {result.alpha}, at least {result.min_count} {result.unit} "
+        "in the larger sample."
+    )
+    return header + "\n" + frame.to_string()
+
+
+@click.command("track")
+@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
+@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
+@_common.name_option
+@_sheet.samples_option
+@_common.spec_options
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Show the N largest clones of the reference (0: every clone).",
+)
+@click.option(
+    "--test",
+    type=click.Choice(["fisher"]),
+    default="fisher",
+    show_default=True,
+    help="Per-clone test of change from REF (Fisher's exact test, two-sided).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="False-discovery rate (Benjamini-Hochberg) for calling a clone expanded/contracted.",
+)
+@_common.format_option
+@_common.output_option
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Draw the clones' frequencies over the samples (.png, .svg or .pdf).",
+)
+def track(
+    reference: Path | None,
+    samples: tuple[Path, ...],
+    name: tuple[str, ...],
+    sheet: Path | None,
+    locus: str,
+    sequence: str,
+    genes: str,
+    multichain: str,
+    top: int,
+    test: str,
+    alpha: float,
+    fmt: str,
+    output: Path | None,
+    plot: Path | None,
+) -> None:
+    """Follow the clones of the reference REF (the infusion product) over later SAMPLEs.
+
+    Prints, for the largest clones of REF, the count and frequency in every sample and the
+    clone's class against each SAMPLE: persistent, expanded or contracted (Fisher's exact
+    test of the clone against the rest of each sample, Benjamini-Hochberg over all clones),
+    new or lost. Samples are given in time order; names given with -n apply to REF first.
+
+    With --samples SHEET instead of files, each patient's samples are followed from that
+    patient's reference row, in time-point order, one block per patient (--plot then writes
+    one file per patient, the patient's name added to the file name).
+
+    \b
+    Examples:
+      tcrtrack track infusion.csv day30.csv day90.csv --top 10 --plot clones.png
+      tcrtrack track infusion.csv day30.csv --top 0 --format tsv -o clones.tsv
+      tcrtrack track --samples cohort.tsv --top 5
+    """
+    if plot is not None:
+        _check_figure_suffix(plot, "--plot")
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    if cohort is not None:
+        _sheet.require_references(cohort)
+        blocks = []
+        for patient in cohort.patients:
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            if len(names) < 2:
+                raise _common.usage_error(
+                    f"{cohort.path}: patient {patient!r} has one sample; track needs the "
+                    "reference and at least one later sample"
+                )
+            result = _track(counts, names, top, test, alpha)
+            meta = _meta(result, spec, test, alpha)
+            blocks.append(_sheet.Block(patient, result.to_frame(), render_track(result), meta))
+            if plot is not None:
+                _plot(
+                    counts,
+                    names,
+                    result,
+                    top,
+                    test,
+                    alpha,
+                    plot.with_name(f"{plot.stem}_{patient}{plot.suffix}"),
+                )
+        _sheet.emit_blocks(
+            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
+        )
+        return
+    if reference is None or not samples:
+        raise _common.usage_error("give the reference file and at least one later sample file")
+    paths = [reference, *samples]
+    names = _common.sample_names(paths, list(name))
+    counts = _common.load_counts(paths, names, spec)
+    result = _track(counts, names, top, test, alpha)
+    _common.emit(
+        result.to_frame(),
+        fmt,  # type: ignore[arg-type]
+        output,
+        text=render_track(result),
+        meta=_meta(result, spec, test, alpha),
+    )
+    if plot is not None:
+        _plot(counts, names, result, top, test, alpha, plot)
+
+
+def _track(counts, names, top, test, alpha):  # type: ignore[no-untyped-def]
+    """``tt.tl.track`` of ``names`` (time order), the first being the reference."""
+    import tcrtrack as tt
+
+    return tt.tl.track(
+        counts,
+        samples=names,
+        reference=names[0],
+        top=top or None,
+        test=test,
+        alpha=alpha,
+    )
+
+
+def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "reference": result.reference,
+        "clonotype": str(spec),
+        "unit": result.unit,
+        "test": test,
+        "alpha": alpha,
+    }
+
+
+def _plot(counts, names, result, top, test, alpha, path) -> None:  # type: ignore[no-untyped-def]
+    """The top clones' frequencies over the samples (at most 20)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tcrtrack as tt
+
+    shown = result if top and top <= 20 else _track(counts, names, 20, test, alpha)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    tt.pl.track(shown, ax=ax)
+    fig.savefig(path, bbox_inches="tight", dpi=150)
+    plt.close(fig)
+
+
+def _check_figure_suffix(path: Path, option: str) -> None:
+    if path.suffix.lower() not in {".png", ".svg", ".pdf"}:
+        raise _common.usage_error(f"{option} file {str(path)!r} must end in .png, .svg or .pdf")

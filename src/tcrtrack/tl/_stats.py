@@ -1,0 +1,323 @@
+"""Intervals and resampling shared by the statistics of ``tt.tl``.
+
+Everything here works on arrays (no loop over rows) and is deterministic for a given seed.
+
+A sample is represented for resampling by *units* (cells for single-cell data, one unit per
+clonotype for bulk data) with a weight each (1 per cell; the clone size for bulk data) and a
+sparse 0/1 membership matrix ``units × clonotypes`` (a cell may belong to two clonotypes under
+``multichain="all"``). Subsampling ``d`` of the sample's cells (or templates) without replacement
+is then a multivariate hypergeometric draw on the weights, and a bootstrap resample is a
+multinomial draw; both give new weights, from which clonotype counts follow as
+``weights @ membership``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from tcrtrack.tl._clonotypes import CloneCounts
+
+__all__ = [
+    "BinomialMethod",
+    "Units",
+    "binomial_interval",
+    "check_ci",
+    "percentile_interval",
+    "units_of",
+]
+
+BinomialMethod = Literal["clopper-pearson", "wilson"]
+BINOMIAL_METHODS = ("clopper-pearson", "wilson")
+
+
+def check_ci(ci: float) -> float:
+    """``ci`` as a float strictly between 0 and 1, else a ``ValueError`` saying so."""
+    value = float(ci)
+    if not 0.0 < value < 1.0:
+        msg = f"ci must be a confidence level between 0 and 1 (e.g. 0.95), got {ci!r}"
+        raise ValueError(msg)
+    return value
+
+
+def binomial_interval(
+    k: np.ndarray | int,
+    n: np.ndarray | int,
+    *,
+    ci: float = 0.95,
+    method: BinomialMethod = "clopper-pearson",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of a proportion ``k / n``, vectorised over arrays.
+
+    ``clopper-pearson`` (exact): with :math:`\\alpha = 1 - ci`,
+    :math:`low = B^{-1}(\\alpha/2;\\, k,\\, n-k+1)` (0 when :math:`k = 0`) and
+    :math:`high = B^{-1}(1-\\alpha/2;\\, k+1,\\, n-k)` (1 when :math:`k = n`), where
+    :math:`B^{-1}` is the Beta quantile. ``wilson`` (score interval): with
+    :math:`z = \\Phi^{-1}(1-\\alpha/2)` and :math:`\\hat p = k/n`,
+    :math:`(\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}) / (1 + z^2/n)`.
+    These equal :meth:`scipy.stats.binomtest(k, n).proportion_ci
+    <scipy.stats._result_classes.BinomTestResult.proportion_ci>` with ``method="exact"`` and
+    ``"wilson"``. Where ``n = 0`` both bounds are NaN.
+
+    Examples
+    --------
+    >>> from tcrtrack.tl._stats import binomial_interval
+    >>> low, high = binomial_interval(95, 3721)
+    >>> round(float(low), 4), round(float(high), 4)
+    (0.0207, 0.0311)
+    """
+    from scipy import stats
+
+    ci = check_ci(ci)
+    if method not in BINOMIAL_METHODS:
+        msg = f"method must be one of {', '.join(BINOMIAL_METHODS)}, got {method!r}"
+        raise ValueError(msg)
+    k_arr = np.asarray(k, dtype=np.float64)
+    n_arr = np.asarray(n, dtype=np.float64)
+    k_arr, n_arr = np.broadcast_arrays(k_arr, n_arr)
+    if np.any((k_arr < 0) | (k_arr > n_arr)):
+        msg = "binomial_interval needs 0 <= k <= n for every pair"
+        raise ValueError(msg)
+    alpha = 1.0 - ci
+    valid = n_arr > 0
+    nn = np.where(valid, n_arr, 1.0)
+    kk = np.where(valid, k_arr, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "clopper-pearson":
+            low = np.where(
+                kk > 0, stats.beta.ppf(alpha / 2, np.maximum(kk, 1e-300), nn - kk + 1), 0.0
+            )
+            high = np.where(
+                kk < nn, stats.beta.ppf(1 - alpha / 2, kk + 1, np.maximum(nn - kk, 1e-300)), 1.0
+            )
+        else:
+            z = stats.norm.ppf(1 - alpha / 2)
+            p = kk / nn
+            denom = 1 + z**2 / nn
+            centre = (p + z**2 / (2 * nn)) / denom
+            half = z * np.sqrt(p * (1 - p) / nn + z**2 / (4 * nn**2)) / denom
+            low = np.clip(centre - half, 0.0, 1.0)
+            high = np.clip(centre + half, 0.0, 1.0)
+    low = np.where(valid, low, np.nan)
+    high = np.where(valid, high, np.nan)
+    return low, high
+
+
+def percentile_interval(
+    values: np.ndarray, *, ci: float = 0.95, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``ci`` range of ``values`` along ``axis``: the ``(1-ci)/2`` and
+    ``(1+ci)/2`` quantiles (linear interpolation, NaNs ignored)."""
+    ci = check_ci(ci)
+    with np.errstate(all="ignore"):
+        # rounded so that ci=0.9 gives exactly the 0.05 and 0.95 quantiles
+        low = np.nanquantile(values, round((1 - ci) / 2, 12), axis=axis)
+        high = np.nanquantile(values, round((1 + ci) / 2, 12), axis=axis)
+    return np.asarray(low), np.asarray(high)
+
+
+@dataclass(frozen=True, eq=False)
+class Units:
+    """One sample as resampling units: ``weights`` (per unit) and ``membership``
+    (``units × clonotypes``, 0/1, csr)."""
+
+    weights: np.ndarray
+    membership: sp.csr_array
+
+    @property
+    def total(self) -> int:
+        return int(self.weights.sum())
+
+    def clone_counts(self, weights: np.ndarray) -> np.ndarray:
+        """Clonotype counts (``replicates × clonotypes``) for a ``replicates × units`` array
+        of unit weights."""
+        w = np.atleast_2d(weights).astype(np.float64)
+        return np.asarray((self.membership.T @ w.T).T)
+
+    def weight_in(self, weights: np.ndarray, clonotype_sets: np.ndarray) -> np.ndarray:
+        """Per replicate, the summed weight of units in any clonotype of the replicate's set.
+
+        ``weights`` is ``replicates × units``; ``clonotype_sets`` is a boolean
+        ``replicates × clonotypes`` array.
+        """
+        w = np.atleast_2d(weights).astype(np.float64)
+        hits = np.asarray(self.membership @ np.atleast_2d(clonotype_sets).T.astype(np.float64))
+        return (w * (hits.T > 0)).sum(axis=1)
+
+    def subsample(self, depth: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws of ``depth`` cells (or bulk units) without replacement: new weights,
+        ``n × units`` (a multivariate hypergeometric draw on the weights)."""
+        if depth > self.total:
+            msg = f"cannot subsample {depth} from a sample of {self.total}"
+            raise ValueError(msg)
+        if np.all(self.weights == 1):
+            # cells: choose ``depth`` distinct cells per replicate
+            keys = rng.random((n, len(self.weights)))
+            if depth == len(self.weights):
+                return np.ones((n, len(self.weights)), dtype=np.int64)
+            cut = np.partition(keys, depth - 1, axis=1)[:, depth - 1 : depth]
+            return (keys <= cut).astype(np.int64)
+        return rng.multivariate_hypergeometric(
+            self.weights.astype(np.int64), depth, size=n, method="marginals"
+        )
+
+    def bootstrap(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` bootstrap resamples of the units' cells (or bulk units) with replacement:
+        multinomial weights, ``n × units``."""
+        total = self.total
+        if total == 0:
+            return np.zeros((n, len(self.weights)), dtype=np.int64)
+        return rng.multinomial(total, self.weights / total, size=n)
+
+
+def units_of(counts: CloneCounts, sample: str) -> Units:
+    """The resampling units of ``sample``: its distinct cells (single-cell data, from
+    ``counts.cells``) or its clonotypes weighted by their size (bulk data)."""
+    import pandas as pd
+    from scipy import sparse
+
+    k = counts.n_clonotypes
+    if counts.cells is not None:
+        cells = counts.cells
+        mine = cells[(cells["sample"] == sample).to_numpy()]
+        cell_codes, _ = pd.factorize(mine["cell_id"])
+        n_units = int(cell_codes.max()) + 1 if len(cell_codes) else 0
+        membership = sparse.csr_array(
+            (
+                np.ones(len(mine), dtype=np.float64),
+                (np.asarray(cell_codes, dtype=np.int64), mine["clonotype"].to_numpy()),
+            ),
+            shape=(n_units, k),
+        )
+        membership.sum_duplicates()
+        membership.data[:] = 1.0
+        return Units(weights=np.ones(n_units, dtype=np.int64), membership=membership)
+    row = counts.counts[[counts.index(sample)]].toarray().ravel().astype(np.int64)
+    present = np.flatnonzero(row)
+    membership = sparse.csr_array(
+        (np.ones(len(present)), (np.arange(len(present)), present)), shape=(len(present), k)
+    )
+    return Units(weights=row[present], membership=membership)
+
+
+#: Fractions of :func:`tcrtrack.tl.sharing` weighted by cells (bootstrap intervals).
+CELL_FRACTIONS = ("frac_cells_shared", "frac_reference_cells_detected")
+#: Fractions of :func:`tcrtrack.tl.sharing` over clonotypes (binomial intervals).
+CLONOTYPE_FRACTIONS = ("frac_clonotypes_shared", "frac_reference_clonotypes_detected")
+#: Every fraction of :func:`tcrtrack.tl.sharing`.
+FRACTIONS = (
+    "frac_clonotypes_shared",
+    "frac_cells_shared",
+    "frac_reference_clonotypes_detected",
+    "frac_reference_cells_detected",
+)
+
+
+def sharing_replicates(
+    sample: Units, sample_weights: np.ndarray, reference: Units, reference_weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The sharing counts and fractions for each replicate (row) of resampled weights.
+
+    Same definitions as :func:`tcrtrack.tl.sharing`: a clonotype is in a sample when its
+    count is positive; a cell is in the shared set when any of its clonotypes is shared.
+    """
+    s_counts = sample.clone_counts(sample_weights) > 0
+    r_counts = reference.clone_counts(reference_weights) > 0
+    shared = s_counts & r_counts
+    n_clono = s_counts.sum(axis=1)
+    n_ref = r_counts.sum(axis=1)
+    n_shared = shared.sum(axis=1)
+    n_cells = np.atleast_2d(sample_weights).sum(axis=1).astype(np.float64)
+    n_ref_cells = np.atleast_2d(reference_weights).sum(axis=1).astype(np.float64)
+    cells_shared = sample.weight_in(sample_weights, shared)
+    ref_cells = reference.weight_in(reference_weights, shared)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "n_clonotypes": n_clono,
+            "n_shared": n_shared,
+            "n_reference_clonotypes": n_ref,
+            "frac_clonotypes_shared": np.where(n_clono > 0, n_shared / n_clono, np.nan),
+            "frac_cells_shared": np.where(n_cells > 0, cells_shared / n_cells, np.nan),
+            "frac_reference_clonotypes_detected": np.where(n_ref > 0, n_shared / n_ref, np.nan),
+            "frac_reference_cells_detected": np.where(
+                n_ref_cells > 0, ref_cells / n_ref_cells, np.nan
+            ),
+        }
+
+
+def bootstrap_fraction(
+    k: np.ndarray, n: np.ndarray, *, ci: float, n_boot: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of a cell-weighted fraction ``k / n``.
+
+    The fraction is the mean of a 0/1 indicator over the ``n`` cells (is the cell in a
+    shared clonotype). Resampling the cells with replacement and recounting gives a
+    resampled ``k*`` that is exactly Binomial(``n``, ``k/n``)-distributed, so the
+    ``n_boot`` replicates are drawn from that distribution directly (the same distribution
+    as a loop over resampled cells, at the cost of one draw). Where ``n = 0``: NaN.
+    """
+    k = np.asarray(k, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    safe = np.maximum(n, 1)
+    draws = rng.binomial(safe[None, :], (k / safe)[None, :], size=(int(n_boot), len(n)))
+    low, high = percentile_interval(draws / safe[None, :], ci=ci, axis=0)
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def interval_columns(fraction: str) -> tuple[str, str]:
+    """The names of the interval columns of ``fraction``: ``<fraction>_low``, ``_high``."""
+    return f"{fraction}_low", f"{fraction}_high"
+
+
+def add_sharing_intervals(
+    table: pd.DataFrame,
+    *,
+    ci: float,
+    method: BinomialMethod,
+    n_boot: int,
+    seed: int,
+) -> pd.DataFrame:
+    """``table`` (of :func:`tcrtrack.tl.sharing`) with ``*_low`` / ``*_high`` after each
+    fraction: binomial intervals for clonotype fractions, bootstrap for cell fractions."""
+    import pandas as pd
+
+    ci = check_ci(ci)
+    if int(n_boot) < 1:
+        msg = f"n_boot must be a positive number of bootstrap replicates, got {n_boot!r}"
+        raise ValueError(msg)
+    bounds: dict[str, np.ndarray] = {}
+    for frac, den in (
+        ("frac_clonotypes_shared", "n_clonotypes"),
+        ("frac_reference_clonotypes_detected", "n_reference_clonotypes"),
+    ):
+        low, high = binomial_interval(
+            table["n_shared"].to_numpy(), table[den].to_numpy(), ci=ci, method=method
+        )
+        bounds[f"{frac}_low"], bounds[f"{frac}_high"] = low, high
+    rng = np.random.default_rng(seed)
+    for frac, num, den in (
+        ("frac_cells_shared", "n_cells_shared", "n_cells"),
+        ("frac_reference_cells_detected", "n_reference_cells_detected", "n_reference_cells"),
+    ):
+        low, high = bootstrap_fraction(
+            table[num].to_numpy(), table[den].to_numpy(), ci=ci, n_boot=int(n_boot), rng=rng
+        )
+        bounds[f"{frac}_low"], bounds[f"{frac}_high"] = low, high
+    columns: dict[str, pd.Series | np.ndarray] = {}
+    for col in table.columns:
+        columns[col] = table[col]
+        if col in FRACTIONS:
+            for extra in interval_columns(col):
+                columns[extra] = pd.array(bounds[extra], dtype="Float64")
+    out = pd.DataFrame(columns, index=table.index)
+    # NaN → NA where the fraction itself is NA
+    for frac in FRACTIONS:
+        for extra in interval_columns(frac):
+            out.loc[out[frac].isna(), extra] = pd.NA
+    return out

@@ -1,0 +1,391 @@
+"""Clone tracking across samples with per-clone tests: ``tt.tl.track``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from tcrtrack.tl._clonotypes import CloneCounts
+
+__all__ = ["CLONE_CLASSES", "Track", "fisher_two_sided", "track"]
+
+#: Classes of a clone between the reference and a later sample.
+CLONE_CLASSES = ("expanded", "contracted", "persistent", "new", "lost", "absent")
+#: Columns of :attr:`Track.tests`, in order.
+TEST_COLUMNS = (
+    "clonotype",
+    "sample",
+    "count_reference",
+    "count",
+    "total_reference",
+    "total",
+    "freq_reference",
+    "freq",
+    "log2fc",
+    "pvalue",
+    "qvalue",
+    "class",
+)
+
+TrackTest = Literal["fisher"]
+
+
+@dataclass(frozen=True)
+class Track:
+    """Clone sizes over samples, with a test of change for each clone.
+
+    Attributes
+    ----------
+    counts
+        Clonotype (index: the clonotype label) × sample counts (cells or the bulk unit),
+        ordered by the reference count, largest first.
+    frequencies
+        ``counts`` divided by each sample's total (:meth:`CloneCounts.totals`).
+    tests
+        One row per clonotype and later sample (columns ``TEST_COLUMNS``): counts, totals and
+        frequencies in the reference and the sample, ``log2fc``, the test's ``pvalue`` and
+        the Benjamini–Hochberg ``qvalue``, and ``class``.
+    clonotypes
+        The defining columns of each clonotype (same order as ``counts``).
+    reference
+        The reference sample.
+    samples
+        All samples, reference included, in order.
+    unit
+        What the counts count.
+    test, alpha, min_count, pseudocount
+        The settings used (see :func:`track`).
+    """
+
+    counts: pd.DataFrame
+    frequencies: pd.DataFrame
+    tests: pd.DataFrame
+    clonotypes: pd.DataFrame
+    reference: str
+    samples: tuple[str, ...]
+    unit: str
+    test: str
+    alpha: float
+    min_count: int
+    pseudocount: float
+
+    def classes(self) -> pd.DataFrame:
+        """Clonotype × later sample: the class of each clone."""
+        wide = self.tests.pivot(index="clonotype", columns="sample", values="class")
+        later = [x for x in self.samples if x != self.reference]
+        return wide.reindex(index=self.counts.index, columns=later)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Wide table: clonotype columns, then ``count_<sample>`` and ``freq_<sample>`` for
+        every sample, then ``log2fc_``, ``qvalue_`` and ``class_<sample>`` per later sample."""
+        parts = [self.clonotypes.set_index(self.counts.index)]
+        parts.append(self.counts.add_prefix("count_"))
+        parts.append(self.frequencies.add_prefix("freq_"))
+        for key in ("log2fc", "qvalue", "class"):
+            wide = self.tests.pivot(index="clonotype", columns="sample", values=key)
+            later = [x for x in self.samples if x != self.reference]
+            parts.append(wide.reindex(index=self.counts.index, columns=later).add_prefix(f"{key}_"))
+        out = pd.concat(parts, axis=1)
+        out.index.name = "clonotype"
+        return out.drop(columns=["clonotype"], errors="ignore")
+
+    def _repr_html_(self) -> str:
+        summary = (
+            self.tests.groupby(["sample", "class"], observed=True).size().unstack(fill_value=0)
+        )
+        return (
+            f"<p><b>Track</b>: {len(self.counts)} clonotypes over {', '.join(self.samples)} "
+            f"(reference {self.reference}; {self.test} test, BH q &lt; {self.alpha})</p>"
+            + summary.to_html()
+        )
+
+
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
+#: Supports up to this size are summed term by term; larger ones use the tails.
+_DIRECT_SUPPORT = 2048
+
+
+def _fisher_direct(
+    a: np.ndarray, k: np.ndarray, m: np.ndarray, n: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Sum the pmf over the whole support of every table at once (small supports)."""
+    lens = hi - lo + 1
+    owner = np.repeat(np.arange(len(a)), lens)
+    x = lo[owner] + np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+    total = _log_choose(m, n)
+    logpmf = (
+        _log_choose(k[owner], x) + _log_choose(m[owner] - k[owner], n[owner] - x) - total[owner]
+    )
+    observed = _log_choose(k, a) + _log_choose(m - k, n - a) - total
+    keep = logpmf <= observed[owner] + np.log1p(1e-7)
+    return np.bincount(owner[keep], weights=np.exp(logpmf[keep]), minlength=len(a))
+
+
+def _fisher_tails(
+    a: np.ndarray, k: np.ndarray, m: np.ndarray, n: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """One tail from ``a`` plus the far tail from where the pmf falls to ``P(a)`` (large
+    supports; hypergeometric tails from :mod:`scipy.stats`)."""
+    from scipy.stats import hypergeom
+
+    total = _log_choose(m, n)
+
+    def logpmf(x: np.ndarray) -> np.ndarray:
+        return _log_choose(k, x) + _log_choose(m - k, n - x) - total
+
+    threshold = logpmf(a) + np.log1p(1e-7)
+    mode = np.clip(((k + 1) * (n + 1)) // (m + 2), lo, hi)
+    below = a < mode
+    # binary search (the pmf is unimodal): below the mode, the smallest x >= mode with
+    # pmf(x) <= threshold, in (left, right]; above, the largest x <= mode, in [left, right)
+    left = np.where(below, mode, lo - 1)
+    right = np.where(below, hi + 1, mode)
+    for _ in range(64):
+        active = right - left > 1
+        if not active.any():
+            break
+        mid = (left + right) // 2
+        under = logpmf(np.clip(mid, lo, hi)) <= threshold
+        right = np.where(active & below & under, mid, right)
+        left = np.where(active & below & ~under, mid, left)
+        left = np.where(active & ~below & under, mid, left)
+        right = np.where(active & ~below & ~under, mid, right)
+    with np.errstate(all="ignore"):
+        near = np.where(below, hypergeom.cdf(a, m, k, n), hypergeom.sf(a - 1, m, k, n))
+        far_up = np.where(below & (right <= hi), hypergeom.sf(right - 1, m, k, n), 0.0)
+        far_down = np.where(~below & (left >= lo), hypergeom.cdf(left, m, k, n), 0.0)
+    value = near + far_up + far_down
+    return np.where(np.abs(logpmf(mode) - logpmf(a)) <= 1e-14, 1.0, value)
+
+
+def fisher_two_sided(
+    a: np.ndarray, b: np.ndarray, total_a: np.ndarray | int, total_b: np.ndarray | int
+) -> np.ndarray:
+    """Two-sided Fisher's exact test of each table ``[[a, total_a - a], [b, total_b - b]]``.
+
+    Under the null hypothesis (the clone has the same frequency in both samples) and given
+    the margins, ``a`` is hypergeometric: population :math:`M = total_a + total_b`, of which
+    :math:`K = a + b` are the clone's, :math:`N = total_a` drawn. The p-value is the summed
+    probability of every table no more likely than the observed one:
+    :math:`p = \\sum_{x:\\, P(x) \\le P(a)(1 + 10^{-7})} P(x)` (the relative tolerance absorbs
+    rounding, as in R's ``fisher.test``). All tables are computed at once: small supports
+    term by term in log space; large ones (bulk clone sizes) as the tail from ``a`` plus the
+    far tail beyond the point where the (unimodal) pmf falls to :math:`P(a)`, found by a
+    vectorised binary search. It equals :func:`scipy.stats.fisher_exact`
+    (``alternative="two-sided"``). A table with an empty row or column has p = 1.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    na = np.broadcast_to(np.asarray(total_a, dtype=np.int64), a.shape)
+    nb = np.broadcast_to(np.asarray(total_b, dtype=np.int64), a.shape)
+    if np.any((a < 0) | (b < 0) | (a > na) | (b > nb)):
+        msg = "Fisher's test needs 0 <= count <= total for every clone"
+        raise ValueError(msg)
+    p = np.ones(a.shape, dtype=np.float64)
+    k = a + b
+    m = na + nb
+    ok = (k > 0) & (k < m) & (na > 0) & (nb > 0)
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return p
+    lo = np.maximum(0, k - nb)
+    hi = np.minimum(k, na)
+    small = ok & (hi - lo + 1 <= _DIRECT_SUPPORT)
+    large = ok & ~small
+    for mask, method in ((small, _fisher_direct), (large, _fisher_tails)):
+        sel = np.flatnonzero(mask)
+        if len(sel):
+            p[sel] = np.minimum(method(a[sel], k[sel], m[sel], na[sel], lo[sel], hi[sel]), 1.0)
+    return p
+
+
+def track(
+    counts: CloneCounts,
+    *,
+    samples: Sequence[str] | None = None,
+    reference: str | None = None,
+    top: int | None = None,
+    clonotypes: Sequence[str] | None = None,
+    test: TrackTest = "fisher",
+    alpha: float = 0.05,
+    min_count: int = 2,
+    pseudocount: float = 0.5,
+) -> Track:
+    """Follow clones over samples and test each clone's change from the reference.
+
+    For each clone and each later sample *S* (reference *R*), with counts :math:`a` in *R*
+    and :math:`b` in *S* and sample totals :math:`N_R`, :math:`N_S`
+    (:meth:`CloneCounts.totals`: distinct cells, or the summed bulk counts):
+
+    - frequencies :math:`a/N_R` and :math:`b/N_S`;
+    - ``log2fc`` :math:`= \\log_2\\frac{(b + c)/N_S}{(a + c)/N_R}` with pseudocount
+      :math:`c` = ``pseudocount`` (0.5 by default), so that a clone absent from one sample has
+      a finite fold change;
+    - ``pvalue``: Fisher's exact test, two-sided, of the 2 × 2 table
+      :math:`[[a, N_R - a], [b, N_S - b]]` (the clone versus the rest of each sample), see
+      :func:`fisher_two_sided`;
+    - ``qvalue``: Benjamini–Hochberg adjusted p-values
+      (:func:`scipy.stats.false_discovery_control`) across all clones found in *R* or *S*
+      (all of them, also when ``top`` or ``clonotypes`` show fewer);
+    - ``class``: ``new`` when :math:`a = 0 < b`, ``lost`` when :math:`b = 0 < a`, ``absent``
+      when both are 0 (the clone is in another sample); otherwise ``expanded`` when
+      ``qvalue < alpha``, ``log2fc > 0`` and :math:`b \\ge` ``min_count``, ``contracted``
+      when ``qvalue < alpha``, ``log2fc < 0`` and :math:`a \\ge` ``min_count``, else
+      ``persistent``. The ``min_count`` rule (default 2) means a single cell is never
+      evidence of a change: a clone of 1 + 1 cells is never called expanded or contracted,
+      whatever the depths.
+
+    Parameters
+    ----------
+    counts
+        Clonotype counts.
+    samples
+        Samples in time order (default: all, in the order of ``counts``).
+    reference
+        The sample every later one is compared with (default: the first of ``samples``).
+    top
+        Keep the ``top`` clones in the order below (default: all clones).
+    clonotypes
+        Keep only these clonotypes (labels of ``counts.clonotypes["clonotype"]``).
+    test
+        ``"fisher"`` (the only test for now).
+    alpha
+        False-discovery rate for calling a clone expanded or contracted.
+    min_count
+        Count the larger sample must hold for a call of expansion or contraction.
+    pseudocount
+        Added to both counts in ``log2fc``.
+
+    Returns
+    -------
+    :class:`Track`. Clones are ordered by their count in the reference (largest first), then
+    by their largest frequency in the later samples, then by label.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
+    >>> result = tt.tl.track(counts, top=3)
+    >>> result.tests["class"].tolist()
+    ['persistent', 'persistent', 'persistent']
+    """
+    from scipy import stats
+
+    names = list(counts.samples) if samples is None else list(samples)
+    if len(set(names)) != len(names):
+        msg = f"samples must be distinct, got {names!r}"
+        raise ValueError(msg)
+    reference = names[0] if reference is None else reference
+    if reference not in names:
+        names.insert(0, reference)
+    for x in names:
+        counts.index(x)
+    later = [x for x in names if x != reference]
+    if not later:
+        msg = f"track needs a sample besides the reference {reference!r}"
+        raise ValueError(msg)
+    if test != "fisher":
+        msg = f"unknown test {test!r}; the test available is 'fisher'"
+        raise ValueError(msg)
+    if not 0 < alpha < 1:
+        msg = f"alpha must be between 0 and 1, got {alpha!r}"
+        raise ValueError(msg)
+    if pseudocount <= 0:
+        msg = f"pseudocount must be positive, got {pseudocount!r}"
+        raise ValueError(msg)
+    if top is not None and top < 1:
+        msg = f"top must be a positive number of clones, got {top!r}"
+        raise ValueError(msg)
+
+    sub = counts.select(names)
+    dense = sub.dense()  # samples × clonotypes
+    totals = sub.totals().to_numpy().astype(np.int64)
+    labels = sub.clonotypes["clonotype"].astype(str).to_numpy()
+    r = names.index(reference)
+    a = dense[r]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        freq = dense / np.where(totals > 0, totals, 1)[:, None]
+
+    test_parts = []
+    for name in later:
+        j = names.index(name)
+        b = dense[j]
+        tested = (a > 0) | (b > 0)
+        pvalue = fisher_two_sided(a, b, totals[r], totals[j])
+        qvalue = np.full(len(a), np.nan)
+        if tested.any():
+            qvalue[tested] = stats.false_discovery_control(pvalue[tested], method="bh")
+        log2fc = np.log2((b + pseudocount) / max(totals[j], 1)) - np.log2(
+            (a + pseudocount) / max(totals[r], 1)
+        )
+        significant = qvalue < alpha
+        cls = np.full(len(a), "persistent", dtype=object)
+        cls[significant & (log2fc > 0) & (b >= min_count)] = "expanded"
+        cls[significant & (log2fc < 0) & (a >= min_count)] = "contracted"
+        cls[(a == 0) & (b > 0)] = "new"
+        cls[(a > 0) & (b == 0)] = "lost"
+        cls[(a == 0) & (b == 0)] = "absent"
+        test_parts.append(
+            pd.DataFrame(
+                {
+                    "clonotype": labels,
+                    "sample": name,
+                    "count_reference": a,
+                    "count": b,
+                    "total_reference": totals[r],
+                    "total": totals[j],
+                    "freq_reference": freq[r],
+                    "freq": freq[j],
+                    "log2fc": log2fc,
+                    "pvalue": np.where(tested, pvalue, np.nan),
+                    "qvalue": qvalue,
+                    "class": pd.Categorical(cls, categories=list(CLONE_CLASSES)),
+                }
+            )
+        )
+
+    later_rows = [names.index(x) for x in later]
+    order = np.lexsort((labels, -freq[later_rows].max(axis=0), -a))
+    if clonotypes is not None:
+        wanted = pd.Index([str(x) for x in clonotypes])
+        missing = wanted.difference(pd.Index(labels))
+        if len(missing):
+            msg = (
+                f"clonotype(s) not found in samples {', '.join(names)}: "
+                f"{', '.join(map(repr, missing[:5]))}"
+            )
+            raise KeyError(msg)
+        order = order[np.isin(labels[order], wanted)]
+    if top is not None:
+        order = order[:top]
+    keep_labels = labels[order]
+    index = pd.Index(keep_labels, name="clonotype")
+    count_frame = pd.DataFrame(dense[:, order].T, index=index, columns=names).astype("int64")
+    freq_frame = pd.DataFrame(freq[:, order].T, index=index, columns=names)
+    tests = pd.concat([part.iloc[order] for part in test_parts], ignore_index=True)
+    tests["sample"] = pd.Categorical(tests["sample"], categories=later)
+    return Track(
+        counts=count_frame,
+        frequencies=freq_frame,
+        tests=tests[list(TEST_COLUMNS)],
+        clonotypes=sub.clonotypes.iloc[order].reset_index(drop=True),
+        reference=reference,
+        samples=tuple(names),
+        unit=sub.unit,
+        test=test,
+        alpha=float(alpha),
+        min_count=int(min_count),
+        pseudocount=float(pseudocount),
+    )
