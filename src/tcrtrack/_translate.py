@@ -129,8 +129,7 @@ def _translates_to(nt_arr: pa.Array, aa_arr: pa.Array) -> np.ndarray:
     aa_off, aa_data, _ = _buffers(aa_arr)
     n_codons = int(aa_off[-1] - aa_off[0])
     # codon k of the selected rows: bytes nt_off[0] + 3k .. +2 (nt length = 3 × aa length)
-    codons = nt_data[nt_off[0] : nt_off[0] + 3 * n_codons].reshape(n_codons, 3)
-    translated = _CODON_TABLE[_codon_index(codons)]
+    translated = _translate_packed(nt_data, int(nt_off[0]), n_codons)
     expected = _UPPER[aa_data[aa_off[0] : aa_off[0] + n_codons]]
     bad_codon = np.flatnonzero(translated != expected)
     bad_row = np.searchsorted(aa_off, aa_off[0] + bad_codon, side="right") - 1
@@ -154,12 +153,6 @@ def _large(array: pa.ChunkedArray | pa.Array) -> pa.Array:
     if not (pa.types.is_large_string(array.type) or pa.types.is_string(array.type)):
         array = array.cast(pa.large_string())
     return array
-
-
-def _codon_index(codons: np.ndarray) -> np.ndarray:
-    """Index into :data:`_CODON_TABLE` of each row of an ``n × 3`` byte array (64 = not ACGT)."""
-    b = _BASE_INDEX[codons]
-    return _FOLD[25 * b[:, 0] + 5 * b[:, 1] + b[:, 2]]  # uint8 arithmetic: at most 124
 
 
 # 25*b0 + 5*b1 + b2 for bases b in 0..4 (4 = not ACGT) -> codon index, 64 where any base is 4
@@ -194,3 +187,27 @@ def is_codon_sequence(nt: pa.ChunkedArray | pa.Array) -> np.ndarray:
         ok |= ~valid
         parts.append(ok)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+# first two bases of a codon, read as one little-endian uint16 (b0 + 256*b1) -> 5*B(b0) + B(b1)
+_PAIR = (5 * _BASE_INDEX[np.arange(65536) & 0xFF] + _BASE_INDEX[np.arange(65536) >> 8]).astype(
+    np.uint8
+)
+# 25*B(b0) + 5*B(b1) + B(b2) -> amino-acid byte ('X' where a base is not ACGT)
+_AA125 = _CODON_TABLE[_FOLD]
+
+
+def _translate_packed(data: np.ndarray, start: int, n_codons: int) -> np.ndarray:
+    """Amino-acid bytes of the ``n_codons`` codons stored back to back from ``data[start]``.
+
+    The first two bases of each codon are read together as an unaligned ``uint16`` with a
+    stride of 3 bytes: two table look-ups per codon in all.
+    """
+    if n_codons == 0:
+        return np.zeros(0, dtype=np.uint8)
+    pairs = np.ndarray((n_codons,), dtype="<u2", buffer=data, offset=start, strides=(3,))
+    third = data[start + 2 : start + 3 * n_codons : 3]
+    index = _PAIR[pairs]
+    index *= 5
+    index += _BASE_INDEX[third]
+    return _AA125[index]

@@ -211,14 +211,12 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
                 dtypes.setdefault(col, t[col].dtype)
     parts = []
     for t in tables:
-        part = t.drop(columns=[c for c in cat_cols if c in t])
-        for col, dtype in dtypes.items():
-            if col not in part:
-                part[col] = pd.array([pd.NA] * len(part), dtype=dtype)  # type: ignore[call-overload]
-        if list(part.columns) != list(dtypes):
-            part = part[list(dtypes)]
-        part.attrs = {}
-        parts.append(part)
+        # a new frame over the same arrays (no copy of the columns before pd.concat's own)
+        columns = {
+            col: t[col].array if col in t else pd.array([pd.NA] * len(t), dtype=dtype)  # type: ignore[call-overload]
+            for col, dtype in dtypes.items()
+        }
+        parts.append(pd.DataFrame(columns, copy=False))
     out = pd.concat(parts, ignore_index=True)
     for col in cat_cols:
         cats = [
