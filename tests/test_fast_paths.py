@@ -1,0 +1,115 @@
+"""The vectorised fast paths equal naive Python versions on random data.
+
+Covers the junction checks on Arrow buffers (translation, whole ACGT codons), the linear-time
+factorize of integer codes and the primary-chain ordering, which replaced slower code with the
+same results (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tcrtrack._translate import is_codon_sequence, translates_to
+from tcrtrack.tl._clonotypes import _first_appearance, _primary_order
+
+_CODE = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
+_INDEX = {b: i for i, b in enumerate("TCAG")}
+
+
+def _naive_translate(nt: str) -> str:
+    out = []
+    for k in range(len(nt) // 3):
+        codon = nt[3 * k : 3 * k + 3].upper()
+        if all(b in _INDEX for b in codon):
+            out.append(_CODE[16 * _INDEX[codon[0]] + 4 * _INDEX[codon[1]] + _INDEX[codon[2]]])
+        else:
+            out.append("X")
+    return "".join(out)
+
+
+def _naive_translates_to(nt: str | None, aa: str | None) -> bool:
+    if nt is None or aa is None or not aa or len(nt) != 3 * len(aa):
+        return False
+    return _naive_translate(nt) == aa.upper()
+
+
+nt_strings = st.one_of(
+    st.none(),
+    st.text(alphabet="ACGTacgtN-", max_size=15),
+    st.lists(st.sampled_from(["TGT", "GCC", "AGC", "TTC", "TGA", "NNN", "tgt"]), max_size=5).map(
+        "".join
+    ),
+)
+aa_strings = st.one_of(st.none(), st.text(alphabet="CASFWXQ*csaf", max_size=5))
+
+
+def _arrow(values: list[str | None], chunks: int) -> pa.ChunkedArray:
+    array = pa.array(values, pa.string())
+    if chunks <= 1 or len(values) < 2:
+        return pa.chunked_array([array])
+    cut = len(values) // 2
+    return pa.chunked_array([array.slice(0, cut), array.slice(cut)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(nt_strings, aa_strings, st.booleans()), max_size=30),
+    st.integers(1, 2),
+)
+def test_translates_to_equals_naive(rows, chunks):
+    # half of the pairs get the exact translation, so matches are common
+    nt = [r[0] for r in rows]
+    aa = [(_naive_translate(n) if (keep and n is not None) else a) for n, a, keep in rows]
+    got = translates_to(_arrow(nt, chunks), _arrow(aa, chunks))
+    assert got.tolist() == [_naive_translates_to(n, a) for n, a in zip(nt, aa, strict=True)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(nt_strings, max_size=30), st.integers(1, 2))
+def test_is_codon_sequence_equals_regex(values, chunks):
+    expected = [v is None or re.fullmatch(r"(?:[ACGT]{3})+", v) is not None for v in values]
+    assert is_codon_sequence(_arrow(values, chunks)).tolist() == expected
+
+
+@given(st.lists(st.integers(0, 20), max_size=60))
+def test_first_appearance_equals_factorize(values):
+    arr = np.asarray(values, dtype=np.int64)
+    codes, uniques = _first_appearance(arr, 21)
+    want_codes, want_uniques = pd.factorize(arr)
+    assert codes.tolist() == want_codes.tolist()
+    assert uniques.tolist() == want_uniques.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),  # cell
+            st.integers(0, 1),  # locus
+            st.integers(-1, 3),  # umis (-1 = NA)
+            st.integers(-1, 3),  # reads
+            st.sampled_from(["TGT", "TGTGCC", "TTT", "AAA"]),  # sequence
+        ),
+        max_size=40,
+    )
+)
+def test_primary_order_equals_full_lexsort(rows):
+    cell = np.asarray([r[0] for r in rows], dtype=np.int64)
+    locus = np.asarray([r[1] for r in rows], dtype=np.int64)
+    umis = np.asarray([r[2] for r in rows], dtype=np.int64)
+    reads = np.asarray([r[3] for r in rows], dtype=np.int64)
+    encoded = pc.dictionary_encode(pa.array([r[4] for r in rows], pa.string()))
+    codes = np.asarray(encoded.indices, dtype=np.int64)
+    # the original: rank of every sequence in lexicographic order, one lexsort of all rows
+    rank_of = {v: i for i, v in enumerate(sorted(set(encoded.dictionary.to_pylist())))}
+    rank = np.asarray([rank_of[r[4]] for r in rows], dtype=np.int64)
+    want = np.lexsort((-rank, -reads, -umis, locus, cell))
+    got = _primary_order(cell, locus, 2, umis, reads, codes, encoded.dictionary)
+    assert got.tolist() == want.tolist()
