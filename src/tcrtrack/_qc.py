@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import pandas as pd
 
 from tcrtrack import schema as s
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["QCEntry", "QCLedger", "Reason"]
 
@@ -226,7 +229,7 @@ def count_drops(
     *,
     stage: str,
     unit: Unit = "contigs",
-) -> tuple[list[QCEntry], object]:
+) -> tuple[list[QCEntry], np.ndarray]:
     """The ledger entries of :func:`drop_rows` and the boolean mask of the rows it keeps.
 
     Lets a caller count drops without building the filtered frame.
@@ -247,7 +250,7 @@ def count_drops(
     return entries, remaining
 
 
-def _sample_codes(samples: pd.Series) -> tuple[object, list[str]]:
+def _sample_codes(samples: pd.Series) -> tuple[np.ndarray, list[str]]:
     import numpy as np
 
     if isinstance(samples.dtype, pd.CategoricalDtype):
