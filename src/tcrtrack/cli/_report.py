@@ -1,0 +1,117 @@
+"""``tcrtrack report``: one self-contained HTML page of tables and figures (``tt.report.build``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from tcrtrack.cli import _common
+
+
+def register(group: click.Group) -> None:
+    group.add_command(report)
+
+
+def _check_writable(output: Path) -> None:
+    """Fail before the work when the report cannot be written (exit 1, one line)."""
+    from tcrtrack.errors import InputError
+
+    folder = output.parent if str(output.parent) else Path()
+    if not folder.is_dir():
+        msg = (
+            f"{str(output)!r}: the folder {str(folder)!r} does not exist; create it or "
+            "choose another -o path"
+        )
+        raise InputError(msg)
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        msg = f"{str(output)!r}: not writable; choose another -o path"
+        raise InputError(msg)
+
+
+@click.command("report")
+@click.argument("reference", type=_common.INPUT_FILE, metavar="REF")
+@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
+@_common.name_option
+@_common.spec_options
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show the N largest clones of REF in the tracking table and plot.",
+)
+@click.option(
+    "--ci",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Level of the intervals on every fraction and of the rarefaction ranges.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap and the subsampling: the same seed gives the same numbers.",
+)
+@click.option("--title", default=None, help="Page title (default: REF vs the samples).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write.",
+)
+def report(
+    reference: Path,
+    samples: tuple[Path, ...],
+    name: tuple[str, ...],
+    locus: str,
+    sequence: str,
+    genes: str,
+    multichain: str,
+    top: int,
+    ci: float,
+    seed: int,
+    title: str | None,
+    output: Path,
+) -> None:
+    """Write one self-contained HTML page comparing each SAMPLE with the reference REF.
+
+    The page holds the input files (size, SHA-256), the clonotype definition, the QC ledger,
+    clonotypes and cells per sample, the sharing with REF with intervals, the rarefied
+    sharing and sharing curve, a Venn diagram (UpSet plot beyond 3 samples), the top clones
+    of REF over the samples with their class, the Morisita-Horn overlap heat map and the
+    definitions of every number. Figures are embedded: the page opens offline. Names given
+    with -n apply to REF first, then each SAMPLE.
+
+    \b
+    Example:
+      tcrtrack report infusion.csv pbmc_3m.csv pbmc_6m.csv -o patient1.html
+    """
+    import tcrtrack as tt
+
+    if not samples:
+        raise _common.usage_error(
+            "give the reference file and at least one sample file to compare with it"
+        )
+    _check_writable(output)
+    paths = [reference, *samples]
+    names = _common.sample_names(paths, list(name))
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    counts = _common.load_counts(paths, names, spec)
+    _common.progress("building the report ...")
+    page = tt.report.build(
+        counts,
+        reference=names[0],
+        samples=names[1:],
+        title=title,
+        ci=ci,
+        top=top,
+        seed=seed,
+        inputs=dict(zip(names, paths, strict=True)),
+    )
+    page.write(output)
+    _common.progress(f"wrote {output}")
