@@ -187,8 +187,7 @@ def build(
     parts["header"] = _header(counts, reference, others, ci, seed, inputs)
     parts["qc"] = (
         "<p>Rows read, dropped per reason and kept, per sample (<code>cells_*</code>: cells "
-        "without a chain of the locus, counted in cells).</p>"
-        + _table(_qc_table(counts, names))
+        "without a chain of the locus, counted in cells).</p>" + _table(_qc_table(counts, names))
     )
     summary = counts.summary().loc[names]
     parts["samples"] = _table(summary.map(lambda v: f"{int(v):,}"))
@@ -205,14 +204,11 @@ def build(
         f"Frequency of the {len(tracked.counts)} largest clones of the reference in each sample.",
         (8, 4.2),
     )
-    parts["overlap"] = (
-        _table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}"))
-        + _figure(
-            lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
-            "Morisita–Horn index between every pair of samples (1: same clone-size "
-            "distribution; 0: no common clonotype).",
-            (1.8 + 0.9 * len(names), 1.2 + 0.75 * len(names)),
-        )
+    parts["overlap"] = _table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}")) + _figure(
+        lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
+        "Morisita–Horn index between every pair of samples (1: same clone-size "
+        "distribution; 0: no common clonotype).",
+        (1.8 + 0.9 * len(names), 1.2 + 0.75 * len(names)),
     )
     parts["definitions"] = DEFINITIONS
     return _page(title, parts)
@@ -247,8 +243,9 @@ def _header(
         rows = []
         for sample, path in inputs.items():
             size, digest = _file_facts(Path(path))
-            rows.append({"sample": sample, "file": str(path), "bytes": f"{size:,}",
-                         "sha256": digest})
+            rows.append(
+                {"sample": sample, "file": str(path), "bytes": f"{size:,}", "sha256": digest}
+            )
         html += "<h3>Input files</h3>" + _table(pd.DataFrame(rows).set_index("sample"))
     return html
 
@@ -289,13 +286,21 @@ def _sharing(result: Any) -> str:
             "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
             unit: [f"{int(v):,}" for v in t["n_cells"]],
             f"clonotypes shared with {ref}": [
-                _pct(int(r.n_shared), int(r.n_clonotypes), r.get("frac_clonotypes_shared_low"),
-                     r.get("frac_clonotypes_shared_high"))
+                _pct(
+                    int(r.n_shared),
+                    int(r.n_clonotypes),
+                    r.get("frac_clonotypes_shared_low"),
+                    r.get("frac_clonotypes_shared_high"),
+                )
                 for _, r in t.iterrows()
             ],
             f"{unit} in shared clonotypes": [
-                _pct(int(r.n_cells_shared), int(r.n_cells), r.get("frac_cells_shared_low"),
-                     r.get("frac_cells_shared_high"))
+                _pct(
+                    int(r.n_cells_shared),
+                    int(r.n_cells),
+                    r.get("frac_cells_shared_low"),
+                    r.get("frac_cells_shared_high"),
+                )
                 for _, r in t.iterrows()
             ],
         },
@@ -304,15 +309,21 @@ def _sharing(result: Any) -> str:
     reference_view = pd.DataFrame(
         {
             f"{ref} clonotypes found": [
-                _pct(int(r.n_shared), int(r.n_reference_clonotypes),
-                     r.get("frac_reference_clonotypes_detected_low"),
-                     r.get("frac_reference_clonotypes_detected_high"))
+                _pct(
+                    int(r.n_shared),
+                    int(r.n_reference_clonotypes),
+                    r.get("frac_reference_clonotypes_detected_low"),
+                    r.get("frac_reference_clonotypes_detected_high"),
+                )
                 for _, r in t.iterrows()
             ],
             f"{ref} {unit} found": [
-                _pct(int(r.n_reference_cells_detected), int(r.n_reference_cells),
-                     r.get("frac_reference_cells_detected_low"),
-                     r.get("frac_reference_cells_detected_high"))
+                _pct(
+                    int(r.n_reference_cells_detected),
+                    int(r.n_reference_cells),
+                    r.get("frac_reference_cells_detected_low"),
+                    r.get("frac_reference_cells_detected_high"),
+                )
                 for _, r in t.iterrows()
             ],
         },
@@ -353,7 +364,8 @@ def _rarefied(rarefied: Any) -> str:
     return (
         f"<p>Every sample subsampled to {rarefied.depth:,} without replacement, "
         f"{rarefied.n} times (seed {rarefied.seed}); mean [central {rarefied.ci:.0%} range]. "
-        "The reference is kept whole.</p>" + _table(view)
+        "The reference is kept whole. A sample of exactly that depth is its own subsample: "
+        "its range has width 0 (the range reflects subsampling only).</p>" + _table(view)
     )
 
 
@@ -386,11 +398,11 @@ def _track(tracked: Any) -> str:
     qvalues = tracked.tests.pivot(index="clonotype", columns="sample", values="qvalue")
     aa = "junction_aa" in tracked.clonotypes.columns
     data: dict[str, list[str]] = {"CDR3 (aa)": []} if aa else {}
-    data["clonotype"] = []
     for x in tracked.samples:
         data[x] = []
     for x in later:
         data[f"vs {x}"] = []
+    data["clonotype"] = []
     for i, clone in enumerate(tracked.counts.index):
         if aa:
             data["CDR3 (aa)"].append(str(tracked.clonotypes["junction_aa"].iloc[i]))
@@ -408,8 +420,7 @@ def _track(tracked: Any) -> str:
         f"<p>The {len(frame)} largest clones of <b>{escape(tracked.reference)}</b>: count in "
         f"{escape(tracked.unit)} (frequency) per sample, and the class against each later "
         f"sample (Fisher's exact test, Benjamini–Hochberg q &lt; {tracked.alpha}, at least "
-        f"{tracked.min_count} {escape(tracked.unit)} in the larger sample).</p>"
-        + _table(frame)
+        f"{tracked.min_count} {escape(tracked.unit)} in the larger sample).</p>" + _table(frame)
     )
 
 
@@ -422,22 +433,29 @@ def _table(frame: pd.DataFrame) -> str:
     for col in shown.columns:
         if pd.api.types.is_integer_dtype(shown[col].dtype):
             shown[col] = shown[col].map(lambda v: f"{int(v):,}")
+    if shown.index.name is not None:  # the index name as the corner cell, not a second row
+        shown.columns = pd.MultiIndex.from_arrays([list(map(str, shown.columns))])
+        shown.columns.names = [str(shown.index.name)]
+        shown.index.name = None
     html = shown.to_html(escape=True, border=0, na_rep="NA")
     return f'<div class="scroll">{html}</div>'
 
 
 def _figure(draw: Callable[[Axes], Any], caption: str, size: tuple[float, float]) -> str:
     """Draw with ``draw(ax)`` on a new Agg figure; embed it as a base64 SVG ``<img>``."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    draw(ax)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    fig.clear()
+    # a fixed salt makes the SVG ids, hence the page, the same on every run
+    with matplotlib.rc_context({"svg.hashsalt": "tcrtrack"}):
+        fig = Figure(figsize=size)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        draw(ax)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.clear()
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (
         f'<figure><img alt="{escape(caption)}" src="data:image/svg+xml;base64,{data}">'

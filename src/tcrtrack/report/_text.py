@@ -13,7 +13,7 @@ STYLE = """
 .tcrtrack-report h3 { font-size: 1.05em; margin-bottom: .3em; }
 .tcrtrack-report table { border-collapse: collapse; margin: .5em 0 1em 0; font-size: 12.5px; }
 .tcrtrack-report th, .tcrtrack-report td { border: 1px solid #ddd; padding: 3px 8px;
-  text-align: right; vertical-align: top; }
+  text-align: right; vertical-align: top; white-space: nowrap; }
 .tcrtrack-report thead th { background: #f2f4f7; }
 .tcrtrack-report tbody th { text-align: left; background: #fafafa; }
 .tcrtrack-report td.seq, .tcrtrack-report code { font-family: ui-monospace, Menlo, Consolas,
@@ -27,6 +27,8 @@ STYLE = """
 .tcrtrack-report dl.meta dt { font-weight: 600; }
 .tcrtrack-report dl.meta dd { margin: 0; }
 .tcrtrack-report nav ol { columns: 2; }
+.tcrtrack-report dl.defs dt { font-weight: 600; margin-top: .5em; }
+.tcrtrack-report dl.defs dd { margin-left: 1.5em; }
 .tcrtrack-report .scroll { overflow-x: auto; }
 """
 
@@ -37,7 +39,7 @@ a figure cannot disagree. Notation: for a sample <i>S</i>, C<sub>S</sub> is its 
 distinct clonotypes (count &gt; 0), <i>a<sub>i</sub></i> the size of clonotype <i>i</i> in
 cells (or the bulk unit), <i>N<sub>S</sub></i> the sample's total (distinct cells with a
 clonotype). <i>R</i> is the reference (the infusion product).</p>
-<dl>
+<dl class="defs">
 <dt>Clonotype</dt>
 <dd>Cells with the same sequence of the chosen chain(s) under the clonotype definition stated
 in the header (default: exact TRB junction nucleotides, i.e. 10x <code>cdr3_nt</code>; a cell
