@@ -35,6 +35,8 @@ ZERO_COUNT: Final = "zero_count"
 LOCUS_RENAMED: Final = "locus_renamed"
 GENE_RENAMED: Final = "gene_renamed"
 JUNCTION_TRIMMED: Final = "junction_cut_from_read"
+JUNCTION_NOT_IN_READ: Final = "junction_not_in_read"
+COUNT_MISSING: Final = "count_missing"
 JUNCTION_DERIVED: Final = "junction_derived_from_regions"
 LOCUS_INFERRED: Final = "locus_inferred_from_genes"
 UPPERCASED: Final = "sequence_uppercased"
@@ -64,6 +66,11 @@ DESCRIPTIONS: Final = {
     LOCUS_RENAMED: "locus spelled in a non-standard way (e.g. TCRB) renamed to AIRR (TRB)",
     GENE_RENAMED: "gene name converted to IMGT nomenclature",
     JUNCTION_TRIMMED: "junction cut out of a longer bulk read",
+    JUNCTION_NOT_IN_READ: (
+        "bulk read whose junction runs past its end or does not translate to the amino-acid "
+        "sequence (junction set to NA)"
+    ),
+    COUNT_MISSING: "bulk export without a count column: each row counts once",
     JUNCTION_DERIVED: (
         "junction missing, rebuilt as the last codon of fwr3 + cdr3 + the first codon of fwr4 "
         "(checked: Cys first, Phe/Trp last, translation equal to cdr3_aa / junction_aa)"

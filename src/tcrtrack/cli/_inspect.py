@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,33 +22,61 @@ def register(group: click.Group) -> None:
 @click.argument(
     "files",
     nargs=-1,
-    required=True,
+    required=False,
     type=_common.INPUT_FILE,
     metavar="FILE...",
 )
 @_common.name_option
+@_sheet.samples_option
 @_common.format_option
 @_common.output_option
-def inspect(files: tuple[Path, ...], name: tuple[str, ...], fmt: str, output: Path | None) -> None:
+def inspect(
+    files: tuple[Path, ...],
+    name: tuple[str, ...],
+    sheet: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """Per sample: cells, contigs per locus, cells with 0/1/2+ TRA and TRB contigs, the
     productive fraction, and the QC ledger: rows read, changed while reading, and dropped by
     reason under the default filters and clonotype definition (TRB junction nucleotides).
 
     Each FILE is one sample (10x contig table, AIRR TSV or any format tcrtrack detects).
+    With --samples SHEET instead of files, one block per patient of the sheet.
 
     \b
     Examples:
       tcrtrack inspect filtered_contig_annotations.csv
       tcrtrack inspect blood.csv lung.csv -n blood -n lung --format tsv -o qc.tsv
+      tcrtrack inspect --samples cohort.tsv
     """
+    samples = _sheet.open_sheet(sheet, files, name)
+    if samples is not None:
+        blocks = []
+        for patient in samples.patients:
+            parts = [inspect_contigs(samples.read(x)) for x in samples.samples(patient)]
+            frame, text = _render(parts)
+            blocks.append(_sheet.Block(patient, frame, text, {}))
+        _sheet.emit_blocks(blocks, fmt, output, meta={"samples": str(sheet)})
+        return
+    if not files:
+        raise _common.usage_error("give at least one FILE, or --samples SHEET")
+    names = _common.sample_names(list(files), list(name))
+    frame, text = _render(
+        [inspect_file(path, sample) for path, sample in zip(files, names, strict=True)]
+    )
+    _common.emit(frame, fmt, output, text=text)  # type: ignore[arg-type]
+
+
+def _render(
+    parts: list[tuple[pd.DataFrame, pd.DataFrame, str]],
+) -> tuple[pd.DataFrame, str]:
+    """The table and the readable text of several samples' chain and ledger summaries."""
     import pandas as pd
 
-    names = _common.sample_names(list(files), list(name))
-    chains, ledgers, spec = [], [], ""
-    for path, sample in zip(files, names, strict=True):
-        chain_frame, ledger_frame, spec = inspect_file(path, sample)
-        chains.append(chain_frame)
-        ledgers.append(ledger_frame)
+    chains = [p[0] for p in parts]
+    ledgers = [p[1] for p in parts]
+    spec = parts[-1][2] if parts else ""
     chain_table = _ordered(pd.concat(chains).fillna(0), _chain_rank)
     ledger_table = _ordered(pd.concat(ledgers).fillna(0), _ledger_rank)
     int_cols = [c for c in chain_table.columns if c != "productive_fraction"]
@@ -61,14 +89,20 @@ def inspect(files: tuple[Path, ...], name: tuple[str, ...], fmt: str, output: Pa
         + f"\n\nQC ledger (default filters, then clonotypes: {spec})\n"
         + _common.format_table(display(ledger_table).T)
     )
-    _common.emit(frame, fmt, output, text=text)  # type: ignore[arg-type]
+    return frame, text
 
 
 def inspect_file(path: Path, sample: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Chain statistics and QC ledger summary of one file (one row each, index = sample)."""
     import tcrtrack as tt
 
-    contigs = tt.io.read(path, sample=sample)
+    return inspect_contigs(tt.io.read(path, sample=sample))
+
+
+def inspect_contigs(contigs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Chain statistics and QC ledger summary of one sample's contig table."""
+    import tcrtrack as tt
+
     chains = tt.pp.chain_qc(contigs)
     counts = tt.tl.clonotypes(contigs)
     ledger = tt.qc(counts)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 
 def register(group: click.Group) -> None:
@@ -17,8 +17,9 @@ METRICS = ("jaccard", "overlap", "sorensen", "morisita_horn", "cosine")
 
 
 @click.command("overlap")
-@click.argument("files", nargs=-1, required=True, type=_common.INPUT_FILE, metavar="FILE...")
+@click.argument("files", nargs=-1, required=False, type=_common.INPUT_FILE, metavar="FILE...")
 @_common.name_option
+@_sheet.samples_option
 @_common.spec_options
 @click.option(
     "--metric",
@@ -39,6 +40,7 @@ METRICS = ("jaccard", "overlap", "sorensen", "morisita_horn", "cosine")
 def overlap(
     files: tuple[Path, ...],
     name: tuple[str, ...],
+    sheet: Path | None,
     locus: str,
     sequence: str,
     genes: str,
@@ -54,22 +56,36 @@ def overlap(
     2|A and B| / (|A| + |B|), all on distinct clonotypes; morisita_horn and cosine on clone
     sizes (formulas in docs/statistics.md). 1 on the diagonal, symmetric.
 
+    With --samples SHEET instead of files, one matrix per patient of the sheet (--plot then
+    writes one file per patient, the patient's name added to the file name).
+
     \b
     Examples:
       tcrtrack overlap blood.csv lung.csv tumour.csv
       tcrtrack overlap *.csv --metric morisita_horn --plot overlap.png
+      tcrtrack overlap --samples cohort.tsv
     """
-    import tcrtrack as tt
-
-    if len(files) < 2:
-        raise _common.usage_error("give at least two files to compare")
     if plot is not None and plot.suffix.lower() not in {".png", ".svg", ".pdf"}:
         raise _common.usage_error(f"--plot file {str(plot)!r} must end in .png, .svg or .pdf")
-    names = _common.sample_names(list(files), list(name))
     spec = _common.make_spec(locus, sequence, genes, multichain)
+    cohort = _sheet.open_sheet(sheet, files, name)
+    if cohort is not None:
+        blocks = []
+        for patient in cohort.patients:
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            matrix, text = _overlap(counts, metric, spec)
+            blocks.append(_sheet.Block(patient, matrix, text, {"metric": metric}))
+            if plot is not None:
+                _plot(matrix, plot.with_name(f"{plot.stem}_{patient}{plot.suffix}"))
+        _sheet.emit_blocks(
+            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
+        )
+        return
+    if len(files) < 2:
+        raise _common.usage_error("give at least two files to compare")
+    names = _common.sample_names(list(files), list(name))
     counts = _common.load_counts(list(files), names, spec)
-    matrix = tt.tl.overlap(counts, metric=metric)  # type: ignore[arg-type]
-    text = f"Overlap ({metric}). Clonotype: {spec}.\n" + _common.format_table(matrix.round(4))
+    matrix, text = _overlap(counts, metric, spec)
     _common.emit(
         matrix,
         fmt,  # type: ignore[arg-type]
@@ -78,12 +94,27 @@ def overlap(
         meta={"metric": metric, "clonotype": str(spec)},
     )
     if plot is not None:
-        import matplotlib
+        _plot(matrix, plot)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(2 + 0.7 * len(names), 1.5 + 0.6 * len(names)))
-        tt.pl.overlap_heatmap(matrix, ax=ax)
-        fig.savefig(plot, bbox_inches="tight", dpi=150)
-        plt.close(fig)
+def _overlap(counts, metric, spec):  # type: ignore[no-untyped-def]
+    import tcrtrack as tt
+
+    matrix = tt.tl.overlap(counts, metric=metric)
+    text = f"Overlap ({metric}). Clonotype: {spec}.\n" + _common.format_table(matrix.round(4))
+    return matrix, text
+
+
+def _plot(matrix, path) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tcrtrack as tt
+
+    n = len(matrix)
+    fig, ax = plt.subplots(figsize=(2 + 0.7 * n, 1.5 + 0.6 * n))
+    tt.pl.overlap_heatmap(matrix, ax=ax)
+    fig.savefig(path, bbox_inches="tight", dpi=150)
+    plt.close(fig)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 
 def register(group: click.Group) -> None:
@@ -20,6 +19,8 @@ def _pct(num: int, den: int) -> str:
 
 def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
     """`` [low-high%]`` when the table has an interval for ``frac`` (``--ci``)."""
+    import pandas as pd
+
     low, high = r.get(f"{frac}_low"), r.get(f"{frac}_high")
     if low is None or pd.isna(low) or pd.isna(high):
         return ""
@@ -28,6 +29,8 @@ def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
 
 def render_rarefied(rarefied) -> str:  # type: ignore[no-untyped-def]
     """The rarefied sharing: mean over subsamples and the central range, per sample."""
+    import pandas as pd
+
     rows = []
     for name, r in rarefied.table.iterrows():
         row = {"sample": name}
@@ -53,6 +56,8 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     The first table is the sample's view (the reference study's sharing frequency and its
     cell-weighted twin), the second the reference's view (persistence of the infused clones).
     """
+    import pandas as pd
+
     ref = result.reference
     unit = result.unit
     n_ref = int(counts.n_clonotypes_per_sample()[ref])
@@ -103,9 +108,10 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("share")
-@click.argument("reference", type=_common.INPUT_FILE, metavar="REF")
+@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
 @click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
 @_common.name_option
+@_sheet.samples_option
 @_common.spec_options
 @_common.format_option
 @_common.output_option
@@ -148,9 +154,10 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
     help="Seed of the bootstrap and of --rarefy: the same seed gives the same numbers.",
 )
 def share(
-    reference: Path,
+    reference: Path | None,
     samples: tuple[Path, ...],
     name: tuple[str, ...],
+    sheet: Path | None,
     locus: str,
     sequence: str,
     genes: str,
@@ -173,45 +180,92 @@ def share(
     interval (--ci); --rarefy adds the sharing at a common depth (mean and range over 100
     subsamples), so that samples of different size can be compared.
 
+    With --samples SHEET instead of files, each patient of the sheet is compared with its
+    reference row, one block per patient (--venn and --shared-clones then write one file per
+    patient, the patient's name added to the file name).
+
     \b
     Examples:
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --venn venn.png
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --rarefy --seed 1
+      tcrtrack share --samples cohort.tsv
     """
-    import tcrtrack as tt
-
-    if not samples:
+    if venn is not None:
+        _check_figure_suffix(venn)
+    if depth is not None and not rarefy:
+        raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    options = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    if cohort is not None:
+        _sheet.require_references(cohort)
+        blocks = []
+        for patient in cohort.patients:
+            ref = cohort.reference(patient)
+            assert ref is not None
+            n_samples = len(cohort.samples(patient))
+            if venn is not None and n_samples > 3:
+                raise _common.usage_error(
+                    f"--venn draws 2 or 3 samples; patient {patient!r} has {n_samples}"
+                )
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            table, text, meta = _share(counts, ref, spec, **options)  # type: ignore[arg-type]
+            blocks.append(_sheet.Block(patient, table, text, meta))
+            _write_files(
+                counts,
+                names,
+                ref,
+                _per_patient(venn, patient) if venn else None,
+                _per_patient(shared_clones, patient) if shared_clones else None,
+            )
+        _sheet.emit_blocks(
+            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
+        )
+        return
+    if reference is None or not samples:
         raise _common.usage_error(
             "give the reference file and at least one sample file to compare with it"
         )
     paths = [reference, *samples]
     names = _common.sample_names(paths, list(name))
-    if venn is not None:
-        _check_figure_suffix(venn)
-        if len(names) > 3:
-            raise _common.usage_error(
-                f"--venn draws 2 or 3 samples; {len(names)} were given (use tcrtrack track "
-                "for more samples)"
-            )
-    spec = _common.make_spec(locus, sequence, genes, multichain)
+    if venn is not None and len(names) > 3:
+        raise _common.usage_error(
+            f"--venn draws 2 or 3 samples; {len(names)} were given (use tcrtrack track "
+            "for more samples)"
+        )
     counts = _common.load_counts(paths, names, spec)
-    if depth is not None and not rarefy:
-        raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
-    result = tt.tl.sharing(counts, reference=names[0], ci=ci or None, seed=seed)
+    table, text, meta = _share(counts, names[0], spec, **options)  # type: ignore[arg-type]
+    _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
+    _write_files(counts, names, names[0], venn, shared_clones)
+
+
+def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore[no-untyped-def]
+    """The sharing table, its readable text and JSON metadata of one set of samples."""
+    import pandas as pd
+
+    import tcrtrack as tt
+
+    result = tt.tl.sharing(counts, reference=reference, ci=ci or None, seed=seed)
     table = result.to_frame()
     text = render_sharing(result, counts)
-    meta: dict[str, object] = {"reference": names[0], "clonotype": str(spec), "unit": result.unit}
+    meta: dict[str, object] = {"reference": reference, "clonotype": str(spec), "unit": result.unit}
     if ci:
         meta["ci"] = ci
     if rarefy:
-        rarefied = tt.tl.rarefy(counts, reference=names[0], depth=depth, seed=seed, ci=ci or 0.95)
+        rarefied = tt.tl.rarefy(counts, reference=reference, depth=depth, seed=seed, ci=ci or 0.95)
         extra = rarefied.table.drop(columns=["n"]).add_prefix("rarefied_")
         table = pd.concat([table, extra], axis=1)
         text += "\n\n" + render_rarefied(rarefied)
         meta["rarefied"] = {"depth": rarefied.depth, "n": rarefied.n, "seed": seed}
-    _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
+    return table, text, meta
+
+
+def _write_files(counts, names, reference, venn, shared_clones) -> None:  # type: ignore[no-untyped-def]
+    """--shared-clones and --venn outputs."""
+    import tcrtrack as tt
+
     if shared_clones is not None:
-        tt.tl.shared_clonotypes(counts, reference=names[0]).to_csv(
+        tt.tl.shared_clonotypes(counts, reference=reference).to_csv(
             shared_clones, sep="\t", index=False
         )
     if venn is not None:
@@ -225,6 +279,10 @@ def share(
         tt.pl.venn(regions, ax=ax)
         fig.savefig(venn, bbox_inches="tight", dpi=150)
         plt.close(fig)
+
+
+def _per_patient(path: Path, patient: str) -> Path:
+    return path.with_name(f"{path.stem}_{patient}{path.suffix}")
 
 
 def _check_figure_suffix(path: Path) -> None:

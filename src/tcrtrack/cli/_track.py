@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 
 def register(group: click.Group) -> None:
@@ -44,9 +44,10 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("track")
-@click.argument("reference", type=_common.INPUT_FILE, metavar="REF")
+@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
 @click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
 @_common.name_option
+@_sheet.samples_option
 @_common.spec_options
 @click.option(
     "--top",
@@ -78,9 +79,10 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
     help="Draw the clones' frequencies over the samples (.png, .svg or .pdf).",
 )
 def track(
-    reference: Path,
+    reference: Path | None,
     samples: tuple[Path, ...],
     name: tuple[str, ...],
+    sheet: Path | None,
     locus: str,
     sequence: str,
     genes: str,
@@ -99,64 +101,102 @@ def track(
     test of the clone against the rest of each sample, Benjamini-Hochberg over all clones),
     new or lost. Samples are given in time order; names given with -n apply to REF first.
 
+    With --samples SHEET instead of files, each patient's samples are followed from that
+    patient's reference row, in time-point order, one block per patient (--plot then writes
+    one file per patient, the patient's name added to the file name).
+
     \b
     Examples:
       tcrtrack track infusion.csv day30.csv day90.csv --top 10 --plot clones.png
       tcrtrack track infusion.csv day30.csv --top 0 --format tsv -o clones.tsv
+      tcrtrack track --samples cohort.tsv --top 5
     """
-    import tcrtrack as tt
-
-    if not samples:
-        raise _common.usage_error("give the reference file and at least one later sample file")
     if plot is not None:
         _check_figure_suffix(plot, "--plot")
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    if cohort is not None:
+        _sheet.require_references(cohort)
+        blocks = []
+        for patient in cohort.patients:
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            if len(names) < 2:
+                raise _common.usage_error(
+                    f"{cohort.path}: patient {patient!r} has one sample; track needs the "
+                    "reference and at least one later sample"
+                )
+            result = _track(counts, names, top, test, alpha)
+            meta = _meta(result, spec, test, alpha)
+            blocks.append(_sheet.Block(patient, result.to_frame(), render_track(result), meta))
+            if plot is not None:
+                _plot(
+                    counts,
+                    names,
+                    result,
+                    top,
+                    test,
+                    alpha,
+                    plot.with_name(f"{plot.stem}_{patient}{plot.suffix}"),
+                )
+        _sheet.emit_blocks(
+            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
+        )
+        return
+    if reference is None or not samples:
+        raise _common.usage_error("give the reference file and at least one later sample file")
     paths = [reference, *samples]
     names = _common.sample_names(paths, list(name))
-    spec = _common.make_spec(locus, sequence, genes, multichain)
     counts = _common.load_counts(paths, names, spec)
-    result = tt.tl.track(
-        counts,
-        samples=names,
-        reference=names[0],
-        top=top or None,
-        test=test,  # type: ignore[arg-type]
-        alpha=alpha,
-    )
+    result = _track(counts, names, top, test, alpha)
     _common.emit(
         result.to_frame(),
         fmt,  # type: ignore[arg-type]
         output,
         text=render_track(result),
-        meta={
-            "reference": names[0],
-            "clonotype": str(spec),
-            "unit": result.unit,
-            "test": test,
-            "alpha": alpha,
-        },
+        meta=_meta(result, spec, test, alpha),
     )
     if plot is not None:
-        import matplotlib
+        _plot(counts, names, result, top, test, alpha, plot)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        shown = (
-            result
-            if top and top <= 20
-            else tt.tl.track(
-                counts,
-                samples=names,
-                reference=names[0],
-                top=20,
-                test=test,  # type: ignore[arg-type]
-                alpha=alpha,
-            )
-        )
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        tt.pl.track(shown, ax=ax)
-        fig.savefig(plot, bbox_inches="tight", dpi=150)
-        plt.close(fig)
+def _track(counts, names, top, test, alpha):  # type: ignore[no-untyped-def]
+    """``tt.tl.track`` of ``names`` (time order), the first being the reference."""
+    import tcrtrack as tt
+
+    return tt.tl.track(
+        counts,
+        samples=names,
+        reference=names[0],
+        top=top or None,
+        test=test,
+        alpha=alpha,
+    )
+
+
+def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "reference": result.reference,
+        "clonotype": str(spec),
+        "unit": result.unit,
+        "test": test,
+        "alpha": alpha,
+    }
+
+
+def _plot(counts, names, result, top, test, alpha, path) -> None:  # type: ignore[no-untyped-def]
+    """The top clones' frequencies over the samples (at most 20)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tcrtrack as tt
+
+    shown = result if top and top <= 20 else _track(counts, names, 20, test, alpha)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    tt.pl.track(shown, ax=ax)
+    fig.savefig(path, bbox_inches="tight", dpi=150)
+    plt.close(fig)
 
 
 def _check_figure_suffix(path: Path, option: str) -> None:

@@ -1,5 +1,6 @@
 """Computing on clonotypes: ``tt.tl``."""
 
+from tcrtrack.tl._annotate import annotate
 from tcrtrack.tl._clonotypes import CloneCounts, clonotypes
 from tcrtrack.tl._overlap import intersections, overlap
 from tcrtrack.tl._rarefy import Rarefaction, SharingCurve, rarefy, sharing_curve
@@ -15,6 +16,7 @@ __all__ = [
     "SharingCurve",
     "Track",
     "VennRegions",
+    "annotate",
     "clonotypes",
     "intersections",
     "overlap",

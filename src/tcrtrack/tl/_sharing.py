@@ -343,14 +343,15 @@ def venn_regions(counts: CloneCounts, samples: Sequence[str]) -> VennRegions:
     if len(set(samples)) != len(samples):
         msg = f"samples must be distinct, got {samples!r}"
         raise ValueError(msg)
-    present = counts.counts[[counts.index(x) for x in samples]].toarray() > 0
-    weights = 1 << np.arange(len(samples))[::-1]
-    codes = (present * weights[:, None]).sum(axis=0)
-    tally = np.bincount(codes, minlength=1 << len(samples))
-    regions = {}
-    for key in itertools.product((True, False), repeat=len(samples)):
-        if any(key):
-            code = int(sum(w for w, k in zip(weights, key, strict=True) if k))
-            regions[key] = int(tally[code])
-    totals = {x: int(present[i].sum()) for i, x in enumerate(samples)}
+    from tcrtrack.tl._overlap import intersections
+
+    table = intersections(counts, list(samples), include_empty=True)
+    membership = table[list(samples)].to_numpy(dtype=bool)
+    found = dict(zip(map(tuple, membership.tolist()), table["n_clonotypes"].tolist(), strict=True))
+    regions = {
+        key: int(found[key])
+        for key in itertools.product((True, False), repeat=len(samples))
+        if any(key)
+    }
+    totals = {x: sum(n for key, n in regions.items() if key[i]) for i, x in enumerate(samples)}
     return VennRegions(samples=samples, regions=regions, totals=totals)

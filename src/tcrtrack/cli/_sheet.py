@@ -1,0 +1,125 @@
+"""``--samples sheet.tsv``: run a command once per patient of a sample sheet.
+
+Commands add :data:`samples_option`, call :func:`open_sheet` (which validates the sheet before
+any data file is read, and rejects file arguments given alongside it) and render each patient's
+result with :func:`emit_blocks`: a titled block per patient in the readable table, one row group
+per patient (a leading ``patient`` column) in TSV/CSV, a ``patients`` list in JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tcrtrack.io._sheet import SampleSheet
+
+samples_option = click.option(
+    "--samples",
+    "sheet",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=(
+        "Sample sheet (TSV/CSV with patient, sample, timepoint, path and optional reference, "
+        "format, unit columns; paths relative to the sheet) instead of FILE arguments: the "
+        "analysis runs per patient, one output block per patient."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One patient's output: the table, its readable text, extra JSON fields."""
+
+    patient: str
+    frame: pd.DataFrame
+    text: str
+    meta: dict[str, object]
+
+
+def open_sheet(
+    sheet: Path | None, files: Sequence[Path], names: Sequence[str] = ()
+) -> SampleSheet | None:
+    """The validated sheet, or None without ``--samples``.
+
+    A usage error if FILE arguments or ``-n`` names are given with it (the sheet names the
+    files and samples).
+    """
+    if sheet is None:
+        return None
+    if files:
+        msg = "give either FILE arguments or --samples SHEET, not both"
+        raise click.UsageError(msg)
+    if names:
+        msg = "-n/--name does not apply with --samples: the sheet's 'sample' column names samples"
+        raise click.UsageError(msg)
+    from tcrtrack.io import read_sheet
+
+    return read_sheet(sheet)
+
+
+def require_references(sheet: SampleSheet) -> None:
+    """A usage error naming the patients without a reference row."""
+    missing = [p for p in sheet.patients if sheet.reference(p) is None]
+    if missing:
+        msg = (
+            f"{sheet.path}: patient(s) {', '.join(map(repr, missing))} have no reference row; "
+            "mark the infusion product with reference = true"
+        )
+        raise click.UsageError(msg)
+
+
+def patient_counts(sheet: SampleSheet, patient: str, spec: Any) -> tuple[Any, list[str]]:
+    """The patient's :class:`~tcrtrack.tl.CloneCounts` and sample names in time order
+    (reference first); every sample must have clonotypes."""
+    import tcrtrack as tt
+    from tcrtrack.cli import _common
+
+    names = sheet.samples(patient, order="time")
+    _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
+    counts = tt.tl.clonotypes(sheet.load(patient), spec)
+    rows = sheet.table.set_index("sample")
+    _common.check_nonempty(counts, {n: str(rows.loc[n, "path"]) for n in names})
+    return counts, names
+
+
+def emit_blocks(
+    blocks: Sequence[Block], fmt: str, output: Path | None, *, meta: dict[str, object]
+) -> None:
+    """Write every patient's block in ``fmt`` to ``output`` (or stdout)."""
+    import pandas as pd
+
+    if fmt == "table":
+        body = "\n\n".join(f"== Patient {b.patient} ==\n{b.text}" for b in blocks) + "\n"
+    elif fmt in ("tsv", "csv"):
+        frames = []
+        for b in blocks:
+            frame = b.frame.reset_index()
+            frame.insert(0, "patient", b.patient)
+            frames.append(frame)
+        body = pd.concat(frames, ignore_index=True).to_csv(
+            sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
+        )
+    else:
+        payload = dict(meta)
+        payload["patients"] = [
+            {
+                "patient": b.patient,
+                **b.meta,
+                "rows": json.loads(b.frame.reset_index().to_json(orient="records")),
+            }
+            for b in blocks
+        ]
+        body = json.dumps(payload, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(body)
+    else:
+        Path(output).write_text(body)

@@ -1,0 +1,568 @@
+"""Readers of bulk TCR repertoires: Adaptive immunoSEQ (v2, v3) and MiXCR clone exports.
+
+A bulk contig table has one row per sequence, ``cell_id`` NA and the clone size in
+``duplicate_count``, counted in the unit recorded in ``df.attrs[schema.ATTRS_UNIT]``
+(``templates``, ``reads`` or ``umis``). Cells are never invented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tcrtrack import _qc
+from tcrtrack import schema as s
+from tcrtrack._translate import _buffers, _translate_codons
+from tcrtrack.errors import FormatError
+from tcrtrack.io import _files
+from tcrtrack.io._genes import convert_genes
+from tcrtrack.io._tenx import finish
+
+__all__ = ["read_immunoseq", "read_mixcr"]
+
+BulkUnit = Literal["templates", "reads", "umis"]
+
+#: Columns that identify an immunoSEQ v2 export (``tt.io.read``).
+IMMUNOSEQ_V2_SIGNATURE: Final = ("nucleotide", "aminoAcid", "vIndex")
+#: Columns that identify an immunoSEQ v3 export.
+IMMUNOSEQ_V3_SIGNATURE: Final = ("rearrangement", "amino_acid", "v_index")
+#: Columns that identify a MiXCR clone export (v2, v3 and v4).
+MIXCR_SIGNATURE: Final = ("nSeqCDR3", "aaSeqCDR3")
+
+#: Column headers MiXCR writes without ``-s`` ("N. Seq. CDR3") in its short form ("nSeqCDR3").
+MIXCR_LONG_SIGNATURE: Final = ("N. Seq. CDR3", "AA. Seq. CDR3")
+
+
+def _canonical(column: str) -> str:
+    """``N. Seq. CDR3`` and ``nSeqCDR3`` both become ``nseqcdr3``."""
+    return "".join(ch for ch in column.lower() if ch.isalnum())
+
+
+_MIXCR_SHORT: Final = {
+    _canonical(c): c
+    for c in (
+        "cloneId",
+        "cloneCount",
+        "readCount",
+        "uniqueMoleculeCount",
+        "nSeqCDR3",
+        "aaSeqCDR3",
+        *(
+            f"{kind}{seg}{suffix}"
+            for seg in "VDJC"
+            for kind, suffix in (
+                ("all", "HitsWithScore"),
+                ("all", "Hits"),
+                ("best", "Hit"),
+                ("best", "Gene"),
+            )
+        ),
+    )
+}
+
+#: Gene-name placeholders of immunoSEQ exports read as missing.
+_GENE_NULLS: Final = ("no data", "unknown", "")
+
+# immunoSEQ field names per export version: role -> candidates, first present wins.
+_IMMUNOSEQ_FIELDS: Final = {
+    "v2": {
+        "read": ("nucleotide",),
+        "aa": ("aminoAcid",),
+        "v_index": ("vIndex",),
+        "cdr3_length": ("cdr3Length",),
+        "status": ("sequenceStatus",),
+        "v": ("vMaxResolved", "vGeneName", "vFamilyName"),
+        "d": ("dMaxResolved", "dGeneName", "dFamilyName"),
+        "j": ("jMaxResolved", "jGeneName", "jFamilyName"),
+        "genomes": ("estimatedNumberGenomes",),
+        "locus": (),
+    },
+    "v3": {
+        "read": ("rearrangement",),
+        "aa": ("amino_acid",),
+        "v_index": ("v_index",),
+        "cdr3_length": ("cdr3_length",),
+        "status": ("frame_type",),
+        "v": ("v_resolved", "v_gene", "v_family"),
+        "d": ("d_resolved", "d_gene", "d_family"),
+        "j": ("j_resolved", "j_gene", "j_family"),
+        "genomes": (),
+        "locus": ("locus",),
+    },
+}
+
+
+def read_immunoseq(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    unit: BulkUnit | None = None,
+) -> pd.DataFrame:
+    r"""Read an Adaptive immunoSEQ export (Analyzer v2 or v3 layout) into a bulk contig table.
+
+    The ``nucleotide`` (v2) or ``rearrangement`` (v3) column is a read of fixed length (87 nt
+    for TCRβ) that contains the CDR3 junction, not the junction itself. The junction is cut
+    out of it so that the same clone matches a 10x ``cdr3_nt`` or an AIRR ``junction``:
+
+    * it starts at the V index (``vIndex`` / ``v_index``, 0-based: the first base of the
+      conserved Cys codon);
+    * for in-frame and stop rows its length is ``3 × len(aminoAcid)``, and the cut is kept
+      only if it translates to ``aminoAcid`` (checked row by row, vectorised). The reported
+      ``cdr3Length`` is not trusted: some exports count 3 nucleotides more than the junction;
+    * for out-of-frame rows (``aminoAcid`` empty) its length is ``cdr3Length − offset``,
+      where ``offset`` is the file's most common ``cdr3Length − 3 × len(aminoAcid)`` over the
+      rows that passed the translation check (0 or 3 in practice).
+
+    A row whose junction runs past the end of the read or does not translate to its
+    ``aminoAcid`` gets an NA junction (it can still be used with ``sequence="aa"``). Both
+    outcomes are counted in the QC ledger as ``changed`` entries: ``junction_cut_from_read``
+    and ``junction_not_in_read``.
+
+    ``productive`` is ``sequenceStatus == "In"`` (v2) or ``frame_type == "In"`` (v3): out-of-
+    frame and stop-codon rows are kept as non-productive, so :func:`tcrtrack.pp.filter_contigs`
+    counts them. Gene names are converted to IMGT (``TCRBV05-04*01`` → ``TRBV5-4*01``,
+    :func:`tcrtrack.io._genes.adaptive_to_imgt`), names with no IMGT form kept; the locus is
+    taken from the gene names (``TRB`` for ``TCRB...``), rows without any gene getting the
+    file's most common locus.
+
+    The clone size (``duplicate_count``) is ``count (templates/reads)`` (v2) or ``templates``,
+    else ``reads`` (v3). Its unit is ``templates`` when the export says so (v3 ``templates``
+    with values, v2 ``estimatedNumberGenomes`` with values) and ``reads`` otherwise. An export
+    without any count column counts each row once (ledger entry ``count_missing``).
+
+    Parameters
+    ----------
+    path
+        The TSV export, plain or gzip-compressed.
+    sample
+        Sample name; default: the file name without extensions.
+    unit
+        Declare the unit of the counts instead of detecting it.
+
+    Returns
+    -------
+    The contig table, one row per sequence, ``cell_id`` NA.
+
+    Raises
+    ------
+    tcrtrack.errors.FormatError
+        A required column is missing or a value cannot be parsed.
+
+    Examples
+    --------
+    A v3 export with one in-frame and one out-of-frame row (the read is shortened here):
+
+    >>> import tcrtrack as tt, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "sample1.tsv")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write(
+    ...         "rearrangement\tamino_acid\tframe_type\ttemplates\tcdr3_length\tv_index\t"
+    ...         "v_resolved\tj_resolved\n"
+    ...         "ACATCTATGTACCTCTGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTCGGGCCA\tCASSPVSNEQFF\tIn"
+    ...         "\t822\t36\t15\tTCRBV28-01*01\tTCRBJ02-01*01\n"
+    ...         "ACATCTATGTACCTCTGTGCCAGCAGCCCGTGAGCAATGAGCAGTTCTTCGGGCCA\tna\tOut"
+    ...         "\t5\t35\t15\tTCRBV28-01*01\tunresolved\n")
+    >>> contigs = tt.io.read(path)
+    >>> contigs[["junction", "productive", "duplicate_count", "v_call"]]
+                                   junction  productive  duplicate_count     v_call
+    0  TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC        True              822  TRBV28*01
+    1   TGTGCCAGCAGCCCGTGAGCAATGAGCAGTTCTTC       False                5  TRBV28*01
+    >>> contigs.attrs[tt.schema.ATTRS_UNIT]
+    'templates'
+    """
+    p = _files.check_path(path)
+    delimiter, header = _files.split_header(_files.head_lines(p)[0])
+    if set(IMMUNOSEQ_V2_SIGNATURE) <= set(header):
+        version = "v2"
+    elif set(IMMUNOSEQ_V3_SIGNATURE) <= set(header):
+        version = "v3"
+    else:
+        msg = (
+            f"{p}: not an immunoSEQ export: expected the columns "
+            f"{', '.join(IMMUNOSEQ_V2_SIGNATURE)} (v2) or {', '.join(IMMUNOSEQ_V3_SIGNATURE)} "
+            f"(v3); columns seen: {', '.join(header[:20])}"
+        )
+        raise FormatError(msg)
+    fields = {
+        role: next((c for c in cands if c in header), None)
+        for role, cands in _IMMUNOSEQ_FIELDS[version].items()
+    }
+    if version == "v2":
+        counts = [c for c in header if c.startswith("count")][:1]
+    else:
+        counts = [c for c in ("templates", "reads") if c in header]
+    wanted = [c for c in fields.values() if c is not None] + counts
+    types: dict[str, pa.DataType] = {c: pa.string() for c in wanted}
+    for c in counts:
+        types[c] = pa.float64()
+    if fields["genomes"]:
+        types[fields["genomes"]] = pa.float64()
+    table = _files.read_table(
+        p, delimiter=delimiter, columns=wanted, types=types, what="an immunoSEQ export"
+    )
+    _files.nonempty(p, table)
+    name = sample if sample is not None else _files.sample_name(p)
+    n = table.num_rows
+    col = table.column
+
+    # clone size and unit
+    detected: str
+    count: pa.Array | pa.ChunkedArray
+    if version == "v3" and "templates" in counts and col("templates").null_count < n:
+        count, detected = col("templates"), s.UNIT_TEMPLATES
+    elif version == "v3" and "reads" in counts:
+        count, detected = col("reads"), s.UNIT_READS
+    elif version == "v3" and counts:
+        count, detected = col(counts[0]), s.UNIT_TEMPLATES
+    elif version == "v2" and counts:
+        count = col(counts[0])
+        genomes = fields["genomes"]
+        has_genomes = genomes is not None and col(genomes).null_count < n
+        detected = s.UNIT_TEMPLATES if has_genomes or "templates)" in counts[0] else s.UNIT_READS
+        if counts[0] == "count (reads)":
+            detected = s.UNIT_READS
+    else:
+        count, detected = pa.array(np.ones(n)), s.UNIT_TEMPLATES
+    changes: list[_qc.QCEntry] = []
+    if not counts:
+        changes.append(_qc.QCEntry(name, "read", "changed", _qc.COUNT_MISSING, n, "rows", str(p)))
+    duplicate = _to_int(p, counts[0] if counts else "count", count)
+
+    # junction cut out of the read
+    read = pc.utf8_upper(col(fields["read"]))
+    # out-of-frame rows have an empty amino-acid sequence (v2) or "na" (v3)
+    aa = pc.utf8_upper(_null_placeholders(col(fields["aa"]), (*_GENE_NULLS, "na")))
+    v_index = _int_or_null(col(fields["v_index"]))
+    cdr3_length = (
+        _int_or_null(col(fields["cdr3_length"]))
+        if fields["cdr3_length"]
+        else np.full(n, -1, np.int64)
+    )
+    junction, n_cut, n_failed = cut_junction(read, aa, v_index, cdr3_length)
+    changes.append(
+        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_TRIMMED, n_cut, "rows", str(p))
+    )
+    changes.append(
+        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_NOT_IN_READ, n_failed, "rows", str(p))
+    )
+
+    if fields["status"]:
+        productive = pc.equal(pc.utf8_lower(col(fields["status"])), "in")
+    else:
+        productive = pc.invert(pc.fill_null(pc.match_substring(aa, "*"), True))
+
+    out: dict[str, pa.Array | pa.ChunkedArray] = {
+        s.CELL_ID: pa.nulls(n, pa.string()),
+        s.JUNCTION: junction,
+        s.JUNCTION_AA: aa,
+        s.PRODUCTIVE: productive,
+        s.DUPLICATE_COUNT: duplicate,
+    }
+    renamed = np.zeros(n, dtype=bool)
+    for role, target in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)):
+        source = fields[role]
+        if source is None:
+            out[target] = pa.nulls(n, pa.string())
+            continue
+        genes = _null_placeholders(col(source))
+        out[target], changed = convert_genes(genes, "adaptive")
+        renamed |= changed
+    changes.append(
+        _qc.QCEntry(name, "read", "changed", _qc.GENE_RENAMED, int(renamed.sum()), "rows", str(p))
+    )
+    locus_column = col(fields["locus"]) if fields["locus"] else None
+    out[s.LOCUS] = _locus(out, locus_column)
+    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
+    return _bulk_ledger(frame, changes)
+
+
+def read_mixcr(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    unit: BulkUnit | None = None,
+) -> pd.DataFrame:
+    r"""Read a MiXCR clone export (``exportClones``, MiXCR v2, v3 or v4) into a bulk contig table.
+
+    ``nSeqCDR3`` is MiXCR's CDR3, from the conserved Cys to the Phe/Trp codon inclusive: the
+    AIRR junction, used as is. ``aaSeqCDR3`` is ``junction_aa``. A clone is productive when
+    its ``aaSeqCDR3`` has no stop (``*``) and no frame shift (``_``). Genes come from
+    ``allVHitsWithScore``, ``allVHits``, ``bestVHit`` or ``bestVGene`` (the first hit, without
+    score and without MiXCR's ``*00`` allele); the locus from the gene names.
+
+    The clone size is ``uniqueMoleculeCount`` when it has values (unit ``umis``, MiXCR v4
+    with UMIs), else ``readCount`` (v4) or ``cloneCount`` (v2, v3) in ``reads``.
+
+    Parameters
+    ----------
+    path
+        The TSV export, plain or gzip-compressed.
+    sample
+        Sample name; default: the file name without extensions.
+    unit
+        Declare the unit of the counts instead of detecting it.
+
+    Raises
+    ------
+    tcrtrack.errors.FormatError
+        A required column is missing or a value cannot be parsed.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "clones.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("cloneId\tcloneCount\tnSeqCDR3\taaSeqCDR3\tallVHitsWithScore\n"
+    ...                  "0\t120\tTGTGCCAGCAGTTTC\tCASSF\tTRBV9*00(1200),TRBV3-1*00(80)\n"
+    ...                  "1\t7\tTGTGCCAGCAGTTC\tCAS_F\tTRBV2*00(900)\n")
+    >>> contigs = tt.io.read(path)
+    >>> contigs[["junction_aa", "productive", "duplicate_count", "v_call", "locus"]]
+      junction_aa  productive  duplicate_count v_call locus
+    0       CASSF        True              120  TRBV9   TRB
+    1       CAS_F       False                7  TRBV2   TRB
+    """
+    p = _files.check_path(path)
+    delimiter, raw_header = _files.split_header(_files.head_lines(p)[0])
+    # MiXCR writes "N. Seq. CDR3" by default before v3 and "nSeqCDR3" with -s / from v3 on
+    actual: dict[str, str] = {}
+    for column in raw_header:
+        short = _MIXCR_SHORT.get(_canonical(column), column)
+        actual.setdefault(short, column)
+    header = list(actual)
+    count_cols = [c for c in ("uniqueMoleculeCount", "readCount", "cloneCount") if c in header]
+    _files.require_columns(p, header, MIXCR_SIGNATURE, "a MiXCR clone export")
+    if not count_cols:
+        msg = (
+            f"{p}: a MiXCR clone export needs a count column (cloneCount, readCount or "
+            f"uniqueMoleculeCount); columns seen: {', '.join(header[:20])}"
+        )
+        raise FormatError(msg)
+    genes = {
+        seg: next(
+            (
+                c
+                for c in (
+                    f"all{seg}HitsWithScore",
+                    f"all{seg}Hits",
+                    f"best{seg}Hit",
+                    f"best{seg}Gene",
+                )
+                if c in header
+            ),
+            None,
+        )
+        for seg in ("V", "D", "J", "C")
+    }
+    wanted = [*MIXCR_SIGNATURE, *count_cols, *(c for c in genes.values() if c)]
+    if "cloneId" in header:
+        wanted.append("cloneId")
+    types = {actual[c]: pa.string() for c in wanted} | {actual[c]: pa.float64() for c in count_cols}
+    table = _files.read_table(
+        p,
+        delimiter=delimiter,
+        columns=[actual[c] for c in wanted],
+        types=types,
+        what="a MiXCR clone export",
+    )
+    table = table.rename_columns(wanted)
+    _files.nonempty(p, table)
+    name = sample if sample is not None else _files.sample_name(p)
+    n = table.num_rows
+    col = table.column
+    if "uniqueMoleculeCount" in count_cols and col("uniqueMoleculeCount").null_count < n:
+        source, detected = "uniqueMoleculeCount", s.UNIT_UMIS
+    else:
+        source = next(c for c in ("readCount", "cloneCount") if c in count_cols)
+        detected = s.UNIT_READS
+    junction = pc.utf8_upper(col("nSeqCDR3"))
+    aa = pc.utf8_upper(col("aaSeqCDR3"))
+    in_frame = pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3))
+    productive = pc.and_(pc.invert(pc.match_substring_regex(aa, r"[*_]")), in_frame)
+    out: dict[str, pa.Array | pa.ChunkedArray] = {
+        s.CELL_ID: pa.nulls(n, pa.string()),
+        s.JUNCTION: junction,
+        s.JUNCTION_AA: aa,
+        s.PRODUCTIVE: productive,
+        s.DUPLICATE_COUNT: _to_int(p, source, col(source)),
+    }
+    if "cloneId" in table.column_names:
+        out[s.SEQUENCE_ID] = col("cloneId")
+    for seg, target in (("V", s.V_CALL), ("D", s.D_CALL), ("J", s.J_CALL), ("C", s.C_CALL)):
+        gene_column = genes[seg]
+        if gene_column is None:
+            if target != s.C_CALL:
+                out[target] = pa.nulls(n, pa.string())
+            continue
+        out[target], _ = convert_genes(col(gene_column), "mixcr")
+    out[s.LOCUS] = _locus(out, None)
+    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
+    return frame
+
+
+def cut_junction(
+    read: pa.ChunkedArray | pa.Array,
+    aa: pa.ChunkedArray | pa.Array,
+    v_index: np.ndarray,
+    cdr3_length: np.ndarray,
+) -> tuple[pa.Array, int, int]:
+    """Cut each junction out of its read; return (junctions, rows cut, rows that failed).
+
+    Rows with an amino-acid sequence are cut at ``[v_index, v_index + 3 × len(aa))`` and
+    kept when the cut translates to ``aa``; the others at ``[v_index, v_index + cdr3_length
+    − offset)``, ``offset`` being the most common ``cdr3_length − 3 × len(aa)`` among the
+    verified rows. Rows whose cut is not inside the read, or does not translate, get NA.
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> read = pa.array(["GGTGTGCCAGCAGTTTCTTTGG", "GGTGTGCCAGCAGTTTCTTTGG", "GGTGTGCCTTCG"])
+    >>> aa = pa.array(["CASSF", None, "CAS"])
+    >>> j, cut, failed = cut_junction(read, aa, np.array([2, 2, 2]), np.array([18, 18, 9]))
+    >>> j.to_pylist(), cut, failed
+    (['TGTGCCAGCAGTTTC', 'TGTGCCAGCAGTTTC', None], 2, 1)
+    """
+    n = len(read)
+    offsets, data, valid = _buffers(read)
+    read_len = np.diff(offsets)
+    aa_len = np.asarray(pc.fill_null(pc.utf8_length(aa), 0), dtype=np.int64)
+    has_aa = aa_len > 0
+    start = np.asarray(v_index, dtype=np.int64)
+    length = np.where(has_aa, 3 * aa_len, 0)
+    inside = valid & (start >= 0) & (start + length <= read_len) & has_aa
+    verified = _translates_in_place(offsets, data, start, inside, aa, aa_len)
+    lengths = np.asarray(cdr3_length, dtype=np.int64)
+    diff = (lengths - 3 * aa_len)[verified & (lengths >= 0)]
+    offset = int(np.bincount(diff - diff.min()).argmax() + diff.min()) if len(diff) else 0
+    other_len = lengths - offset
+    other_ok = (
+        valid
+        & ~has_aa
+        & (start >= 0)
+        & (lengths >= 0)
+        & (other_len > 0)
+        & (start + other_len <= read_len)
+    )
+    use_len = np.where(verified, length, np.where(other_ok, other_len, 0))
+    keep = verified | other_ok
+    junction = _slice(read, np.where(keep, start, 0), use_len, keep)
+    return junction, int(keep.sum()), int(n - keep.sum())
+
+
+def _translates_in_place(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    start: np.ndarray,
+    rows_mask: np.ndarray,
+    aa: pa.ChunkedArray | pa.Array,
+    aa_len: np.ndarray,
+) -> np.ndarray:
+    """True where the ``3 × len(aa)`` bases of the read from ``start`` translate to ``aa``.
+
+    Codons are translated where they lie in the read's byte buffer: nothing is copied.
+    """
+    aa_off, aa_data, _ = _buffers(aa)
+    rows = np.flatnonzero(rows_mask)
+    n_codons = aa_len[rows]
+    translated = _translate_codons(offsets[rows] + start[rows], n_codons, data)
+    total = int(n_codons.sum())
+    shift = np.repeat(aa_off[rows] - (np.cumsum(n_codons) - n_codons), n_codons)
+    expected = aa_data[np.arange(total, dtype=np.int64) + shift]
+    mismatches = np.bincount(
+        np.repeat(np.arange(len(rows)), n_codons),
+        weights=translated != expected,
+        minlength=len(rows),
+    )
+    out = np.zeros(len(rows_mask), dtype=bool)
+    out[rows] = mismatches == 0
+    return out
+
+
+def _slice(
+    strings: pa.ChunkedArray | pa.Array, start: np.ndarray, length: np.ndarray, keep: np.ndarray
+) -> pa.Array:
+    """Substrings ``[start, start + length)`` of each string (ASCII), NA where not ``keep``."""
+    offsets, data, _ = _buffers(strings)
+    length = np.where(keep, length, 0).astype(np.int64)
+    out_offsets = np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
+    total = int(out_offsets[-1])
+    pos = np.arange(total, dtype=np.int64) + np.repeat(
+        offsets[:-1] + start - out_offsets[:-1], length
+    )
+    chars = data[pos] if total else np.zeros(0, np.uint8)
+    validity = pa.array(keep).buffers()[1] if not keep.all() else None
+    out = pa.LargeStringArray.from_buffers(
+        len(keep), pa.py_buffer(out_offsets), pa.py_buffer(chars.tobytes()), validity
+    )
+    return out.cast(pa.string())
+
+
+def _int_or_null(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integers of a string column; -1 where missing or not a number."""
+    text = pc.utf8_trim_whitespace(column)
+    numeric = pc.fill_null(pc.match_substring_regex(text, r"^-?\d+$"), False)
+    text = pc.if_else(numeric, text, "-1")
+    return np.asarray(pc.cast(pc.fill_null(text, "-1"), pa.int64()), dtype=np.int64)
+
+
+def _to_int(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Counts as integers; a fractional count is a format error naming the first row."""
+    values = np.asarray(pc.fill_null(column, np.nan), dtype=np.float64)
+    present = ~np.isnan(values)
+    fractional = present & (values != np.round(values))
+    if fractional.any():
+        row = int(np.flatnonzero(fractional)[0])
+        msg = (
+            f"{path}: column {name!r}, line {row + 2}: count {float(values[row])!r} is not a whole "
+            "number; give counts of templates, reads or UMIs"
+        )
+        raise FormatError(msg)
+    return pa.array(np.where(present, values, 0).astype(np.int64), mask=~present)
+
+
+def _null_placeholders(
+    column: pa.ChunkedArray | pa.Array, placeholders: Sequence[str] = _GENE_NULLS
+) -> pa.ChunkedArray | pa.Array:
+    """Missing values written as words (``no data``, ``unknown``) become NA."""
+    trimmed = pc.utf8_trim_whitespace(column)
+    is_null = pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(list(placeholders)))
+    return pc.if_else(pc.fill_null(is_null, True), pa.scalar(None, pa.string()), trimmed)
+
+
+def _locus(
+    columns: dict[str, pa.Array | pa.ChunkedArray], locus_column: pa.ChunkedArray | None
+) -> pa.Array:
+    """Locus from the first three letters of the V, J, D or C gene; else the file's commonest."""
+    n = len(columns[s.JUNCTION])
+    out = pa.nulls(n, pa.string())
+    for target in (s.C_CALL, s.D_CALL, s.J_CALL, s.V_CALL):
+        if target in columns:
+            prefix = pc.utf8_slice_codeunits(pc.utf8_upper(columns[target]), 0, 3)
+            ok = pc.fill_null(pc.is_in(prefix, value_set=pa.array(list(s.LOCI))), False)
+            out = pc.if_else(ok, prefix, out)
+    if isinstance(out, pa.ChunkedArray):
+        out = out.combine_chunks()
+    if out.null_count == 0:
+        return out
+    counts = pc.value_counts(out.drop_null())
+    if len(counts):
+        values = counts.field("values").to_pylist()
+        fill = values[int(np.argmax(counts.field("counts").to_numpy()))]
+    elif locus_column is not None and locus_column.null_count < len(locus_column):
+        from tcrtrack.io._airr import LOCUS_ALIASES
+
+        first = str(locus_column.drop_null()[0].as_py()).upper()
+        fill = LOCUS_ALIASES.get(first, first)
+    else:
+        fill = "TRB"
+    return pc.fill_null(out, fill)
+
+
+def _bulk_ledger(frame: pd.DataFrame, changes: Sequence[_qc.QCEntry]) -> pd.DataFrame:
+    return _qc.with_ledger(frame, _qc.ledger_of(frame).extend(changes))

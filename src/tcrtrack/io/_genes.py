@@ -1,0 +1,181 @@
+"""Gene names from Adaptive immunoSEQ and MiXCR, converted to IMGT nomenclature.
+
+Adaptive writes ``TCRBV05-04*01`` where IMGT (and Cell Ranger) write ``TRBV5-4*01``: the
+locus is ``TCRB`` instead of ``TRB`` and family and gene numbers are zero-padded. Genes that
+are alone in their IMGT subgroup carry no gene number in IMGT (``TRBV2``, ``TRBV9``,
+``TRBV13``–``TRBV19``, ``TRBV27``, ``TRBV28``, ``TRBV30``, ``TRBD1``, ``TRBD2``...), while
+Adaptive writes ``TCRBV02-01``. Names that cannot be mapped are kept as they are:
+``unresolved``, orphons (``TCRBV20-or09_02``) and Adaptive's gene groups (``TCRBV20-X``).
+
+The conversion runs once per distinct name (a repertoire has a few hundred), not per row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["adaptive_to_imgt", "convert_genes", "mixcr_best_hit"]
+
+#: IMGT human TR genes written without a gene number (the only gene of their subgroup).
+SINGLE_GENE_SUBGROUPS: Final = frozenset(
+    {
+        "TRBV1",
+        "TRBV2",
+        "TRBV9",
+        "TRBV13",
+        "TRBV14",
+        "TRBV15",
+        "TRBV16",
+        "TRBV17",
+        "TRBV18",
+        "TRBV19",
+        "TRBV26",
+        "TRBV27",
+        "TRBV28",
+        "TRBV30",
+        "TRBD1",
+        "TRBD2",
+        "TRAV2",
+        "TRAV3",
+        "TRAV5",
+        "TRAV7",
+        "TRAV10",
+        "TRAV11",
+        "TRAV15",
+        "TRAV16",
+        "TRAV17",
+        "TRAV18",
+        "TRAV19",
+        "TRAV20",
+        "TRAV21",
+        "TRAV22",
+        "TRAV24",
+        "TRAV25",
+        "TRAV27",
+        "TRAV28",
+        "TRAV30",
+        "TRAV31",
+        "TRAV32",
+        "TRAV33",
+        "TRAV34",
+        "TRAV35",
+        "TRAV39",
+        "TRAV40",
+        "TRAV41",
+        "TRGV1",
+        "TRGV2",
+        "TRGV3",
+        "TRGV4",
+        "TRGV5",
+        "TRGV8",
+        "TRGV9",
+        "TRGV10",
+        "TRGV11",
+        "TRDV1",
+        "TRDV2",
+        "TRDV3",
+        "TRDD1",
+        "TRDD2",
+        "TRDD3",
+        "TRDJ1",
+        "TRDJ2",
+        "TRDJ3",
+        "TRDJ4",
+    }
+)
+
+_ADAPTIVE: Final = re.compile(
+    r"^TCR(?P<locus>[ABGD])(?P<segment>[VDJC])(?P<family>\d+)"
+    r"(?:-(?P<gene>\d+))?(?:\*(?P<allele>\d+))?$"
+)
+
+
+def adaptive_to_imgt(name: str) -> str:
+    """One Adaptive gene name in IMGT nomenclature, or ``name`` unchanged if it has no IMGT form.
+
+    Parameters
+    ----------
+    name
+        An immunoSEQ gene, family or allele name; several names may be separated by ``,`` or
+        ``/`` (``TCRBV12-03/12-04``), each converted.
+
+    Examples
+    --------
+    >>> adaptive_to_imgt("TCRBV05-04*01")
+    'TRBV5-4*01'
+    >>> adaptive_to_imgt("TCRBV02-01")
+    'TRBV2'
+    >>> adaptive_to_imgt("TCRBD01-01*01")
+    'TRBD1*01'
+    >>> adaptive_to_imgt("TCRBV06")
+    'TRBV6'
+    >>> adaptive_to_imgt("TCRBV12-03/12-04*01")
+    'TRBV12-3,TRBV12-4*01'
+    >>> adaptive_to_imgt("TCRBV20-X"), adaptive_to_imgt("unresolved")
+    ('TCRBV20-X', 'unresolved')
+    """
+    if "," in name:
+        return ",".join(adaptive_to_imgt(part) for part in name.split(","))
+    if "/" in name:
+        head, *rest = name.split("/")
+        prefix = head.split("-")[0].rstrip("0123456789")
+        # "12-04*01" after "TCRBV" -> "TCRBV12-04*01"
+        parts = [head] + [prefix + p for p in rest]
+        converted = [adaptive_to_imgt(p) for p in parts]
+        if any(c == p for c, p in zip(converted, parts, strict=True)):
+            return name
+        return ",".join(converted)
+    m = _ADAPTIVE.match(name)
+    if m is None:
+        return name
+    base = f"TR{m['locus']}{m['segment']}{int(m['family'])}"
+    if m["gene"] is not None and not (base in SINGLE_GENE_SUBGROUPS and int(m["gene"]) == 1):
+        base += f"-{int(m['gene'])}"
+    if m["allele"] is not None:
+        base += f"*{int(m['allele']):02d}"
+    return base
+
+
+def mixcr_best_hit(name: str) -> str:
+    """The first hit of a MiXCR gene list, without its score and MiXCR's ``*00`` (no allele).
+
+    Examples
+    --------
+    >>> mixcr_best_hit("TRBV5-5*00(1234.5),TRBV5-6*00(1100)")
+    'TRBV5-5'
+    >>> mixcr_best_hit("TRBJ2-7*01")
+    'TRBJ2-7*01'
+    """
+    first = name.split(",")[0]
+    first = re.sub(r"\(.*\)$", "", first).strip()
+    return first.removesuffix("*00")
+
+
+def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
+    """Convert a column of gene names (``kind`` = ``adaptive`` or ``mixcr``).
+
+    Returns the converted array and a boolean mask of the rows whose name changed. Each
+    distinct name is converted once and the result broadcast to the rows with ``pc.take``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> new, changed = convert_genes(pa.array(["TCRBV05-04", None, "unresolved"]), "adaptive")
+    >>> new.to_pylist(), changed.tolist()
+    (['TRBV5-4', None, 'unresolved'], [True, False, False])
+    """
+    convert = adaptive_to_imgt if kind == "adaptive" else mixcr_best_hit
+    encoded = pc.dictionary_encode(genes)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    names = encoded.dictionary.to_pylist()
+    mapped = [convert(str(n)) for n in names]
+    new = pc.take(pa.array(mapped, pa.string()), encoded.indices)
+    changed_names = np.array([a != b for a, b in zip(names, mapped, strict=True)] + [False])
+    idx = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+    return new, changed_names[idx]

@@ -1,0 +1,298 @@
+"""Sample sheets for cohorts: ``tt.io.read_sheet`` and :class:`SampleSheet`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+import pandas as pd
+
+from tcrtrack import schema as s
+from tcrtrack.errors import FormatError, SchemaError
+from tcrtrack.io import _files
+
+__all__ = ["SampleSheet", "read_sheet"]
+
+#: Columns a sheet must have.
+SHEET_REQUIRED: Final = ("patient", "sample", "timepoint", "path")
+#: Optional columns.
+SHEET_OPTIONAL: Final = ("reference", "format", "unit")
+_TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "reference", "ref", "x"})
+_FALSE: Final = frozenset({"false", "f", "no", "n", "0", ""})
+_MAX_PROBLEMS: Final = 10
+
+
+@dataclass(frozen=True, eq=False)
+class SampleSheet:
+    """A validated sample sheet: which files belong to which patient, time point and sample.
+
+    Attributes
+    ----------
+    path
+        The sheet file.
+    table
+        One row per sample: ``patient``, ``sample``, ``timepoint``, ``path`` (absolute),
+        ``reference`` (bool), ``format`` (NA = detect), ``unit`` (NA = detect), ``line`` (the
+        line of the sheet the sample is on).
+    """
+
+    path: Path
+    table: pd.DataFrame
+
+    @property
+    def patients(self) -> list[str]:
+        """Patients in order of first appearance."""
+        return list(dict.fromkeys(self.table["patient"]))
+
+    def samples(
+        self, patient: str | None = None, *, order: Literal["sheet", "time"] = "sheet"
+    ) -> list[str]:
+        """Sample names of ``patient`` (all patients when None).
+
+        ``order="sheet"``: as listed. ``order="time"``: the reference first, then by time point
+        (numerically when every time point of the patient is a number, else as text; ties and
+        empty time points keep the sheet's order).
+        """
+        rows = self._rows(patient)
+        if order == "sheet":
+            return list(rows["sample"])
+        times = pd.to_numeric(rows["timepoint"], errors="coerce")
+        key = times if times.notna().all() else rows["timepoint"]
+        frame = pd.DataFrame(
+            {"ref": ~rows["reference"].to_numpy(), "key": key.to_numpy(), "sample": rows["sample"]}
+        )
+        return list(frame.sort_values(["ref", "key"], kind="stable")["sample"])
+
+    def reference(self, patient: str) -> str | None:
+        """The reference sample of ``patient`` (the infusion product), or None if not marked."""
+        rows = self._rows(patient)
+        ref = rows.loc[rows["reference"], "sample"]
+        return str(ref.iloc[0]) if len(ref) else None
+
+    def timepoints(self, patient: str | None = None) -> pd.Series:
+        """Time point of each sample (index: sample), as written in the sheet."""
+        rows = self._rows(patient)
+        return pd.Series(
+            rows["timepoint"].to_numpy(), index=rows["sample"].to_numpy(), name="timepoint"
+        )
+
+    def _rows(self, patient: str | None) -> pd.DataFrame:
+        if patient is None:
+            return self.table
+        if patient not in set(self.table["patient"]):
+            msg = (
+                f"{self.path}: no patient {patient!r} in the sheet; patients: "
+                f"{', '.join(self.patients)}"
+            )
+            raise KeyError(msg)
+        return self.table[self.table["patient"] == patient]
+
+    def load(self, patient: str | None = None) -> pd.DataFrame:
+        """Read the files of ``patient`` (all patients when None) into one contig table.
+
+        Each file is read with :func:`tcrtrack.io.read` under its ``sample`` name and
+        ``format`` (detected when empty); a ``unit`` column declares the unit of bulk counts.
+        The tables are joined with :func:`tcrtrack.pp.concat`, so all samples of a patient
+        must count clone sizes in one unit.
+
+        Raises
+        ------
+        tcrtrack.errors.SchemaError
+            The samples count in different units; the message lists them.
+        """
+        from tcrtrack.pp import concat
+
+        rows = self._rows(patient)
+        tables = [self.read(str(name)) for name in rows["sample"]]  # one call per file
+        units: dict[str, list[str]] = {}
+        for rec, t in zip(rows.itertuples(index=False), tables, strict=True):
+            units.setdefault(t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS), []).append(
+                f"{rec.sample} (line {rec.line})"
+            )
+        if len(units) > 1:
+            listing = "; ".join(f"{u}: {', '.join(v)}" for u, v in units.items())
+            whose = f"patient {patient!r}" if patient else "the sheet"
+            msg = (
+                f"{self.path}: the samples of {whose}"
+                f" count clone sizes in different units ({listing}); compare them separately, "
+                "or add a 'unit' column declaring one unit if the counts are comparable"
+            )
+            raise SchemaError(msg)
+        return concat(tables)
+
+    def read(self, sample: str) -> pd.DataFrame:
+        """Read one sample's file: :func:`tcrtrack.io.read` with the sheet's name, format, unit."""
+        from tcrtrack.io._detect import read
+
+        rows = self.table[self.table["sample"] == sample]
+        if rows.empty:
+            msg = f"{self.path}: no sample {sample!r} in the sheet"
+            raise KeyError(msg)
+        rec = rows.iloc[0]
+        fmt = None if pd.isna(rec["format"]) else str(rec["format"])
+        table = read(rec["path"], sample=sample, format=fmt)
+        if not pd.isna(rec["unit"]):
+            table.attrs[s.ATTRS_UNIT] = str(rec["unit"])
+        return table
+
+    def to_frame(self) -> pd.DataFrame:
+        """The sheet as a table (one row per sample)."""
+        return self.table.copy()
+
+    def __repr__(self) -> str:
+        return (
+            f"SampleSheet({str(self.path)!r}, {len(self.patients)} patient(s), "
+            f"{len(self.table)} sample(s))"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><b>SampleSheet</b> {self.path}: {len(self.patients)} patient(s), "
+            f"{len(self.table)} sample(s)</p>" + self.table.drop(columns=["path"]).to_html()
+        )
+
+
+def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> SampleSheet:
+    """Read and validate a sample sheet (CSV or TSV).
+
+    Columns: ``patient``, ``sample``, ``timepoint``, ``path`` (relative to the sheet's folder,
+    or absolute), and optionally ``reference`` (``true``/``false``, ``yes``/``no``, ``1``/``0``
+    or ``x``/empty marking the reference sample, e.g. the infusion product), ``format`` (a
+    name from :func:`tcrtrack.io.known_formats`; empty = detect) and ``unit`` (``templates``,
+    ``reads``, ``umis`` or ``cells``: declare the unit of bulk counts). Lines starting with
+    ``#`` and blank lines are ignored.
+
+    Everything is checked before any data file is read, and all problems are reported
+    together, each with its line: a required column missing, an empty patient, sample or
+    path, a file that does not exist (``check_files``), a sample named twice, two references
+    for one patient, an unknown format or unit, a ``reference`` value that is not a yes/no.
+
+    Raises
+    ------
+    tcrtrack.errors.InputError
+        The sheet itself cannot be read.
+    tcrtrack.errors.FormatError
+        The sheet is invalid; the message lists the problems with their line numbers.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os, shutil
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = shutil.copy(tt.datasets.path("pbmc3_t_filtered"), os.path.join(folder, "a.csv.gz"))
+    >>> with open(os.path.join(folder, "sheet.tsv"), "w") as fh:
+    ...     _ = fh.write("patient\\tsample\\ttimepoint\\tpath\\treference\\n"
+    ...                  "P1\\tinfusion\\t0\\ta.csv.gz\\ttrue\\n")
+    >>> sheet = tt.io.read_sheet(os.path.join(folder, "sheet.tsv"))
+    >>> sheet.patients, sheet.reference("P1")
+    (['P1'], 'infusion')
+    """
+    p = _files.check_path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        msg = f"{p}: cannot read the sample sheet ({e}); save it as UTF-8 text"
+        raise FormatError(msg) from e
+    lines = [
+        (i + 1, line)
+        for i, line in enumerate(text.splitlines())
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not lines:
+        msg = f"{p}: the sample sheet is empty; expected a header line: {', '.join(SHEET_REQUIRED)}"
+        raise FormatError(msg)
+    delimiter, _ = _files.split_header(lines[0][1])
+    reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)), delimiter=delimiter)
+    records = list(reader)
+    header = [h.strip().lower() for h in records[0]]
+    missing = [c for c in SHEET_REQUIRED if c not in header]
+    if missing:
+        msg = (
+            f"{p}, line {lines[0][0]}: the sample sheet lacks column(s) {', '.join(missing)}; "
+            f"columns seen: {', '.join(header)}. A sheet needs {', '.join(SHEET_REQUIRED)} and "
+            f"may have {', '.join(SHEET_OPTIONAL)}"
+        )
+        raise FormatError(msg)
+    from tcrtrack.io._detect import known_formats
+
+    formats = [f.name for f in known_formats()]
+    problems: list[str] = []
+    rows = []
+    for (line_no, _), values in zip(lines[1:], records[1:], strict=True):
+        if len(values) != len(header):
+            problems.append(
+                f"line {line_no}: {len(values)} field(s) where the header has {len(header)}"
+            )
+            continue
+        rec = {h: v.strip() for h, v in zip(header, values, strict=True)}
+        for col in ("patient", "sample", "path"):
+            if not rec[col]:
+                problems.append(f"line {line_no}: empty {col!r}")
+        ref_text = rec.get("reference", "").lower()
+        if ref_text not in _TRUE | _FALSE:
+            problems.append(
+                f"line {line_no}: reference {rec['reference']!r} is not a yes/no value "
+                "(use true/false, yes/no, 1/0, or x / empty)"
+            )
+        fmt = rec.get("format", "")
+        if fmt and fmt not in formats:
+            problems.append(
+                f"line {line_no}: unknown format {fmt!r}; known formats: {', '.join(formats)}"
+                " (or leave it empty to detect)"
+            )
+        unit = rec.get("unit", "").lower()
+        if unit and unit not in s.UNITS:
+            problems.append(
+                f"line {line_no}: unknown unit {rec['unit']!r}; use {', '.join(s.UNITS)}"
+            )
+        file = Path(rec["path"]) if rec["path"] else None
+        if file is not None and not file.is_absolute():
+            file = p.parent / file
+        if check_files and file is not None and not file.is_file():
+            problems.append(f"line {line_no}: file {rec['path']!r} not found (looked for {file})")
+        rows.append(
+            {
+                "patient": rec["patient"],
+                "sample": rec["sample"],
+                "timepoint": rec["timepoint"],
+                "path": str(file) if file is not None else "",
+                "reference": ref_text in _TRUE,
+                "format": fmt or pd.NA,
+                "unit": unit or pd.NA,
+                "line": line_no,
+            }
+        )
+    if len(lines) == 1:
+        problems.append("no samples: the sheet has a header but no rows")
+    table = pd.DataFrame(
+        rows,
+        columns=["patient", "sample", "timepoint", "path", "reference", "format", "unit", "line"],
+    )
+    dup = table[table["sample"].duplicated(keep=False) & (table["sample"] != "")]
+    for name, group in dup.groupby("sample", sort=False):
+        problems.append(
+            f"lines {', '.join(map(str, group['line']))}: sample {name!r} named twice; "
+            "give each sample its own name"
+        )
+    refs = table[table["reference"].astype(bool)]
+    for patient, group in refs.groupby("patient", sort=False):
+        if len(group) > 1:
+            problems.append(
+                f"lines {', '.join(map(str, group['line']))}: patient {patient!r} has "
+                f"{len(group)} references ({', '.join(group['sample'])}); mark one"
+            )
+    if problems:
+        shown = problems[:_MAX_PROBLEMS]
+        more = len(problems) - len(shown)
+        msg = (
+            f"{p}: invalid sample sheet: "
+            + "; ".join(shown)
+            + (f"; and {more} more problem(s)" if more else "")
+        )
+        raise FormatError(msg)
+    table["reference"] = table["reference"].astype(bool)
+    table["line"] = table["line"].astype("int64")
+    return SampleSheet(path=p, table=table.reset_index(drop=True))
