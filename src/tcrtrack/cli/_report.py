@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tcrtrack.cli import _common
+from tcrtrack.cli import _common, _sheet
 
 
 def register(group: click.Group) -> None:
@@ -31,9 +31,10 @@ def _check_writable(output: Path) -> None:
 
 
 @click.command("report")
-@click.argument("reference", type=_common.INPUT_FILE, metavar="REF")
+@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
 @click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
 @_common.name_option
+@_sheet.samples_option
 @_common.spec_options
 @click.option(
     "--top",
@@ -65,9 +66,10 @@ def _check_writable(output: Path) -> None:
     help="The HTML file to write.",
 )
 def report(
-    reference: Path,
+    reference: Path | None,
     samples: tuple[Path, ...],
     name: tuple[str, ...],
+    sheet: Path | None,
     locus: str,
     sequence: str,
     genes: str,
@@ -87,22 +89,64 @@ def report(
     definitions of every number. Figures are embedded: the page opens offline. Names given
     with -n apply to REF first, then each SAMPLE.
 
-    \b
-    Example:
-      tcrtrack report infusion.csv pbmc_3m.csv pbmc_6m.csv -o patient1.html
-    """
-    import tcrtrack as tt
+    With --samples SHEET instead of files, one page is written per patient of the sheet,
+    comparing the patient's samples (in time-point order) with its reference row; the
+    patient's name is added to the file name (-o report.html: report_P01.html, ...).
 
-    if not samples:
+    \b
+    Examples:
+      tcrtrack report infusion.csv pbmc_3m.csv pbmc_6m.csv -o patient1.html
+      tcrtrack report --samples cohort.tsv -o report.html
+    """
+    _check_writable(output)
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    options = {"title": title, "ci": ci, "top": top, "seed": seed}
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    if cohort is not None:
+        _sheet.require_references(cohort)
+        for patient in cohort.patients:
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            if len(names) < 2:
+                raise _common.usage_error(
+                    f"{cohort.path}: patient {patient!r} has one sample; a report needs the "
+                    "reference and at least one other sample"
+                )
+            paths = cohort.table.set_index("sample")["path"]
+            inputs = {n: Path(str(paths.loc[n])) for n in names}
+            target = output.with_name(f"{output.stem}_{patient}{output.suffix}")
+            _write(counts, names, inputs, target, patient=patient, **options)  # type: ignore[arg-type]
+        return
+    if reference is None or not samples:
         raise _common.usage_error(
             "give the reference file and at least one sample file to compare with it"
         )
-    _check_writable(output)
-    paths = [reference, *samples]
-    names = _common.sample_names(paths, list(name))
-    spec = _common.make_spec(locus, sequence, genes, multichain)
-    counts = _common.load_counts(paths, names, spec)
-    _common.progress("building the report ...")
+    paths_ = [reference, *samples]
+    names = _common.sample_names(paths_, list(name))
+    counts = _common.load_counts(paths_, names, spec)
+    inputs = dict(zip(names, paths_, strict=True))
+    _write(counts, names, inputs, output, patient=None, **options)  # type: ignore[arg-type]
+
+
+def _write(  # type: ignore[no-untyped-def]
+    counts,
+    names: list[str],
+    inputs: dict[str, Path],
+    output: Path,
+    *,
+    patient: str | None,
+    title: str | None,
+    ci: float,
+    top: int,
+    seed: int,
+) -> None:
+    """Build the page of ``names`` (reference first) and write it to ``output``."""
+    import tcrtrack as tt
+
+    if title is None and patient is not None:
+        title = f"tcrtrack report, patient {patient}: {names[0]} vs {', '.join(names[1:])}"
+    elif title is not None and patient is not None:
+        title = f"{title} (patient {patient})"
+    _common.progress(f"building {output} ...")
     page = tt.report.build(
         counts,
         reference=names[0],
@@ -111,7 +155,6 @@ def report(
         ci=ci,
         top=top,
         seed=seed,
-        inputs=dict(zip(names, paths, strict=True)),
+        inputs=inputs,
     )
     page.write(output)
-    _common.progress(f"wrote {output}")

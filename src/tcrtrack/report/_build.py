@@ -192,23 +192,26 @@ def build(
     summary = counts.summary().loc[names]
     parts["samples"] = _table(summary.map(lambda v: f"{int(v):,}"))
     parts["sharing"] = _sharing(result)
-    parts["rarefied"] = _rarefied(rarefied) + _figure(
-        lambda ax: tt.pl.sharing_curve(curve, ax=ax),
+    parts["rarefied"] = _rarefied(rarefied, counts.unit) + _figure(
+        lambda ax: tt.pl.sharing_curve(curve, ax=ax).set_xlabel(
+            f"depth ({counts.unit} per subsample)"
+        ),
         "Sharing curve: mean share of each sample's clonotypes found in the reference versus "
-        f"the cells subsampled (band: central {curve.ci:.0%} range of {curve.n} subsamples).",
+        f"the {counts.unit} subsampled (band: central {curve.ci:.0%} range of {curve.n} "
+        "subsamples).",
         (7, 4),
     )
     parts["regions"] = _regions(counts, names)
     parts["track"] = _track(tracked) + _figure(
-        lambda ax: tt.pl.track(tracked, ax=ax),
+        lambda ax: _tilt(tt.pl.track(tracked, ax=ax), len(names) > 4),
         f"Frequency of the {len(tracked.counts)} largest clones of the reference in each sample.",
-        (8, 4.2),
+        (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
     )
     parts["overlap"] = _table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}")) + _figure(
         lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
         "Morisita–Horn index between every pair of samples (1: same clone-size "
         "distribution; 0: no common clonotype).",
-        (1.8 + 0.9 * len(names), 1.2 + 0.75 * len(names)),
+        (2.4 + 0.75 * len(names), 1.6 + 0.6 * len(names)),
     )
     parts["definitions"] = DEFINITIONS
     return _page(title, parts)
@@ -343,12 +346,12 @@ def _sharing(result: Any) -> str:
     )
 
 
-def _rarefied(rarefied: Any) -> str:
+def _rarefied(rarefied: Any, unit: str) -> str:
     labels = {
         "frac_clonotypes_shared": "clonotypes shared with reference",
-        "frac_cells_shared": "cells in shared clonotypes",
+        "frac_cells_shared": f"{unit} in shared clonotypes",
         "frac_reference_clonotypes_detected": "reference clonotypes found",
-        "frac_reference_cells_detected": "reference cells found",
+        "frac_reference_cells_detected": f"reference {unit} found",
     }
     t = rarefied.table
     view = pd.DataFrame(
@@ -381,15 +384,45 @@ def _regions(counts: CloneCounts, names: list[str]) -> str:
         )
         figure = _figure(lambda ax: tt.pl.venn(regions, ax=ax), caption, (6, 5))
     else:
-        frame = tt.tl.intersections(counts, names)
-        caption = "UpSet plot: clonotypes found in exactly each combination of samples."
+        every = tt.tl.intersections(counts, names)
+        frame = every.iloc[:_MAX_BARS]
+        caption = "UpSet plot: clonotypes found in exactly each combination of samples"
+        if len(every) > len(frame):
+            caption += f" (the {len(frame)} largest of {len(every)} combinations)"
+        caption += "."
         figure = _figure(
-            lambda ax: tt.pl.upset(frame, ax=ax), caption, (max(6.0, 0.4 * len(frame) + 2), 5)
+            lambda ax: tt.pl.upset(frame, ax=ax, max_bars=None),
+            caption,
+            (3.0 + 0.35 * len(frame), 2.5 + 0.25 * len(names)),
         )
+        member = frame[names].to_numpy(dtype=bool)
+        listing = pd.DataFrame(
+            {
+                "samples": [
+                    " + ".join(n for n, m in zip(names, row, strict=True) if m) for row in member
+                ],
+                "clonotypes": [f"{int(v):,}" for v in frame["n_clonotypes"]],
+            },
+            index=pd.RangeIndex(1, len(frame) + 1, name="combination"),
+        )
+        return figure + _table(listing)
     marks = frame[names].map(lambda v: "●" if v else "")
     marks["clonotypes"] = [f"{int(v):,}" for v in frame["n_clonotypes"]]
     marks.index = pd.RangeIndex(1, len(marks) + 1, name="region")
     return figure + _table(marks)
+
+
+#: Combinations shown in the UpSet plot and its table beyond 3 samples.
+_MAX_BARS = 30
+
+
+def _tilt(ax: Axes, tilt: bool) -> Axes:
+    """Slant the sample names under a plot with many samples so that they do not overlap."""
+    if tilt:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    return ax
 
 
 def _track(tracked: Any) -> str:
