@@ -229,3 +229,35 @@ def test_cli_errors(tmp_path, capsys, args, status, message):
     if status == 1:
         assert err.count("\n") == 1
     assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_sample_sheet_writes_one_page_per_patient(tmp_path, capsys):
+    bundled = tt.datasets.path("pbmc3_t_filtered")
+    sheet = tmp_path / "cohort.tsv"
+    sheet.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\n"
+        f"P1\tp1_inf\t0\t{bundled}\ttrue\n"
+        f"P1\tp1_d30\t30\t{bundled}\tfalse\n"
+        f"P2\tp2_inf\t0\t{bundled}\ttrue\n"
+        f"P2\tp2_d90\t90\t{bundled}\tfalse\n"
+        f"P2\tp2_d30\t30\t{bundled}\tfalse\n"
+    )
+    out = tmp_path / "report.html"
+    assert main(["report", "--samples", str(sheet), "--top", "3", "-o", str(out)]) == 0
+    assert not out.exists()
+    one = (tmp_path / "report_P1.html").read_text(encoding="utf-8")
+    two = (tmp_path / "report_P2.html").read_text(encoding="utf-8")
+    assert "patient P1: p1_inf vs p1_d30" in one and "p2_" not in one
+    # the samples follow the time points, not the sheet's order
+    assert "patient P2: p2_inf vs p2_d30, p2_d90" in two
+    n = tt.tl.clonotypes(tt.io.read_10x(bundled, sample="x")).n_clonotypes
+    assert f"{n:,}/{n:,} = 100.00%" in two
+    assert _parse(two).errors == []
+
+
+def test_cli_sample_sheet_with_files_is_a_usage_error(tmp_path, capsys):
+    sheet = tmp_path / "cohort.tsv"
+    sheet.write_text("patient\tsample\ttimepoint\tpath\n")
+    files = [str(PATIENT1 / "infusion.csv.gz")]
+    assert main(["report", *files, "--samples", str(sheet), "-o", str(tmp_path / "r.html")]) == 2
+    assert "give either FILE arguments or --samples SHEET, not both" in capsys.readouterr().err
