@@ -198,9 +198,10 @@ def test_build_errors(bundled, kwargs, error, match):
 def test_cli_writes_the_report(tmp_path, capsys):
     out = tmp_path / "report.html"
     files = [str(PATIENT1 / f"{x}.csv.gz") for x in ("infusion", "pbmc_3m")]
-    assert main(["report", *files, "--top", "5", "-o", str(out)]) == 0
+    assert main(["report", *files, "--top", "5", "--depth", "5000", "-o", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
     assert "640/6,560 = 9.76%" in html
+    assert "subsampled to 5,000 without replacement" in html
     assert len(FIGURE.findall(html)) == 4
     assert _parse(html).errors == []
     assert capsys.readouterr().err == ""

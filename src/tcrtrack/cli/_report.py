@@ -57,6 +57,12 @@ def _check_writable(output: Path) -> None:
     show_default=True,
     help="Seed of the bootstrap and the subsampling: the same seed gives the same numbers.",
 )
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cells per subsample of the rarefied sharing (default: the smallest sample).",
+)
 @click.option("--title", default=None, help="Page title (default: REF vs the samples).")
 @click.option(
     "-o",
@@ -77,6 +83,7 @@ def report(
     top: int,
     ci: float,
     seed: int,
+    depth: int | None,
     title: str | None,
     output: Path,
 ) -> None:
@@ -100,7 +107,7 @@ def report(
     """
     _check_writable(output)
     spec = _common.make_spec(locus, sequence, genes, multichain)
-    options = {"title": title, "ci": ci, "top": top, "seed": seed}
+    options = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
         _sheet.require_references(cohort)
@@ -138,6 +145,7 @@ def _write(  # type: ignore[no-untyped-def]
     ci: float,
     top: int,
     seed: int,
+    depth: int | None,
 ) -> None:
     """Build the page of ``names`` (reference first) and write it to ``output``."""
     import tcrtrack as tt
@@ -155,6 +163,7 @@ def _write(  # type: ignore[no-untyped-def]
         ci=ci,
         top=top,
         seed=seed,
+        depth=depth,
         inputs=inputs,
     )
     page.write(output)

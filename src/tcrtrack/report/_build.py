@@ -96,6 +96,7 @@ def build(
     ci: float = 0.95,
     top: int = 20,
     seed: int = 0,
+    depth: int | None = None,
     inputs: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> Report:
     """Build the report of a patient: one HTML page with every table and figure.
@@ -108,7 +109,7 @@ def build(
     3. clonotypes and cells per sample (``counts.summary()``);
     4. sharing with the reference, every fraction as ``shared/total = percent [interval]``
        (:func:`tcrtrack.tl.sharing` with ``ci``);
-    5. rarefied sharing (:func:`tcrtrack.tl.rarefy`, depth = the smallest sample) and the
+    5. rarefied sharing (:func:`tcrtrack.tl.rarefy` at ``depth``) and the
        sharing curve (:func:`tcrtrack.tl.sharing_curve`, :func:`tcrtrack.pl.sharing_curve`);
     6. the Venn diagram of the reference and the samples (:func:`tcrtrack.tl.venn_regions`,
        :func:`tcrtrack.pl.venn`) for 2–3 samples in all, else the UpSet plot
@@ -136,6 +137,9 @@ def build(
     seed
         Seed of the bootstrap and the subsampling: the same seed gives the same page
         (apart from the date).
+    depth
+        Cells (or bulk units) per subsample of the rarefied sharing (default: the smallest
+        compared sample, whose range then has width 0).
     inputs
         Sample name → the file it was read from, listed with size and SHA-256.
 
@@ -178,7 +182,9 @@ def build(
         title = f"tcrtrack report: {reference} vs {', '.join(others)}"
 
     result = tt.tl.sharing(counts, reference=reference, samples=others, ci=ci, seed=seed)
-    rarefied = tt.tl.rarefy(counts, reference=reference, samples=others, ci=ci, seed=seed)
+    rarefied = tt.tl.rarefy(
+        counts, reference=reference, samples=others, depth=depth, ci=ci, seed=seed
+    )
     curve = tt.tl.sharing_curve(counts, reference=reference, samples=others, ci=ci, seed=seed)
     tracked = tt.tl.track(counts, samples=names, reference=reference, top=int(top))
     mh = tt.tl.overlap(counts, metric="morisita_horn", samples=names)
