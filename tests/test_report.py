@@ -262,3 +262,19 @@ def test_cli_sample_sheet_with_files_is_a_usage_error(tmp_path, capsys):
     files = [str(PATIENT1 / "infusion.csv.gz")]
     assert main(["report", *files, "--samples", str(sheet), "-o", str(tmp_path / "r.html")]) == 2
     assert "give either FILE arguments or --samples SHEET, not both" in capsys.readouterr().err
+
+
+def test_top_clone_and_overlap_equal_a_naive_count(patient1):
+    counts, report, _ = patient1
+    frame = counts.to_frame()
+    # the largest clone of the infusion, counted by hand: its cells and share of the 8,675 cells
+    top = frame.sort_values("infusion", ascending=False, kind="stable").iloc[0]
+    n = int(top["infusion"])
+    assert f"<td>{top['junction_aa']}</td>" in report.html
+    assert f"{n:,} ({100 * n / 8675:.2f}%)" in report.html
+    # Morisita-Horn of infusion vs pbmc_3m, written out
+    a = frame["infusion"].to_numpy(dtype=float)
+    b = frame["pbmc_3m"].to_numpy(dtype=float)
+    da, db = (a**2).sum() / a.sum() ** 2, (b**2).sum() / b.sum() ** 2
+    mh = 2 * (a * b).sum() / ((da + db) * a.sum() * b.sum())
+    assert f"<td>{mh:.3f}</td>" in report.html
