@@ -187,8 +187,13 @@ def test_write_and_its_error(bundled, tmp_path):
         ({"ci": 1.0}, ValueError, r"ci must be a level between 0 and 1.*got 1\.0"),
         ({"top": 0}, ValueError, r"top must be a positive number of clones, got 0"),
         ({"reference": "zz"}, KeyError, r"unknown sample 'zz'; samples are: a, b, c, d"),
+        (
+            {"samples": ["a", "b"]},
+            ValueError,
+            r"samples must be distinct and leave out the reference 'a', got \['a', 'b'\]",
+        ),
     ],
-    ids=["ci", "top", "reference"],
+    ids=["ci", "top", "reference", "reference-in-samples"],
 )
 def test_build_errors(bundled, kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -89,7 +89,8 @@ def build(
     KeyError
         An unknown sample or reference.
     ValueError
-        ``ci`` outside (0, 1), ``top`` < 1, or no sample to compare.
+        ``ci`` outside (0, 1), ``top`` < 1, no sample to compare, or ``samples`` repeating a
+        sample or the reference.
     tcrtrack.errors.InputError
         A file of ``inputs`` cannot be read.
 
@@ -114,6 +115,12 @@ def build(
     from tcrtrack.tl._sharing import _check_reference
 
     others = _check_reference(counts, reference, samples)
+    if reference in others or len(set(others)) != len(others):
+        msg = (
+            f"samples must be distinct and leave out the reference {reference!r}, "
+            f"got {list(others)!r}"
+        )
+        raise ValueError(msg)
     names = [reference, *others]
     if title is None:
         title = f"tcrtrack report: {reference} vs {', '.join(others)}"
