@@ -31,11 +31,7 @@ def _check_writable(output: Path) -> None:
 
 
 @click.command("report")
-@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
-@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
-@_common.name_option
-@_sheet.samples_option
-@_common.spec_options
+@_common.reference_and_samples
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -43,26 +39,11 @@ def _check_writable(output: Path) -> None:
     show_default=True,
     help="Show the N largest clones of REF in the tracking table and plot.",
 )
-@click.option(
-    "--ci",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
-    default=0.95,
-    show_default=True,
-    help="Level of the intervals on every fraction and of the rarefaction ranges.",
+@_common.ci_option(
+    "Level of the intervals on every fraction and of the rarefaction ranges.", allow_zero=False
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of the bootstrap and the subsampling: the same seed gives the same numbers.",
-)
-@click.option(
-    "--depth",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Cells per subsample of the rarefied sharing (default: the smallest sample).",
-)
+@_common.seed_option
+@_common.depth_option("Cells per subsample of the rarefied sharing (default: the smallest sample).")
 @click.option("--title", default=None, help="Page title (default: REF vs the samples).")
 @click.option(
     "-o",
@@ -120,7 +101,7 @@ def report(
                 )
             paths = cohort.table.set_index("sample")["path"]
             inputs = {n: Path(str(paths.loc[n])) for n in names}
-            target = output.with_name(f"{output.stem}_{patient}{output.suffix}")
+            target = _common.per_patient(output, patient)
             _write(counts, names, inputs, target, patient=patient, **options)  # type: ignore[arg-type]
         return
     if reference is None or not samples:
