@@ -6,7 +6,8 @@
 
 Namespaces: :mod:`tcrtrack.io` reads files into contig tables, :mod:`tcrtrack.pp` filters
 them, :mod:`tcrtrack.tl` computes clonotypes and metrics, :mod:`tcrtrack.pl` plots,
-:mod:`tcrtrack.datasets` provides bundled and simulated data. Heavy libraries (matplotlib,
+:mod:`tcrtrack.datasets` provides bundled and simulated data, :mod:`tcrtrack.report` builds
+one HTML page of tables and figures. Heavy libraries (matplotlib,
 scipy, anndata) are imported only when a function needs them.
 """
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tcrtrack._version import __version__
 
 if TYPE_CHECKING:
-    from tcrtrack import datasets, errors, io, pl, pp, schema, tl
+    from tcrtrack import datasets, errors, io, pl, pp, report, schema, tl
     from tcrtrack._qc import QCLedger
 
 __all__ = [
@@ -30,11 +31,12 @@ __all__ = [
     "pl",
     "pp",
     "qc",
+    "report",
     "schema",
     "tl",
 ]
 
-_SUBMODULES = {"datasets", "errors", "io", "pl", "pp", "schema", "tl"}
+_SUBMODULES = {"datasets", "errors", "io", "pl", "pp", "report", "schema", "tl"}
 
 
 def __getattr__(name: str) -> Any:

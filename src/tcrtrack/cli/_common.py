@@ -215,3 +215,81 @@ def check_nonempty(counts, sources: dict[str, str]) -> None:  # type: ignore[no-
                 "check the file, or choose another --locus"
             )
             raise ValueError(msg)
+
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _check_figure(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and value.suffix.lower() not in FIGURE_SUFFIXES:
+        msg = f"{param.opts[-1]} file {str(value)!r} must end in .png, .svg or .pdf"
+        raise click.UsageError(msg, ctx=ctx)
+    return value
+
+
+def figure_option(flag: str, help: str):  # type: ignore[no-untyped-def]
+    """An option naming a figure file (.png, .svg or .pdf; another suffix is a usage error)."""
+    return click.option(
+        flag,
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        callback=_check_figure,
+        help=help + " (.png, .svg or .pdf)",
+    )
+
+
+def save_figure(draw, path: Path, *, figsize: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
+    """Draw with ``draw(ax)`` on a new figure and save it to ``path`` (no pyplot state kept)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    draw(fig.add_subplot())
+    fig.savefig(path, bbox_inches="tight", dpi=150)
+
+
+def per_patient(path: Path, patient: str) -> Path:
+    """``out.png`` -> ``out_<patient>.png``: one output file per patient of a sample sheet."""
+    return path.with_name(f"{path.stem}_{patient}{path.suffix}")
+
+
+def ci_option(help: str, *, allow_zero: bool):  # type: ignore[no-untyped-def]
+    """``--ci LEVEL``: the level of the intervals."""
+    return click.option(
+        "--ci",
+        type=click.FloatRange(min=0, max=1, min_open=not allow_zero, max_open=True),
+        default=0.95,
+        show_default=True,
+        help=help,
+    )
+
+
+seed_option = click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap and of the subsampling: the same seed gives the same numbers.",
+)
+
+
+def depth_option(help: str):  # type: ignore[no-untyped-def]
+    """``--depth N``: cells per subsample when rarefying."""
+    return click.option("--depth", type=click.IntRange(min=1), default=None, help=help)
+
+
+def reference_and_samples(func):  # type: ignore[no-untyped-def]
+    """REF SAMPLE... arguments, ``-n``, ``--samples SHEET`` and the clonotype options."""
+    from tcrtrack.cli import _sheet
+
+    decorators = [
+        click.argument("reference", required=False, type=INPUT_FILE, metavar="REF"),
+        click.argument("samples", nargs=-1, type=INPUT_FILE, metavar="SAMPLE..."),
+        name_option,
+        _sheet.samples_option,
+        spec_options,
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func

@@ -31,12 +31,7 @@ METRICS = ("jaccard", "overlap", "sorensen", "morisita_horn", "cosine")
 )
 @_common.format_option
 @_common.output_option
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Draw the matrix as a heat map (.png, .svg or .pdf).",
-)
+@_common.figure_option("--plot", "Draw the matrix as a heat map")
 def overlap(
     files: tuple[Path, ...],
     name: tuple[str, ...],
@@ -65,8 +60,6 @@ def overlap(
       tcrtrack overlap *.csv --metric morisita_horn --plot overlap.png
       tcrtrack overlap --samples cohort.tsv
     """
-    if plot is not None and plot.suffix.lower() not in {".png", ".svg", ".pdf"}:
-        raise _common.usage_error(f"--plot file {str(plot)!r} must end in .png, .svg or .pdf")
     spec = _common.make_spec(locus, sequence, genes, multichain)
     cohort = _sheet.open_sheet(sheet, files, name)
     if cohort is not None:
@@ -76,7 +69,7 @@ def overlap(
             matrix, text = _overlap(counts, metric, spec)
             blocks.append(_sheet.Block(patient, matrix, text, {"metric": metric}))
             if plot is not None:
-                _plot(matrix, plot.with_name(f"{plot.stem}_{patient}{plot.suffix}"))
+                _plot(matrix, _common.per_patient(plot, patient))
         _sheet.emit_blocks(
             blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
         )
@@ -106,15 +99,9 @@ def _overlap(counts, metric, spec):  # type: ignore[no-untyped-def]
 
 
 def _plot(matrix, path) -> None:  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     import tcrtrack as tt
 
     n = len(matrix)
-    fig, ax = plt.subplots(figsize=(2 + 0.7 * n, 1.5 + 0.6 * n))
-    tt.pl.overlap_heatmap(matrix, ax=ax)
-    fig.savefig(path, bbox_inches="tight", dpi=150)
-    plt.close(fig)
+    _common.save_figure(
+        lambda ax: tt.pl.overlap_heatmap(matrix, ax=ax), path, figsize=(2 + 0.7 * n, 1.5 + 0.6 * n)
+    )

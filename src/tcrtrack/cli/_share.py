@@ -108,51 +108,28 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("share")
-@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
-@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
-@_common.name_option
-@_sheet.samples_option
-@_common.spec_options
+@_common.reference_and_samples
 @_common.format_option
 @_common.output_option
-@click.option(
-    "--venn",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Draw the Venn diagram of the reference and up to two samples (.png, .svg or .pdf).",
-)
+@_common.figure_option("--venn", "Draw the Venn diagram of the reference and up to two samples")
 @click.option(
     "--shared-clones",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the shared clonotypes (sequence, genes, counts per sample) to this TSV file.",
 )
-@click.option(
-    "--ci",
-    type=click.FloatRange(min=0, max=1, max_open=True),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals on every fraction (exact binomial for clonotype "
+@_common.ci_option(
+    "Confidence level of the intervals on every fraction (exact binomial for clonotype "
     "fractions, bootstrap over cells for cell fractions); 0 for none.",
+    allow_zero=True,
 )
 @click.option(
     "--rarefy",
     is_flag=True,
     help="Also report sharing with every sample subsampled to a common depth (depth-fair).",
 )
-@click.option(
-    "--depth",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Cells per subsample for --rarefy (default: the smallest sample).",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of the bootstrap and of --rarefy: the same seed gives the same numbers.",
-)
+@_common.depth_option("Cells per subsample for --rarefy (default: the smallest sample).")
+@_common.seed_option
 def share(
     reference: Path | None,
     samples: tuple[Path, ...],
@@ -190,8 +167,6 @@ def share(
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --rarefy --seed 1
       tcrtrack share --samples cohort.tsv
     """
-    if venn is not None:
-        _check_figure_suffix(venn)
     if depth is not None and not rarefy:
         raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
     spec = _common.make_spec(locus, sequence, genes, multichain)
@@ -215,8 +190,8 @@ def share(
                 counts,
                 names,
                 ref,
-                _per_patient(venn, patient) if venn else None,
-                _per_patient(shared_clones, patient) if shared_clones else None,
+                _common.per_patient(venn, patient) if venn else None,
+                _common.per_patient(shared_clones, patient) if shared_clones else None,
             )
         _sheet.emit_blocks(
             blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
@@ -269,22 +244,5 @@ def _write_files(counts, names, reference, venn, shared_clones) -> None:  # type
             shared_clones, sep="\t", index=False
         )
     if venn is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         regions = tt.tl.venn_regions(counts, names)
-        fig, ax = plt.subplots(figsize=(6, 5))
-        tt.pl.venn(regions, ax=ax)
-        fig.savefig(venn, bbox_inches="tight", dpi=150)
-        plt.close(fig)
-
-
-def _per_patient(path: Path, patient: str) -> Path:
-    return path.with_name(f"{path.stem}_{patient}{path.suffix}")
-
-
-def _check_figure_suffix(path: Path) -> None:
-    if path.suffix.lower() not in {".png", ".svg", ".pdf"}:
-        raise _common.usage_error(f"--venn file {str(path)!r} must end in .png, .svg or .pdf")
+        _common.save_figure(lambda ax: tt.pl.venn(regions, ax=ax), venn, figsize=(6, 5))

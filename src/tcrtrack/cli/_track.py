@@ -44,11 +44,7 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("track")
-@click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF")
-@click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE...")
-@_common.name_option
-@_sheet.samples_option
-@_common.spec_options
+@_common.reference_and_samples
 @click.option(
     "--top",
     type=click.IntRange(min=0),
@@ -72,12 +68,7 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
 )
 @_common.format_option
 @_common.output_option
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Draw the clones' frequencies over the samples (.png, .svg or .pdf).",
-)
+@_common.figure_option("--plot", "Draw the clones' frequencies over the samples")
 def track(
     reference: Path | None,
     samples: tuple[Path, ...],
@@ -111,8 +102,6 @@ def track(
       tcrtrack track infusion.csv day30.csv --top 0 --format tsv -o clones.tsv
       tcrtrack track --samples cohort.tsv --top 5
     """
-    if plot is not None:
-        _check_figure_suffix(plot, "--plot")
     spec = _common.make_spec(locus, sequence, genes, multichain)
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
@@ -136,7 +125,7 @@ def track(
                     top,
                     test,
                     alpha,
-                    plot.with_name(f"{plot.stem}_{patient}{plot.suffix}"),
+                    _common.per_patient(plot, patient),
                 )
         _sheet.emit_blocks(
             blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
@@ -185,20 +174,7 @@ def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-un
 
 def _plot(counts, names, result, top, test, alpha, path) -> None:  # type: ignore[no-untyped-def]
     """The top clones' frequencies over the samples (at most 20)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     import tcrtrack as tt
 
     shown = result if top and top <= 20 else _track(counts, names, 20, test, alpha)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    tt.pl.track(shown, ax=ax)
-    fig.savefig(path, bbox_inches="tight", dpi=150)
-    plt.close(fig)
-
-
-def _check_figure_suffix(path: Path, option: str) -> None:
-    if path.suffix.lower() not in {".png", ".svg", ".pdf"}:
-        raise _common.usage_error(f"{option} file {str(path)!r} must end in .png, .svg or .pdf")
+    _common.save_figure(lambda ax: tt.pl.track(shown, ax=ax), path, figsize=(8, 4.5))

@@ -1,0 +1,150 @@
+"""``tcrtrack report``: one self-contained HTML page of tables and figures (``tt.report.build``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from tcrtrack.cli import _common, _sheet
+
+
+def register(group: click.Group) -> None:
+    group.add_command(report)
+
+
+def _check_writable(output: Path) -> None:
+    """Fail before the work when the report cannot be written (exit 1, one line)."""
+    from tcrtrack.errors import InputError
+
+    folder = output.parent if str(output.parent) else Path()
+    if not folder.is_dir():
+        msg = (
+            f"{str(output)!r}: the folder {str(folder)!r} does not exist; create it or "
+            "choose another -o path"
+        )
+        raise InputError(msg)
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        msg = f"{str(output)!r}: not writable; choose another -o path"
+        raise InputError(msg)
+
+
+@click.command("report")
+@_common.reference_and_samples
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show the N largest clones of REF in the tracking table and plot.",
+)
+@_common.ci_option(
+    "Level of the intervals on every fraction and of the rarefaction ranges.", allow_zero=False
+)
+@_common.seed_option
+@_common.depth_option("Cells per subsample of the rarefied sharing (default: the smallest sample).")
+@click.option("--title", default=None, help="Page title (default: REF vs the samples).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write.",
+)
+def report(
+    reference: Path | None,
+    samples: tuple[Path, ...],
+    name: tuple[str, ...],
+    sheet: Path | None,
+    locus: str,
+    sequence: str,
+    genes: str,
+    multichain: str,
+    top: int,
+    ci: float,
+    seed: int,
+    depth: int | None,
+    title: str | None,
+    output: Path,
+) -> None:
+    """Write one self-contained HTML page comparing each SAMPLE with the reference REF.
+
+    The page holds the input files (size, SHA-256), the clonotype definition, the QC ledger,
+    clonotypes and cells per sample, the sharing with REF with intervals, the rarefied
+    sharing and sharing curve, a Venn diagram (UpSet plot beyond 3 samples), the top clones
+    of REF over the samples with their class, the Morisita-Horn overlap heat map and the
+    definitions of every number. Figures are embedded: the page opens offline. Names given
+    with -n apply to REF first, then each SAMPLE.
+
+    With --samples SHEET instead of files, one page is written per patient of the sheet,
+    comparing the patient's samples (in time-point order) with its reference row; the
+    patient's name is added to the file name (-o report.html: report_P01.html, ...).
+
+    \b
+    Examples:
+      tcrtrack report infusion.csv pbmc_3m.csv pbmc_6m.csv -o patient1.html
+      tcrtrack report --samples cohort.tsv -o report.html
+    """
+    _check_writable(output)
+    spec = _common.make_spec(locus, sequence, genes, multichain)
+    options = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
+    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    if cohort is not None:
+        _sheet.require_references(cohort)
+        for patient in cohort.patients:
+            counts, names = _sheet.patient_counts(cohort, patient, spec)
+            if len(names) < 2:
+                raise _common.usage_error(
+                    f"{cohort.path}: patient {patient!r} has one sample; a report needs the "
+                    "reference and at least one other sample"
+                )
+            paths = cohort.table.set_index("sample")["path"]
+            inputs = {n: Path(str(paths.loc[n])) for n in names}
+            target = _common.per_patient(output, patient)
+            _write(counts, names, inputs, target, patient=patient, **options)  # type: ignore[arg-type]
+        return
+    if reference is None or not samples:
+        raise _common.usage_error(
+            "give the reference file and at least one sample file to compare with it"
+        )
+    paths_ = [reference, *samples]
+    names = _common.sample_names(paths_, list(name))
+    counts = _common.load_counts(paths_, names, spec)
+    inputs = dict(zip(names, paths_, strict=True))
+    _write(counts, names, inputs, output, patient=None, **options)  # type: ignore[arg-type]
+
+
+def _write(  # type: ignore[no-untyped-def]
+    counts,
+    names: list[str],
+    inputs: dict[str, Path],
+    output: Path,
+    *,
+    patient: str | None,
+    title: str | None,
+    ci: float,
+    top: int,
+    seed: int,
+    depth: int | None,
+) -> None:
+    """Build the page of ``names`` (reference first) and write it to ``output``."""
+    import tcrtrack as tt
+
+    if title is None and patient is not None:
+        title = f"tcrtrack report, patient {patient}: {names[0]} vs {', '.join(names[1:])}"
+    elif title is not None and patient is not None:
+        title = f"{title} (patient {patient})"
+    _common.progress(f"building {output} ...")
+    page = tt.report.build(
+        counts,
+        reference=names[0],
+        samples=names[1:],
+        title=title,
+        ci=ci,
+        top=top,
+        seed=seed,
+        depth=depth,
+        inputs=inputs,
+    )
+    page.write(output)

@@ -1,0 +1,167 @@
+"""``tt.report.build``: lay the results of ``tt.tl`` and the plots of ``tt.pl`` out as one page.
+
+The builder computes nothing itself: every number comes from a :mod:`tcrtrack.tl` function
+and every figure from a :mod:`tcrtrack.pl` plot; :mod:`tcrtrack.report._sections` formats
+them and :mod:`tcrtrack.report._render` lays the page out. Every string that comes from the
+user (sample names, file paths, the title) is escaped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from tcrtrack.report import _sections as sec
+from tcrtrack.report._render import SECTIONS, Report, figure, page, table
+from tcrtrack.report._text import DEFINITIONS
+
+if TYPE_CHECKING:
+    from tcrtrack.tl import CloneCounts
+
+__all__ = ["SECTIONS", "Report", "build"]
+
+
+def build(
+    counts: CloneCounts,
+    *,
+    reference: str,
+    samples: Sequence[str] | None = None,
+    title: str | None = None,
+    ci: float = 0.95,
+    top: int = 20,
+    seed: int = 0,
+    depth: int | None = None,
+    inputs: Mapping[str, str | os.PathLike[str]] | None = None,
+) -> Report:
+    """Build the report of a patient: one HTML page with every table and figure.
+
+    Sections, each computed by a library function on ``counts``:
+
+    1. input and settings: tcrtrack version, date (UTC), the clonotype definition, the
+       reference, and for each file in ``inputs`` its size and SHA-256;
+    2. the QC ledger per sample (``counts.qc.summary()``);
+    3. clonotypes and cells per sample (``counts.summary()``);
+    4. sharing with the reference, every fraction as ``shared/total = percent [interval]``
+       (:func:`tcrtrack.tl.sharing` with ``ci``);
+    5. rarefied sharing (:func:`tcrtrack.tl.rarefy` at ``depth``) and the
+       sharing curve (:func:`tcrtrack.tl.sharing_curve`, :func:`tcrtrack.pl.sharing_curve`);
+    6. the Venn diagram of the reference and the samples (:func:`tcrtrack.tl.venn_regions`,
+       :func:`tcrtrack.pl.venn`) for 2–3 samples in all, else the UpSet plot
+       (:func:`tcrtrack.tl.intersections`, :func:`tcrtrack.pl.upset`);
+    7. the ``top`` clones of the reference over the samples with their class
+       (:func:`tcrtrack.tl.track`, :func:`tcrtrack.pl.track`);
+    8. the Morisita–Horn overlap matrix (:func:`tcrtrack.tl.overlap`,
+       :func:`tcrtrack.pl.overlap_heatmap`);
+    9. definitions of every number, with formulas.
+
+    Parameters
+    ----------
+    counts
+        Clonotype counts of the reference and the samples.
+    reference
+        The reference sample (the infusion product).
+    samples
+        Samples to compare, in time order (default: all but the reference, in order).
+    title
+        Page title (default: ``"tcrtrack report: <reference> vs <samples>"``).
+    ci
+        Level of the intervals and of the rarefaction ranges, in (0, 1).
+    top
+        Clones of the reference shown in the tracking table and plot.
+    seed
+        Seed of the bootstrap and the subsampling: the same seed gives the same page
+        (apart from the date).
+    depth
+        Cells (or bulk units) per subsample of the rarefied sharing (default: the smallest
+        compared sample, whose range then has width 0).
+    inputs
+        Sample name → the file it was read from, listed with size and SHA-256.
+
+    Returns
+    -------
+    :class:`Report`; ``Report.write(path)`` saves it.
+
+    Raises
+    ------
+    KeyError
+        An unknown sample or reference.
+    ValueError
+        ``ci`` outside (0, 1), ``top`` < 1, no sample to compare, or ``samples`` repeating a
+        sample or the reference.
+    tcrtrack.errors.InputError
+        A file of ``inputs`` cannot be read.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
+    >>> report = tt.report.build(counts, reference="a", top=5)
+    >>> report.html.startswith("<!DOCTYPE html>"), "Sharing with the reference" in report.html
+    (True, True)
+    """
+    import tcrtrack as tt
+
+    if not 0 < ci < 1:
+        msg = f"ci must be a level between 0 and 1 (e.g. 0.95), got {ci!r}"
+        raise ValueError(msg)
+    if int(top) < 1:
+        msg = f"top must be a positive number of clones, got {top!r}"
+        raise ValueError(msg)
+    from tcrtrack.tl._sharing import _check_reference
+
+    others = _check_reference(counts, reference, samples)
+    if reference in others or len(set(others)) != len(others):
+        msg = (
+            f"samples must be distinct and leave out the reference {reference!r}, "
+            f"got {list(others)!r}"
+        )
+        raise ValueError(msg)
+    names = [reference, *others]
+    if title is None:
+        title = f"tcrtrack report: {reference} vs {', '.join(others)}"
+
+    result = tt.tl.sharing(counts, reference=reference, samples=others, ci=ci, seed=seed)
+    rarefied = tt.tl.rarefy(
+        counts, reference=reference, samples=others, depth=depth, ci=ci, seed=seed
+    )
+    curve = tt.tl.sharing_curve(counts, reference=reference, samples=others, ci=ci, seed=seed)
+    tracked = tt.tl.track(counts, samples=names, reference=reference, top=int(top))
+    mh = tt.tl.overlap(counts, metric="morisita_horn", samples=names)
+
+    parts: dict[str, str] = {}
+    parts["header"] = sec.header(counts, reference, others, ci, seed, inputs)
+    parts["qc"] = (
+        "<p>Rows read, dropped per reason and kept, per sample (<code>cells_*</code>: cells "
+        "without a chain of the locus, counted in cells).</p>" + table(sec.qc_table(counts, names))
+    )
+    summary = counts.summary().loc[names]
+    parts["samples"] = table(summary.map(lambda v: f"{int(v):,}"))
+    parts["sharing"] = sec.sharing(result)
+    parts["rarefied"] = sec.rarefied(rarefied, counts.unit) + figure(
+        lambda ax: tt.pl.sharing_curve(curve, ax=ax).set_xlabel(
+            f"depth ({counts.unit} per subsample)"
+        ),
+        "Sharing curve: mean share of each sample's clonotypes found in the reference versus "
+        f"the {counts.unit} subsampled (band: central {curve.ci:.0%} range of {curve.n} "
+        "subsamples).",
+        (7, 4),
+    )
+    parts["regions"] = sec.regions(counts, names)
+    parts["track"] = sec.track(tracked) + figure(
+        lambda ax: sec.tilt(tt.pl.track(tracked, ax=ax), len(names) > 4),
+        f"Frequency of the {len(tracked.counts)} largest clones of the reference in each sample.",
+        (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
+    )
+    parts["overlap"] = table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}")) + figure(
+        lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
+        "Morisita–Horn index between every pair of samples (1: same clone-size "
+        "distribution; 0: no common clonotype).",
+        (2.4 + 0.75 * len(names), 1.6 + 0.6 * len(names)),
+    )
+    parts["definitions"] = DEFINITIONS
+    return page(title, parts)

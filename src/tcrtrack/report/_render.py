@@ -1,0 +1,135 @@
+"""Rendering of the report: the page, its tables (escaped) and its figures (inline SVG)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tcrtrack._version import __version__
+from tcrtrack.errors import InputError
+from tcrtrack.report._text import STYLE
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["SECTIONS", "Report", "figure", "page", "table"]
+
+#: Section headings, in page order (ids are the keys).
+SECTIONS = {
+    "header": "Input and settings",
+    "qc": "QC ledger",
+    "samples": "Clonotypes and cells per sample",
+    "sharing": "Sharing with the reference",
+    "rarefied": "Rarefied sharing (depth-fair)",
+    "regions": "Shared clonotypes between samples",
+    "track": "Top clones of the reference over samples",
+    "overlap": "Repertoire overlap (Morisita–Horn)",
+    "definitions": "Definitions",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report page.
+
+    Attributes
+    ----------
+    html
+        The whole page: one self-contained HTML document (figures embedded, no script,
+        no external link).
+    fragment
+        The page's content without ``<html>``/``<head>``, for embedding (the notebook view).
+    title
+        The page title (unescaped).
+    """
+
+    html: str
+    fragment: str
+    title: str
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (UTF-8) and return the path.
+
+        Raises
+        ------
+        tcrtrack.errors.InputError
+            The file cannot be written (its folder is missing or not writable).
+        """
+        target = Path(path)
+        try:
+            target.write_text(self.html, encoding="utf-8")
+        except OSError as e:
+            msg = (
+                f"{str(target)!r}: cannot write the report ({e.strerror or e}); "
+                "check that the folder exists and is writable, or choose another path"
+            )
+            raise InputError(msg) from None
+        return target
+
+    def _repr_html_(self) -> str:
+        return self.fragment
+
+
+def table(frame: pd.DataFrame) -> str:
+    """An escaped HTML table of ``frame`` (numbers formatted with thousands separators)."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_integer_dtype(shown[col].dtype):
+            shown[col] = shown[col].map(lambda v: f"{int(v):,}")
+    if shown.index.name is not None:  # the index name as the corner cell, not a second row
+        shown.columns = pd.MultiIndex.from_arrays([list(map(str, shown.columns))])
+        shown.columns.names = [str(shown.index.name)]
+        shown.index.name = None
+    html = shown.to_html(escape=True, border=0, na_rep="NA")
+    return f'<div class="scroll">{html}</div>'
+
+
+def figure(draw: Callable[[Axes], Any], caption: str, size: tuple[float, float]) -> str:
+    """Draw with ``draw(ax)`` on a new Agg figure; embed it as a base64 SVG ``<img>``."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # a fixed salt makes the SVG ids, hence the page, the same on every run
+    with matplotlib.rc_context({"svg.hashsalt": "tcrtrack"}):
+        fig = Figure(figsize=size)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        draw(ax)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.clear()
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (
+        f'<figure><img alt="{escape(caption)}" src="data:image/svg+xml;base64,{data}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
+def page(title: str, parts: dict[str, str]) -> Report:
+    nav = "".join(
+        f'<li><a href="#{key}">{escape(heading)}</a></li>' for key, heading in SECTIONS.items()
+    )
+    body = "".join(
+        f'<section id="{key}"><h2>{escape(SECTIONS[key])}</h2>{parts[key]}</section>'
+        for key in SECTIONS
+    )
+    fragment = (
+        f'<div class="tcrtrack-report"><style>{STYLE}</style><h1>{escape(title)}</h1>'
+        f"<nav><ol>{nav}</ol></nav>{body}</div>"
+    )
+    html = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="tcrtrack {escape(__version__)}">\n'
+        f"<title>{escape(title)}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
+    )
+    return Report(html=html, fragment=fragment, title=title)

@@ -1,0 +1,261 @@
+"""The sections of the report: each formats the result of a ``tt.tl`` function (and draws a
+``tt.pl`` plot) without computing anything itself. User strings are escaped."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tcrtrack._version import __version__
+from tcrtrack.errors import InputError
+from tcrtrack.report._render import figure as _figure
+from tcrtrack.report._render import table as _table
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from tcrtrack.tl import CloneCounts
+
+
+def header(
+    counts: CloneCounts,
+    reference: str,
+    others: list[str],
+    ci: float,
+    seed: int,
+    inputs: Mapping[str, str | os.PathLike[str]] | None,
+) -> str:
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = [
+        ("tcrtrack", __version__),
+        ("Date", now),
+        ("Clonotype", str(counts.spec)),
+        ("Unit", counts.unit),
+        ("Reference", reference),
+        ("Samples", ", ".join(others)),
+        ("Intervals", f"{ci:.0%}; seed {seed}"),
+    ]
+    html = '<dl class="meta">' + "".join(
+        f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in meta
+    )
+    html += "</dl>"
+    if inputs:
+        rows = []
+        for sample, path in inputs.items():
+            size, digest = _file_facts(Path(path))
+            rows.append(
+                {"sample": sample, "file": str(path), "bytes": f"{size:,}", "sha256": digest}
+            )
+        html += "<h3>Input files</h3>" + _table(pd.DataFrame(rows).set_index("sample"))
+    return html
+
+
+def qc_table(counts: CloneCounts, names: list[str]) -> pd.DataFrame:
+    """The ledger summary of the report's samples: one column per sample, one row per count."""
+    summary = counts.qc.summary()
+    keep = [x for x in names if x in summary.index]
+    return summary.loc[keep].T
+
+
+def _file_facts(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as e:
+        msg = f"{str(path)!r}: cannot read the input file to hash it ({e.strerror or e})"
+        raise InputError(msg) from None
+    return path.stat().st_size, digest.hexdigest()
+
+
+def _pct(num: int, den: int, low: Any = None, high: Any = None) -> str:
+    if not den:
+        return f"{num:,}/0 = NA"
+    text = f"{num:,}/{den:,} = {100 * num / den:.2f}%"
+    if low is not None and not pd.isna(low) and not pd.isna(high):
+        text += f" [{100 * low:.2f}–{100 * high:.2f}%]"
+    return text
+
+
+def sharing(result: Any) -> str:
+    ref, unit = result.reference, result.unit
+    t = result.table
+    sample_view = pd.DataFrame(
+        {
+            "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
+            unit: [f"{int(v):,}" for v in t["n_cells"]],
+            f"clonotypes shared with {ref}": [
+                _pct(
+                    int(r.n_shared),
+                    int(r.n_clonotypes),
+                    r.get("frac_clonotypes_shared_low"),
+                    r.get("frac_clonotypes_shared_high"),
+                )
+                for _, r in t.iterrows()
+            ],
+            f"{unit} in shared clonotypes": [
+                _pct(
+                    int(r.n_cells_shared),
+                    int(r.n_cells),
+                    r.get("frac_cells_shared_low"),
+                    r.get("frac_cells_shared_high"),
+                )
+                for _, r in t.iterrows()
+            ],
+        },
+        index=t.index,
+    )
+    reference_view = pd.DataFrame(
+        {
+            f"{ref} clonotypes found": [
+                _pct(
+                    int(r.n_shared),
+                    int(r.n_reference_clonotypes),
+                    r.get("frac_reference_clonotypes_detected_low"),
+                    r.get("frac_reference_clonotypes_detected_high"),
+                )
+                for _, r in t.iterrows()
+            ],
+            f"{ref} {unit} found": [
+                _pct(
+                    int(r.n_reference_cells_detected),
+                    int(r.n_reference_cells),
+                    r.get("frac_reference_cells_detected_low"),
+                    r.get("frac_reference_cells_detected_high"),
+                )
+                for _, r in t.iterrows()
+            ],
+        },
+        index=t.index,
+    )
+    first = t.iloc[0]
+    return (
+        f"<p>Reference <b>{escape(ref)}</b>: {int(first.n_reference_clonotypes):,} clonotypes, "
+        f"{int(first.n_reference_cells):,} {escape(unit)}. Every fraction is shown as "
+        f"shared/total = percent [{result.ci:.0%} interval: {escape(str(result.method))} for "
+        f"clonotype fractions, bootstrap over {escape(unit)} for fractions of "
+        f"{escape(unit)}].</p>"
+        f"<h3>Each sample's clonotypes and {escape(unit)} found in {escape(ref)}</h3>"
+        + _table(sample_view)
+        + f"<h3>{escape(ref)} clonotypes and {escape(unit)} found again in each sample</h3>"
+        + _table(reference_view)
+    )
+
+
+def rarefied(rarefied: Any, unit: str) -> str:
+    labels = {
+        "frac_clonotypes_shared": "clonotypes shared with reference",
+        "frac_cells_shared": f"{unit} in shared clonotypes",
+        "frac_reference_clonotypes_detected": "reference clonotypes found",
+        "frac_reference_cells_detected": f"reference {unit} found",
+    }
+    t = rarefied.table
+    view = pd.DataFrame(
+        {
+            label: [
+                f"{100 * m:.2f}% [{100 * lo:.2f}–{100 * hi:.2f}%]"
+                for m, lo, hi in zip(t[frac], t[f"{frac}_low"], t[f"{frac}_high"], strict=True)
+            ]
+            for frac, label in labels.items()
+        },
+        index=t.index,
+    )
+    return (
+        f"<p>Every sample subsampled to {rarefied.depth:,} without replacement, "
+        f"{rarefied.n} times (seed {rarefied.seed}); mean [central {rarefied.ci:.0%} range]. "
+        "The reference is kept whole. A sample of exactly that depth is its own subsample: "
+        "its range has width 0 (the range reflects subsampling only).</p>" + _table(view)
+    )
+
+
+def regions(counts: CloneCounts, names: list[str]) -> str:
+    import tcrtrack as tt
+
+    if len(names) <= 3:
+        regions = tt.tl.venn_regions(counts, names)
+        frame = regions.to_frame()
+        caption = (
+            "Venn diagram: clonotypes found in exactly each combination of samples "
+            "(each circle's label gives the sample's clonotype total)."
+        )
+        figure = _figure(lambda ax: tt.pl.venn(regions, ax=ax), caption, (6, 5))
+    else:
+        every = tt.tl.intersections(counts, names)
+        frame = every.iloc[:_MAX_BARS]
+        caption = "UpSet plot: clonotypes found in exactly each combination of samples"
+        if len(every) > len(frame):
+            caption += f" (the {len(frame)} largest of {len(every)} combinations)"
+        caption += "."
+        figure = _figure(
+            lambda ax: tt.pl.upset(frame, ax=ax, max_bars=None),
+            caption,
+            (3.0 + 0.35 * len(frame), 2.5 + 0.25 * len(names)),
+        )
+        member = frame[names].to_numpy(dtype=bool)
+        listing = pd.DataFrame(
+            {
+                "samples": [
+                    " + ".join(n for n, m in zip(names, row, strict=True) if m) for row in member
+                ],
+                "clonotypes": [f"{int(v):,}" for v in frame["n_clonotypes"]],
+            },
+            index=pd.RangeIndex(1, len(frame) + 1, name="combination"),
+        )
+        return figure + _table(listing)
+    marks = frame[names].map(lambda v: "●" if v else "")
+    marks["clonotypes"] = [f"{int(v):,}" for v in frame["n_clonotypes"]]
+    marks.index = pd.RangeIndex(1, len(marks) + 1, name="region")
+    return figure + _table(marks)
+
+
+#: Combinations shown in the UpSet plot and its table beyond 3 samples.
+_MAX_BARS = 30
+
+
+def tilt(ax: Axes, tilt: bool) -> Axes:
+    """Slant the sample names under a plot with many samples so that they do not overlap."""
+    if tilt:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    return ax
+
+
+def track(tracked: Any) -> str:
+    later = [x for x in tracked.samples if x != tracked.reference]
+    classes = tracked.classes()
+    qvalues = tracked.tests.pivot(index="clonotype", columns="sample", values="qvalue")
+    aa = "junction_aa" in tracked.clonotypes.columns
+    data: dict[str, list[str]] = {"CDR3 (aa)": []} if aa else {}
+    for x in tracked.samples:
+        data[x] = []
+    for x in later:
+        data[f"vs {x}"] = []
+    data["clonotype"] = []
+    for i, clone in enumerate(tracked.counts.index):
+        if aa:
+            data["CDR3 (aa)"].append(str(tracked.clonotypes["junction_aa"].iloc[i]))
+        data["clonotype"].append(str(clone))
+        for x in tracked.samples:
+            n = int(tracked.counts.loc[clone, x])
+            data[x].append(f"{n:,} ({100 * tracked.frequencies.loc[clone, x]:.2f}%)")
+        for x in later:
+            q = qvalues.loc[clone, x]
+            data[f"vs {x}"].append(
+                str(classes.loc[clone, x]) + ("" if pd.isna(q) else f" (q={q:.2g})")
+            )
+    frame = pd.DataFrame(data, index=pd.RangeIndex(1, len(tracked.counts) + 1, name="rank"))
+    return (
+        f"<p>The {len(frame)} largest clones of <b>{escape(tracked.reference)}</b>: count in "
+        f"{escape(tracked.unit)} (frequency) per sample, and the class against each later "
+        f"sample (Fisher's exact test, Benjamini–Hochberg q &lt; {tracked.alpha}, at least "
+        f"{tracked.min_count} {escape(tracked.unit)} in the larger sample).</p>" + _table(frame)
+    )

@@ -1,0 +1,285 @@
+"""tt.report.build and tcrtrack report: the page parses, holds the library's numbers, embeds one
+figure per plot, links nothing outside, escapes user strings."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import tcrtrack as tt
+from tcrtrack.cli import main
+from tcrtrack.errors import InputError
+from tcrtrack.report._build import SECTIONS
+
+PATIENT1 = Path(__file__).parents[1] / "examples" / "data" / "patient1"
+EVIL = "<b>x</b>"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+FIGURE = re.compile(r'<img alt="[^"]*" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)">')
+
+
+class _Checker(HTMLParser):
+    """A strict tag-balance check: every non-void element closed, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.h2: list[str] = []
+        self._in_h2 = False
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.stack.append(tag)
+        self._in_h2 = tag == "h2"
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:]!r}")
+            return
+        self.stack.pop()
+        self._in_h2 = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_h2:
+            self.h2.append(data)
+
+
+def _parse(html: str) -> _Checker:
+    checker = _Checker()
+    checker.feed(html)
+    checker.close()
+    return checker
+
+
+@pytest.fixture(scope="module")
+def patient1():
+    names = {"infusion": "infusion", "pbmc_3m": "pbmc_3m", EVIL: "pbmc_6m"}
+    paths = {name: PATIENT1 / f"{stem}.csv.gz" for name, stem in names.items()}
+    tables = [tt.io.read(path, sample=name) for name, path in paths.items()]
+    counts = tt.tl.clonotypes(tt.pp.concat(tables))
+    report = tt.report.build(counts, reference="infusion", inputs=paths, top=10)
+    return counts, report, paths
+
+
+def test_page_parses_and_has_every_section(patient1):
+    _, report, _ = patient1
+    checker = _parse(report.html)
+    assert checker.errors == []
+    assert checker.stack == []
+    assert report.html.startswith("<!DOCTYPE html>")
+    assert checker.h2 == list(SECTIONS.values())
+
+
+def test_page_holds_the_sharing_numbers(patient1):
+    counts, report, _ = patient1
+    # the reference study's numbers for patient 1 (docs/concepts.md), independent of the code
+    assert "640/6,560 = 9.76%" in report.html
+    # every count of tt.tl.sharing, as the CLI shows them
+    table = tt.tl.sharing(counts, reference="infusion").table
+    for _, r in table.iterrows():
+        assert f"{r.n_shared:,}/{r.n_clonotypes:,} = " in report.html
+        assert f"{r.n_cells_shared:,}/{r.n_cells:,} = " in report.html
+        assert f"{r.n_reference_cells_detected:,}/{r.n_reference_cells:,} = " in report.html
+        low, high = r.frac_clonotypes_shared_low, r.frac_clonotypes_shared_high
+        assert f"[{100 * low:.2f}–{100 * high:.2f}%]" in report.html
+
+
+def test_page_holds_the_venn_regions_counted_naively(patient1):
+    counts, report, _ = patient1
+    dense = counts.to_frame()[list(counts.samples)] > 0
+    # naive: the clonotypes in all three samples, and in the reference only
+    all_three = int(dense.all(axis=1).sum())
+    ref_only = int((dense["infusion"] & ~dense["pbmc_3m"] & ~dense[EVIL]).sum())
+    text = "".join(_parse(report.html).text)
+    assert f"{all_three:,}" in text and f"{ref_only:,}" in text
+    assert all_three == 420  # the simulated patient's truth (docs/reproduce-study.md)
+
+
+def test_one_embedded_svg_per_plot_and_nothing_external(patient1):
+    _, report, _ = patient1
+    figures = FIGURE.findall(report.html)
+    # sharing curve, Venn diagram, clone track, overlap heat map
+    assert len(figures) == 4
+    for data in figures:
+        svg = base64.b64decode(data).decode("utf-8")
+        assert "<svg" in svg and svg.rstrip().endswith("</svg>")
+    lowered = report.html.lower()
+    for bad in ('src="http', 'href="http', "src='http", "<script", "<link", "url("):
+        assert bad not in lowered
+    assert report.html.count("<img") == 4
+
+
+def test_user_strings_are_escaped(patient1):
+    _, report, _ = patient1
+    assert EVIL not in report.html
+    assert "&lt;b&gt;x&lt;/b&gt;" in report.html
+    # nothing bold but what the builder writes itself
+    assert "<b>x" not in report.html
+
+
+def test_header_lists_files_with_size_and_sha256(patient1):
+    import hashlib
+
+    _, report, paths = patient1
+    for path in paths.values():
+        data = path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() in report.html
+        assert f"{len(data):,}" in report.html
+    assert tt.__version__ in report.html
+    assert "TRB junction nucleotides, multichain=primary" in report.html
+
+
+def test_qc_ledger_and_track_tables(patient1):
+    counts, report, _ = patient1
+    summary = counts.qc.summary()
+    for name in counts.samples:
+        assert f"{summary.loc[name, 'read']:,}" in report.html
+        assert f"{summary.loc[name, 'kept']:,}" in report.html
+    tracked = tt.tl.track(counts, reference="infusion", top=10)
+    for aa in tracked.clonotypes["junction_aa"]:
+        assert aa in report.html
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    path = tt.datasets.path("pbmc3_t_filtered")
+    tables = [tt.io.read_10x(path, sample=x) for x in ("a", "b", "c", "d")]
+    return tt.tl.clonotypes(tt.pp.concat(tables))
+
+
+def test_more_than_three_samples_draw_an_upset_plot(bundled):
+    report = tt.report.build(bundled, reference="a", top=3)
+    assert "UpSet plot" in report.html and "Venn diagram" not in report.html
+    assert len(FIGURE.findall(report.html)) == 4
+    assert _parse(report.html).errors == []
+
+
+def test_same_seed_same_page_and_notebook_view(bundled):
+    one = tt.report.build(bundled, reference="a", samples=["b"], top=3, seed=1)
+    two = tt.report.build(bundled, reference="a", samples=["b"], top=3, seed=1)
+    date = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    assert date.sub("", one.html) == date.sub("", two.html)
+    assert "Venn diagram" in one.html
+    view = one._repr_html_()
+    assert view.startswith('<div class="tcrtrack-report">') and "<html" not in view
+
+
+def test_write_and_its_error(bundled, tmp_path):
+    report = tt.report.build(bundled, reference="a", samples=["b"], top=3)
+    out = report.write(tmp_path / "r.html")
+    assert out.read_text(encoding="utf-8") == report.html
+    with pytest.raises(InputError, match=r"missing.*cannot write the report.*folder exists"):
+        report.write(tmp_path / "missing" / "r.html")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"ci": 1.0}, ValueError, r"ci must be a level between 0 and 1.*got 1\.0"),
+        ({"top": 0}, ValueError, r"top must be a positive number of clones, got 0"),
+        ({"reference": "zz"}, KeyError, r"unknown sample 'zz'; samples are: a, b, c, d"),
+        (
+            {"samples": ["a", "b"]},
+            ValueError,
+            r"samples must be distinct and leave out the reference 'a', got \['a', 'b'\]",
+        ),
+    ],
+    ids=["ci", "top", "reference", "reference-in-samples"],
+)
+def test_build_errors(bundled, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        tt.report.build(bundled, **({"reference": "a"} | kwargs))
+
+
+def test_cli_writes_the_report(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    files = [str(PATIENT1 / f"{x}.csv.gz") for x in ("infusion", "pbmc_3m")]
+    assert main(["report", *files, "--top", "5", "--depth", "5000", "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "640/6,560 = 9.76%" in html
+    assert "subsampled to 5,000 without replacement" in html
+    assert len(FIGURE.findall(html)) == 4
+    assert _parse(html).errors == []
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["A", "B"], 2, "Missing option '-o' / '--output'"),
+        (["A", "-o", "{tmp}/r.html"], 2, "give the reference file and at least one sample file"),
+        (
+            ["A", "B", "-o", "{tmp}/missing/r.html"],
+            1,
+            "tcrtrack: error: '{tmp}/missing/r.html': the folder '{tmp}/missing' does not exist",
+        ),
+        (["A", "B", "--ci", "1", "-o", "{tmp}/r.html"], 2, "Invalid value for '--ci'"),
+    ],
+    ids=["no-output", "no-sample", "missing-folder", "bad-ci"],
+)
+def test_cli_errors(tmp_path, capsys, args, status, message):
+    files = {"A": str(PATIENT1 / "infusion.csv.gz"), "B": str(PATIENT1 / "pbmc_3m.csv.gz")}
+    argv = [files.get(a, a.replace("{tmp}", str(tmp_path))) for a in args]
+    assert main(["report", *argv]) == status
+    err = capsys.readouterr().err
+    assert message.replace("{tmp}", str(tmp_path)) in err
+    if status == 1:
+        assert err.count("\n") == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_sample_sheet_writes_one_page_per_patient(tmp_path, capsys):
+    bundled = tt.datasets.path("pbmc3_t_filtered")
+    sheet = tmp_path / "cohort.tsv"
+    sheet.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\n"
+        f"P1\tp1_inf\t0\t{bundled}\ttrue\n"
+        f"P1\tp1_d30\t30\t{bundled}\tfalse\n"
+        f"P2\tp2_inf\t0\t{bundled}\ttrue\n"
+        f"P2\tp2_d90\t90\t{bundled}\tfalse\n"
+        f"P2\tp2_d30\t30\t{bundled}\tfalse\n"
+    )
+    out = tmp_path / "report.html"
+    assert main(["report", "--samples", str(sheet), "--top", "3", "-o", str(out)]) == 0
+    assert not out.exists()
+    one = (tmp_path / "report_P1.html").read_text(encoding="utf-8")
+    two = (tmp_path / "report_P2.html").read_text(encoding="utf-8")
+    assert "patient P1: p1_inf vs p1_d30" in one and "p2_" not in one
+    # the samples follow the time points, not the sheet's order
+    assert "patient P2: p2_inf vs p2_d30, p2_d90" in two
+    n = tt.tl.clonotypes(tt.io.read_10x(bundled, sample="x")).n_clonotypes
+    assert f"{n:,}/{n:,} = 100.00%" in two
+    assert _parse(two).errors == []
+
+
+def test_cli_sample_sheet_with_files_is_a_usage_error(tmp_path, capsys):
+    sheet = tmp_path / "cohort.tsv"
+    sheet.write_text("patient\tsample\ttimepoint\tpath\n")
+    files = [str(PATIENT1 / "infusion.csv.gz")]
+    assert main(["report", *files, "--samples", str(sheet), "-o", str(tmp_path / "r.html")]) == 2
+    assert "give either FILE arguments or --samples SHEET, not both" in capsys.readouterr().err
+
+
+def test_top_clone_and_overlap_equal_a_naive_count(patient1):
+    counts, report, _ = patient1
+    frame = counts.to_frame()
+    # the largest clone of the infusion, counted by hand: its cells and share of the 8,675 cells
+    top = frame.sort_values("infusion", ascending=False, kind="stable").iloc[0]
+    n = int(top["infusion"])
+    assert f"<td>{top['junction_aa']}</td>" in report.html
+    assert f"{n:,} ({100 * n / 8675:.2f}%)" in report.html
+    # Morisita-Horn of infusion vs pbmc_3m, written out
+    a = frame["infusion"].to_numpy(dtype=float)
+    b = frame["pbmc_3m"].to_numpy(dtype=float)
+    da, db = (a**2).sum() / a.sum() ** 2, (b**2).sum() / b.sum() ** 2
+    mh = 2 * (a * b).sum() / ((da + db) * a.sum() * b.sum())
+    assert f"<td>{mh:.3f}</td>" in report.html
