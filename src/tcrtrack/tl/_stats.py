@@ -72,7 +72,9 @@ def binomial_interval(
     >>> round(float(low), 4), round(float(high), 4)
     (0.0207, 0.0311)
     """
-    from scipy import stats
+    # scipy.special is much lighter to import than scipy.stats (beta.ppf is betaincinv,
+    # norm.ppf is ndtri)
+    from scipy import special
 
     ci = check_ci(ci)
     if method not in BINOMIAL_METHODS:
@@ -91,13 +93,13 @@ def binomial_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "clopper-pearson":
             low = np.where(
-                kk > 0, stats.beta.ppf(alpha / 2, np.maximum(kk, 1e-300), nn - kk + 1), 0.0
+                kk > 0, special.betaincinv(np.maximum(kk, 1e-300), nn - kk + 1, alpha / 2), 0.0
             )
             high = np.where(
-                kk < nn, stats.beta.ppf(1 - alpha / 2, kk + 1, np.maximum(nn - kk, 1e-300)), 1.0
+                kk < nn, special.betaincinv(kk + 1, np.maximum(nn - kk, 1e-300), 1 - alpha / 2), 1.0
             )
         else:
-            z = stats.norm.ppf(1 - alpha / 2)
+            z = special.ndtri(1 - alpha / 2)
             p = kk / nn
             denom = 1 + z**2 / nn
             centre = (p + z**2 / (2 * nn)) / denom
