@@ -95,6 +95,9 @@ def _cells_in(counts: CloneCounts, sample: str, clonotype_mask: np.ndarray) -> i
     if counts.cells is not None:
         cells = counts.cells
         sel = (cells["sample"] == sample).to_numpy() & clonotype_mask[cells["clonotype"].to_numpy()]
+        if len(cells) == int(counts.totals().sum()):
+            # one row per cell (every definition but multichain="all"): rows are cells
+            return int(sel.sum())
         return int(cells.loc[sel, "cell_id"].nunique())
     row = counts.counts[[counts.index(sample)]].toarray().ravel()
     return int(row[clonotype_mask].sum())
