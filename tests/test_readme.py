@@ -33,3 +33,15 @@ def test_readme_main_command_output_is_current(tmp_path, capsys, monkeypatch):
 )
 def test_readme_shows_the_published_numbers(fragment):
     assert fragment in README
+
+
+def test_readme_python_example_runs(monkeypatch, capsys):
+    block = re.search(r"```python\n(.*?)```", README, re.S)
+    assert block, "README lost its Python example"
+    monkeypatch.chdir(ROOT)
+    exec(compile(block.group(1), "README.md", "exec"), {})
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    out = capsys.readouterr().out
+    assert "pbmc_3m" in out and "640" in out
