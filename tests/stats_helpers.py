@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import sparse
 
 from tcrtrack.tl import ClonotypeSpec
-from tcrtrack.tl._clonotypes import CloneCounts
+from tcrtrack.tl._counts import CloneCounts
 
 
 def bulk_counts(

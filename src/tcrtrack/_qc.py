@@ -120,6 +120,11 @@ class QCLedger:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def select(self, samples: Iterable[str]) -> QCLedger:
+        """The entries of ``samples`` only."""
+        keep = set(samples)
+        return QCLedger(tuple(e for e in self.entries if e.sample in keep))
+
     def extend(self, entries: Iterable[QCEntry]) -> QCLedger:
         """Return a new ledger with ``entries`` appended (entries with ``n == 0`` are kept)."""
         return QCLedger(self.entries + tuple(entries))

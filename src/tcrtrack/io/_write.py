@@ -13,7 +13,7 @@ import pandas as pd
 from tcrtrack.errors import FormatError
 
 if TYPE_CHECKING:
-    from tcrtrack.tl._clonotypes import CloneCounts
+    from tcrtrack.tl._counts import CloneCounts
 
 __all__ = ["write_counts", "write_table"]
 

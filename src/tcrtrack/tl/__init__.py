@@ -1,7 +1,8 @@
 """Computing on clonotypes: ``tt.tl``."""
 
 from tcrtrack.tl._annotate import annotate
-from tcrtrack.tl._clonotypes import CloneCounts, clonotypes
+from tcrtrack.tl._clonotypes import clonotypes
+from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._overlap import intersections, overlap
 from tcrtrack.tl._rarefy import Rarefaction, SharingCurve, rarefy, sharing_curve
 from tcrtrack.tl._sharing import Sharing, VennRegions, shared_clonotypes, sharing, venn_regions

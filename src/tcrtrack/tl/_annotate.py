@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tcrtrack.errors import SchemaError
-from tcrtrack.tl._clonotypes import CloneCounts
+from tcrtrack.tl._counts import CloneCounts
 
 __all__ = ["annotate"]
 

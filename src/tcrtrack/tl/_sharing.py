@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tcrtrack.tl._clonotypes import CloneCounts
+from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._spec import ClonotypeSpec
 from tcrtrack.tl._stats import BinomialMethod
 

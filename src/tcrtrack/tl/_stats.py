@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import scipy.sparse as sp
 
-    from tcrtrack.tl._clonotypes import CloneCounts
+    from tcrtrack.tl._counts import CloneCounts
 
 __all__ = [
     "BinomialMethod",

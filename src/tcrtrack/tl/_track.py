@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from tcrtrack.tl._clonotypes import CloneCounts
+    from tcrtrack.tl._counts import CloneCounts
 
 __all__ = ["CLONE_CLASSES", "Track", "fisher_two_sided", "track"]
 
