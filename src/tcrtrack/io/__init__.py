@@ -5,8 +5,9 @@ rows read.
 """
 
 from tcrtrack.io._airr import read_airr, write_airr
-from tcrtrack.io._bulk import read_immunoseq, read_mixcr
+from tcrtrack.io._bulk import read_immunoseq
 from tcrtrack.io._detect import detect, known_formats, read
+from tcrtrack.io._mixcr import read_mixcr
 from tcrtrack.io._paired import read_paired
 from tcrtrack.io._scirpy import from_scirpy
 from tcrtrack.io._sheet import SampleSheet, read_sheet
@@ -15,7 +16,7 @@ from tcrtrack.io._write import write_counts, write_table
 
 
 def _register_formats() -> None:
-    from tcrtrack.io import _bulk, _paired
+    from tcrtrack.io import _bulk, _mixcr, _paired
     from tcrtrack.io._detect import EXTRA_FORMATS, Format
 
     formats = [
@@ -31,12 +32,12 @@ def _register_formats() -> None:
             _bulk.IMMUNOSEQ_V3_SIGNATURE,
             _bulk.read_immunoseq,
         ),
-        Format("mixcr", "MiXCR clone export (TSV)", _bulk.MIXCR_SIGNATURE, _bulk.read_mixcr),
+        Format("mixcr", "MiXCR clone export (TSV)", _mixcr.MIXCR_SIGNATURE, _mixcr.read_mixcr),
         Format(
             "mixcr-spaced",
             "MiXCR clone export with spaced headers (TSV, MiXCR 2 default)",
-            _bulk.MIXCR_LONG_SIGNATURE,
-            _bulk.read_mixcr,
+            _mixcr.MIXCR_LONG_SIGNATURE,
+            _mixcr.read_mixcr,
         ),
         Format(
             "paired",
