@@ -110,3 +110,27 @@ def test_upset_bars_and_matrix_equal_intersections():
     filled = sum(len(c.get_offsets()) for c in inset.collections[1:])
     assert filled == int(table[list("abcde")].to_numpy().sum())
     assert [t.get_text() for t in inset.get_yticklabels()] == list("abcde")
+
+
+def test_sharing_curve_axis_names_the_bulk_unit():
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    import tcrtrack as tt
+    from tcrtrack.tl._counts import CloneCounts
+
+    counts = CloneCounts(
+        counts=sp.csr_array(np.array([[5, 3, 0, 2], [4, 0, 6, 1]], dtype=np.int64)),
+        samples=("ref", "later"),
+        clonotypes=pd.DataFrame({"clonotype": ["A", "B", "C", "D"]}),
+        spec=tt.tl.ClonotypeSpec(),
+        unit="templates",
+    )
+    curve = tt.tl.sharing_curve(counts, reference="ref", depths=[4, 8], n=5)
+    assert curve.unit == "templates"
+    ax = tt.pl.sharing_curve(curve)
+    assert ax.get_xlabel() == "depth (templates per subsample)"
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)

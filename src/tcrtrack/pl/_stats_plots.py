@@ -99,7 +99,7 @@ def sharing_curve(
             alpha=0.2,
             linewidth=0,
         )
-    ax.set_xlabel("depth (cells per subsample)")
+    ax.set_xlabel(f"depth ({curve.unit} per subsample)")
     ax.set_ylabel(_FRACTION_LABELS[fraction])
     ax.set_title(f"Sharing with {curve.reference} ({curve.ci:.0%} range of {curve.n} subsamples)")
     ax.legend(title="sample", frameon=False)

@@ -143,9 +143,7 @@ def build(
     parts["samples"] = table(summary.map(lambda v: f"{int(v):,}"))
     parts["sharing"] = sec.sharing(result)
     parts["rarefied"] = sec.rarefied(rarefied, counts.unit) + figure(
-        lambda ax: tt.pl.sharing_curve(curve, ax=ax).set_xlabel(
-            f"depth ({counts.unit} per subsample)"
-        ),
+        lambda ax: tt.pl.sharing_curve(curve, ax=ax),
         "Sharing curve: mean share of each sample's clonotypes found in the reference versus "
         f"the {counts.unit} subsampled (band: central {curve.ci:.0%} range of {curve.n} "
         "subsamples).",

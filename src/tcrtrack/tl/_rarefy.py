@@ -73,6 +73,8 @@ class SharingCurve:
         mean over subsamples and ``*_low`` / ``*_high`` (the central ``ci`` range).
     reference, n, seed, ci
         The settings used.
+    unit
+        What the depth counts: ``cells`` (single-cell data) or the bulk unit.
     """
 
     table: pd.DataFrame
@@ -80,6 +82,7 @@ class SharingCurve:
     n: int
     seed: int
     ci: float
+    unit: str = "cells"
 
     def to_frame(self) -> pd.DataFrame:
         """The table (a copy)."""
@@ -328,4 +331,6 @@ def sharing_curve(
     if len(table):
         table["depth"] = table["depth"].astype("int64")
         table["n"] = table["n"].astype("int64")
-    return SharingCurve(table=table, reference=reference, n=n, seed=int(seed), ci=ci)
+    return SharingCurve(
+        table=table, reference=reference, n=n, seed=int(seed), ci=ci, unit=counts.unit
+    )
