@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -136,7 +137,16 @@ output_option = click.option(
 
 
 def spec_options(func):  # type: ignore[no-untyped-def]
-    """The clonotype-definition options shared by every analysis command."""
+    """The clonotype-definition options shared by every analysis command.
+
+    ``--locus``, ``--sequence``, ``--genes`` and ``--multichain`` reach the command as one
+    ``spec`` argument, a :class:`tcrtrack.tl.ClonotypeSpec`.
+    """
+
+    @functools.wraps(func)
+    def with_spec(*args, locus, sequence, genes, multichain, **kwargs):  # type: ignore[no-untyped-def]
+        return func(*args, spec=make_spec(locus, sequence, genes, multichain), **kwargs)
+
     options = [
         click.option(
             "--locus",
@@ -169,8 +179,8 @@ def spec_options(func):  # type: ignore[no-untyped-def]
         ),
     ]
     for option in reversed(options):
-        func = option(func)
-    return func
+        with_spec = option(with_spec)
+    return with_spec
 
 
 def make_spec(locus: str, sequence: str, genes: str, multichain: str):  # type: ignore[no-untyped-def]

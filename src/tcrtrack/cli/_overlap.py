@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tcrtrack.cli import _common, _sheet
+
+if TYPE_CHECKING:
+    from tcrtrack.tl import ClonotypeSpec
 
 
 def register(group: click.Group) -> None:
@@ -36,10 +40,7 @@ def overlap(
     files: tuple[Path, ...],
     name: tuple[str, ...],
     sheet: Path | None,
-    locus: str,
-    sequence: str,
-    genes: str,
-    multichain: str,
+    spec: ClonotypeSpec,
     metric: str,
     fmt: str,
     output: Path | None,
@@ -60,7 +61,6 @@ def overlap(
       tcrtrack overlap *.csv --metric morisita_horn --plot overlap.png
       tcrtrack overlap --samples cohort.tsv
     """
-    spec = _common.make_spec(locus, sequence, genes, multichain)
     cohort = _sheet.open_sheet(sheet, files, name)
     if cohort is not None:
         blocks = []

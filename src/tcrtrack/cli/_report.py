@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tcrtrack.cli import _common, _sheet
+
+if TYPE_CHECKING:
+    from tcrtrack.tl import ClonotypeSpec
 
 
 def register(group: click.Group) -> None:
@@ -57,10 +61,7 @@ def report(
     samples: tuple[Path, ...],
     name: tuple[str, ...],
     sheet: Path | None,
-    locus: str,
-    sequence: str,
-    genes: str,
-    multichain: str,
+    spec: ClonotypeSpec,
     top: int,
     ci: float,
     seed: int,
@@ -87,7 +88,6 @@ def report(
       tcrtrack report --samples cohort.tsv -o report.html
     """
     _check_writable(output)
-    spec = _common.make_spec(locus, sequence, genes, multichain)
     options = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:

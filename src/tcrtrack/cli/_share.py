@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tcrtrack.cli import _common, _sheet
+
+if TYPE_CHECKING:
+    from tcrtrack.tl import ClonotypeSpec
 
 
 def register(group: click.Group) -> None:
@@ -135,10 +139,7 @@ def share(
     samples: tuple[Path, ...],
     name: tuple[str, ...],
     sheet: Path | None,
-    locus: str,
-    sequence: str,
-    genes: str,
-    multichain: str,
+    spec: ClonotypeSpec,
     fmt: str,
     output: Path | None,
     venn: Path | None,
@@ -169,7 +170,6 @@ def share(
     """
     if depth is not None and not rarefy:
         raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
-    spec = _common.make_spec(locus, sequence, genes, multichain)
     options = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:

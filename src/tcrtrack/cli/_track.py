@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tcrtrack.cli import _common, _sheet
+
+if TYPE_CHECKING:
+    from tcrtrack.tl import ClonotypeSpec
 
 
 def register(group: click.Group) -> None:
@@ -74,10 +78,7 @@ def track(
     samples: tuple[Path, ...],
     name: tuple[str, ...],
     sheet: Path | None,
-    locus: str,
-    sequence: str,
-    genes: str,
-    multichain: str,
+    spec: ClonotypeSpec,
     top: int,
     test: str,
     alpha: float,
@@ -102,7 +103,6 @@ def track(
       tcrtrack track infusion.csv day30.csv --top 0 --format tsv -o clones.tsv
       tcrtrack track --samples cohort.tsv --top 5
     """
-    spec = _common.make_spec(locus, sequence, genes, multichain)
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
         _sheet.require_references(cohort)

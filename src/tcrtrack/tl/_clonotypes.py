@@ -47,9 +47,7 @@ def needed_columns(spec: ClonotypeSpec) -> tuple[str, ...]:
 
 def _factorize_strings(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Integer codes (-1 for NA) and the dictionary of a string column, via Arrow."""
-    encoded = pc.dictionary_encode(strings(series)).combine_chunks()
-    codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-    return codes, encoded.dictionary
+    return _encode(strings(series))
 
 
 def _encode(array: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -68,13 +66,7 @@ def _factorize_strings_at(series: pd.Series, rows: np.ndarray) -> tuple[np.ndarr
     array = strings(series)
     if len(rows) != len(series):
         array = _take_chunked(array, rows)
-    encoded = pc.dictionary_encode(array)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    indices = encoded.indices
-    if indices.null_count:
-        indices = indices.fill_null(-1)
-    return np.asarray(indices, dtype=np.int64), encoded.dictionary
+    return _encode(array)
 
 
 def _take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
