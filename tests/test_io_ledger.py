@@ -130,3 +130,16 @@ def test_same_person_pair_reads_and_shares():
     per_sample = trb_rows.groupby("sample", observed=True)["junction"].agg(set)
     assert per_sample["P19B"] & per_sample["P19L"] == expected
     assert len(expected) == 349
+
+
+def test_every_ledger_reason_is_described_and_documented():
+    from pathlib import Path
+
+    from tcrtrack import _qc
+
+    docs = (Path(__file__).parents[1] / "docs" / "qc.md").read_text()
+    reasons = [v for k, v in vars(_qc).items() if k.isupper() and isinstance(v, str)]
+    assert len(reasons) >= 20
+    for reason in reasons:
+        assert _qc.DESCRIPTIONS.get(reason), f"{reason} has no description in _qc.DESCRIPTIONS"
+        assert f"| `{reason}` |" in docs, f"{reason} is not in the table of docs/qc.md"

@@ -49,7 +49,7 @@ Reason = str
 Action = Literal["read", "dropped", "changed"]
 Unit = Literal["contigs", "cells", "rows"]
 
-#: Human descriptions of the reasons, used by ``tcrtrack inspect`` and the docs.
+#: Human descriptions of the reasons (docs/qc.md lists each; a test checks both agree).
 DESCRIPTIONS: Final = {
     READ: "rows read from the file",
     NOT_A_CELL: "contig of a barcode that Cell Ranger did not call a cell (is_cell false)",
@@ -262,8 +262,3 @@ def _sample_codes(samples: pd.Series) -> tuple[np.ndarray, list[str]]:
         return np.asarray(samples.cat.codes), [str(c) for c in samples.cat.categories]
     codes, uniques = pd.factorize(samples)
     return codes, [str(u) for u in uniques]
-
-
-def describe(reason: Reason) -> str:
-    """A one-line description of ``reason``."""
-    return DESCRIPTIONS.get(reason, reason)
