@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tcrtrack._translate import is_codon_sequence, translates_to
-from tcrtrack.tl._clonotypes import _first_appearance, _primary_order
+from tcrtrack.tl._digest import first_appearance, primary_order
 
 _CODE = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
 _INDEX = {b: i for i, b in enumerate("TCAG")}
@@ -81,7 +81,7 @@ def test_is_codon_sequence_equals_regex(values, chunks):
 @given(st.lists(st.integers(0, 20), max_size=60))
 def test_first_appearance_equals_factorize(values):
     arr = np.asarray(values, dtype=np.int64)
-    codes, uniques = _first_appearance(arr, 21)
+    codes, uniques = first_appearance(arr, 21)
     want_codes, want_uniques = pd.factorize(arr)
     assert codes.tolist() == want_codes.tolist()
     assert uniques.tolist() == want_uniques.tolist()
@@ -111,5 +111,5 @@ def test_primary_order_equals_full_lexsort(rows):
     rank_of = {v: i for i, v in enumerate(sorted(set(encoded.dictionary.to_pylist())))}
     rank = np.asarray([rank_of[r[4]] for r in rows], dtype=np.int64)
     want = np.lexsort((-rank, -reads, -umis, locus, cell))
-    got = _primary_order(cell, locus, 2, umis, reads, codes, encoded.dictionary)
+    got = primary_order(cell, locus, 2, umis, reads, codes, encoded.dictionary)
     assert got.tolist() == want.tolist()

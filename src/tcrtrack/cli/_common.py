@@ -190,15 +190,17 @@ def make_spec(locus: str, sequence: str, genes: str, multichain: str):  # type: 
 
 
 def load_counts(paths: list[Path], names: list[str], spec):  # type: ignore[no-untyped-def]
-    """Read each file, join them, define clonotypes; every sample must have some."""
+    """Read each file and define clonotypes; every sample must have some."""
     import tcrtrack as tt
     from tcrtrack.tl._clonotypes import needed_columns
 
-    tables = []
-    for path, name in zip(paths, names, strict=True):
-        progress(f"reading {path} ...")
-        tables.append(tt.io.read(path, sample=name, columns=needed_columns(spec)))
-    counts = tt.tl.clonotypes(tt.pp.concat(tables), spec)
+    def tables():  # type: ignore[no-untyped-def]
+        for path, name in zip(paths, names, strict=True):
+            progress(f"reading {path} ...")
+            yield tt.io.read(path, sample=name, columns=needed_columns(spec))
+
+    # one file in memory at a time: each is reduced to integer codes before the next is read
+    counts = tt.tl.clonotypes(tables(), spec)
     check_nonempty(counts, dict(zip(names, map(str, paths), strict=True)))
     return counts
 

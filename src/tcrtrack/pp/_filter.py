@@ -163,6 +163,16 @@ def _well_formed(contigs: pd.DataFrame, sequence: str, check_translation: bool) 
     return ok
 
 
+def check_units(units: Sequence[str]) -> None:
+    """Raise :class:`SchemaError` unless every table counts clone sizes in the same unit."""
+    if len(set(units)) > 1:
+        msg = (
+            f"cannot combine tables counted in different units {sorted(set(units))}; "
+            "compare single-cell and bulk data separately"
+        )
+        raise SchemaError(msg)
+
+
 def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Stack contig tables of different samples into one, merging their QC ledgers.
 
@@ -192,13 +202,8 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
                 )
                 raise SchemaError(msg)
             seen[str(name)] = i
-    units = {t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS) for t in tables}
-    if len(units) > 1:
-        msg = (
-            f"cannot combine tables counted in different units {sorted(units)}; "
-            "compare single-cell and bulk data separately"
-        )
-        raise SchemaError(msg)
+    units = [t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS) for t in tables]
+    check_units(units)
     cat_cols = [c for c in s.CATEGORICAL_COLUMNS if any(c in t for t in tables)]
     from pandas.api.types import union_categoricals
 
@@ -230,5 +235,5 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     ledger = _qc.QCLedger()
     for t in tables:
         ledger = ledger + _qc.ledger_of(t)
-    out.attrs[s.ATTRS_UNIT] = units.pop()
+    out.attrs[s.ATTRS_UNIT] = units[0]
     return _qc.with_ledger(out, ledger)

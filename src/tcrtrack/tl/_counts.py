@@ -157,7 +157,8 @@ class CloneCounts:
 
 def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     """Distinct non-NA ``cell_id`` per sample of a cells table, in the order of ``samples``."""
-    from tcrtrack.tl._clonotypes import _distinct_cells, _factorize_strings
+    from tcrtrack.tl._clonotypes import _factorize_strings
+    from tcrtrack.tl._digest import distinct_cells
 
     sample = cells["sample"]
     if not isinstance(sample.dtype, pd.CategoricalDtype):
@@ -169,4 +170,4 @@ def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     sample_codes = lut[np.asarray(sample.cat.codes, dtype=np.int64)]
     codes, names = _factorize_strings(cells["cell_id"])
     keep = (sample_codes >= 0) & (codes >= 0)
-    return _distinct_cells(codes[keep], len(names), sample_codes[keep], len(samples))
+    return distinct_cells(codes[keep], len(names), sample_codes[keep], len(samples))
