@@ -70,11 +70,8 @@ def _translate_codons(starts: np.ndarray, n_codons: np.ndarray, data: np.ndarray
         return np.zeros(0, dtype=np.uint8)
     if np.array_equal(np.diff(starts), 3 * n_codons[:-1]):
         # fast path: the codons of consecutive rows are back to back (e.g. every sequence's
-        # length is a multiple of 3), so the buffer is one (codons × 3) array
-        codons = _BASE_INDEX[data[starts[0] : starts[0] + 3 * total]].reshape(-1, 3)
-        index = codons[:, 0].astype(np.uint16) * 16 + codons[:, 1] * 4 + codons[:, 2]
-        index[codons.max(axis=1) > 3] = 64
-        return _CODON_TABLE[index]
+        # length is a multiple of 3)
+        return _translate_packed(data, int(starts[0]), total)
     row_first = np.cumsum(n_codons) - n_codons
     k = np.arange(total, dtype=np.int64) - np.repeat(row_first, n_codons)
     pos = np.repeat(starts, n_codons) + 3 * k

@@ -194,13 +194,11 @@ def load_counts(paths: list[Path], names: list[str], spec):  # type: ignore[no-u
     import tcrtrack as tt
     from tcrtrack.tl._clonotypes import needed_columns
 
-    def tables():  # type: ignore[no-untyped-def]
-        for path, name in zip(paths, names, strict=True):
-            progress(f"reading {path} ...")
-            yield tt.io.read(path, sample=name, columns=needed_columns(spec))
-
-    # one file in memory at a time: each is reduced to integer codes before the next is read
-    counts = tt.tl.clonotypes(tables(), spec)
+    progress(f"reading {', '.join(map(str, paths))} ...")
+    # each file is reduced to integer codes before the one after next is read, and the next
+    # file is parsed while the current one is digested
+    tables = tt.io.read_each(paths, samples=names, columns=needed_columns(spec))
+    counts = tt.tl.clonotypes(tables, spec)
     check_nonempty(counts, dict(zip(names, map(str, paths), strict=True)))
     return counts
 

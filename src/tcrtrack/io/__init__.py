@@ -6,7 +6,7 @@ rows read.
 
 from tcrtrack.io._airr import read_airr, write_airr
 from tcrtrack.io._bulk import read_immunoseq
-from tcrtrack.io._detect import detect, known_formats, read
+from tcrtrack.io._detect import detect, known_formats, read, read_each
 from tcrtrack.io._mixcr import read_mixcr
 from tcrtrack.io._paired import read_paired
 from tcrtrack.io._scirpy import from_scirpy
@@ -60,6 +60,7 @@ __all__ = [
     "read",
     "read_10x",
     "read_airr",
+    "read_each",
     "read_immunoseq",
     "read_mixcr",
     "read_paired",

@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _qc
@@ -130,8 +131,13 @@ def filter_masks(
     productive: bool = True,
     sequence: Literal["nt", "aa"] = "nt",
     check_translation: bool = True,
+    encoded: tuple[np.ndarray, pa.Array] | None = None,
 ) -> list[tuple[str, np.ndarray]]:
-    """The (reason, drop mask) pairs of :func:`filter_contigs`, in the order they apply."""
+    """The (reason, drop mask) pairs of :func:`filter_contigs`, in the order they apply.
+
+    ``encoded``, the dictionary encoding (codes, -1 for NA, and dictionary) of the junction
+    column the definition uses, lets the junction checks run once per distinct sequence.
+    """
     n = len(contigs)
     masks: list[tuple[str, np.ndarray]] = []
     if cells_only:
@@ -142,9 +148,14 @@ def filter_masks(
     if productive:
         masks.append((_qc.NON_PRODUCTIVE, ~_true(contigs[s.PRODUCTIVE])))
     column = s.JUNCTION if sequence == "nt" else s.JUNCTION_AA
-    seq = strings(contigs[column])
-    masks.append((_qc.MISSING_JUNCTION, ~np.asarray(pc.is_valid(seq), dtype=bool)))
-    masks.append((_qc.MALFORMED_JUNCTION, ~_well_formed(contigs, sequence, check_translation)))
+    if encoded is None:
+        seq = strings(contigs[column])
+        masks.append((_qc.MISSING_JUNCTION, ~np.asarray(pc.is_valid(seq), dtype=bool)))
+        ok = _well_formed(contigs, sequence, check_translation)
+    else:
+        masks.append((_qc.MISSING_JUNCTION, encoded[0] < 0))
+        ok = _well_formed_encoded(contigs, sequence, check_translation, *encoded)
+    masks.append((_qc.MALFORMED_JUNCTION, ~ok))
     return masks
 
 
@@ -161,6 +172,50 @@ def _well_formed(contigs: pd.DataFrame, sequence: str, check_translation: bool) 
         has_both = np.asarray(pc.and_(pc.is_valid(nt), pc.is_valid(aa)), dtype=bool)
         ok &= translates_to(nt, aa) | ~has_both
     return ok
+
+
+def _well_formed_encoded(
+    contigs: pd.DataFrame,
+    sequence: str,
+    check_translation: bool,
+    codes: np.ndarray,
+    dictionary: pa.Array,
+) -> np.ndarray:
+    """:func:`_well_formed` from the junction column's dictionary encoding: the sequence
+    checks and the translation run once per distinct junction, not once per row."""
+    from tcrtrack._translate import is_codon_sequence, translate
+
+    present = codes >= 0
+    if sequence == "aa":
+        per_value = np.asarray(pc.match_substring_regex(dictionary, _AA_PATTERN), dtype=bool)
+        return ~present | per_value[np.where(present, codes, 0)] if len(dictionary) else ~present
+    if not len(dictionary):
+        return np.ones(len(codes), dtype=bool)
+    whole = is_codon_sequence(dictionary)  # per distinct junction
+    ok = ~present | whole[np.where(present, codes, 0)]
+    if check_translation:
+        aa = strings(contigs[s.JUNCTION_AA])
+        both = np.flatnonzero(present & np.asarray(pc.is_valid(aa), dtype=bool))
+        if len(both):
+            # translation of each distinct junction of whole codons (others cannot match)
+            lengths = np.asarray(pc.binary_length(dictionary), dtype=np.int64)
+            codon_rows = np.flatnonzero(lengths % 3 == 0)
+            table = translate(dictionary.take(pa.array(codon_rows)))
+            lookup = np.full(len(dictionary), -1, dtype=np.int64)
+            lookup[codon_rows] = np.arange(len(codon_rows))
+            at = lookup[codes[both]]
+            expected = table.take(pa.array(at, mask=at < 0))
+            got = pc.ascii_upper(_take_rows(aa, both))
+            same = pc.and_(pc.equal(expected, got), pc.greater(pc.binary_length(got), 0))
+            same = np.asarray(pc.fill_null(same, False), dtype=bool)
+            ok[both] &= same
+    return ok
+
+
+def _take_rows(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    from tcrtrack.tl._digest import take_chunked
+
+    return take_chunked(array, rows) if len(rows) != len(array) else array
 
 
 def check_units(units: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
@@ -142,7 +143,9 @@ def clonotypes(
     ledger = _qc.QCLedger()
     units: list[str] = []
     seen: dict[str, int] = {}
-    for i, table in enumerate(tables):
+    i = -1
+    for table in tables:  # not enumerate: its reused result tuple would keep the table alive
+        i += 1
         check_contig_table(table, what=f"table {i}" if i else "contig table")
         units.append(table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS))
         check_units(units)
@@ -271,11 +274,7 @@ def _assemble(
         clone, clone_keys = first_appearance(chain, keys.num_rows)
         table = _label(_frame(keys, clone_keys), spec)
     clone = np.asarray(clone, dtype=np.int64)
-    counts = sparse.coo_array(
-        (np.ones(len(clone), dtype=np.int64), (sample_of, clone)),
-        shape=(len(names), len(table)),
-    ).tocsr()
-    counts.sum_duplicates()
+    counts = _csr(sample_of, clone, len(names), len(table))
     cells = pd.DataFrame(
         {
             "sample": pd.Categorical.from_codes(sample_of, categories=names),
@@ -312,15 +311,41 @@ def _concat(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _label(table: pd.DataFrame, spec: ClonotypeSpec) -> pd.DataFrame:
-    parts = [table[c].astype("string").fillna("NA") for c in (*spec.gene_columns,)]
-    label = table[spec.sequence_column].astype("string")
-    if spec.genes == "v":
-        label = parts[0] + "|" + label
-    elif spec.genes == "vj":
-        label = parts[0] + "|" + label + "|" + parts[1]
-    out = table.copy()
-    out.insert(0, "clonotype", label.to_numpy())
+    """``table`` with a first column ``clonotype``: the sequence, with genes ``V|seq`` or
+    ``V|seq|J`` (a missing gene written ``NA``)."""
+    label = strings(table[spec.sequence_column])
+    if spec.gene_columns:
+        genes = [pc.fill_null(strings(table[c]), "NA") for c in spec.gene_columns]
+        parts = [genes[0], label] if spec.genes == "v" else [genes[0], label, genes[1]]
+        parts = [p.cast(pa.large_string()) for p in parts]
+        label = pc.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string()))
+    out = table.copy(deep=False)
+    out.insert(0, "clonotype", pd.arrays.ArrowStringArray(label.cast(pa.large_string())))
     return out
+
+
+def _csr(sample_of: np.ndarray, clone: np.ndarray, n_samples: int, n_clones: int):  # type: ignore[no-untyped-def]
+    """Samples × clonotypes matrix of observation counts (``scipy.sparse.csr_array``)."""
+    from scipy import sparse
+
+    grouped = not len(sample_of) or bool((np.diff(sample_of) >= 0).all())
+    if not grouped or n_samples * n_clones > 8 * len(clone) + (1 << 22):
+        counts = sparse.coo_array(
+            (np.ones(len(clone), dtype=np.int64), (sample_of, clone)),
+            shape=(n_samples, n_clones),
+        ).tocsr()
+        counts.sum_duplicates()
+        return counts
+    # observations grouped by sample: one bincount per sample, no sort
+    bounds = np.searchsorted(sample_of, np.arange(n_samples + 1))
+    indices, data = [], []
+    for i in range(n_samples):
+        per = np.bincount(clone[bounds[i] : bounds[i + 1]], minlength=n_clones)
+        present = np.flatnonzero(per)
+        indices.append(present)
+        data.append(per[present])
+    indptr = np.concatenate([[0], np.cumsum([len(x) for x in indices])])
+    return sparse.csr_array((_concat(data), _concat(indices), indptr), shape=(n_samples, n_clones))
 
 
 def _paired_table(

@@ -10,6 +10,7 @@ digests of all samples into one :class:`~tcrtrack.tl.CloneCounts`.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,13 +127,25 @@ def primary_order(
     if len(pos) == 0:
         return order
     sub = order[pos]
-    codes = seq_codes[sub]
-    codes = np.where(codes < 0, len(seq_dict) - 1, codes)  # NA: as rank[-1] would pick
-    used = np.unique(codes)
-    rank_of_used = np.empty(len(used), dtype=np.int64)
-    rank_of_used[np.asarray(pc.sort_indices(seq_dict.take(pa.array(used))))] = np.arange(len(used))
-    rank = rank_of_used[np.searchsorted(used, codes)]
-    order[pos] = sub[np.lexsort((-rank, -reads[sub], -umis[sub], g[pos]))]
+    sub = sub[np.lexsort((-reads[sub], -umis[sub], g[pos]))]
+    # the sequences' rank only breaks ties of cell, locus, UMIs and reads
+    gs, us, rs = group[sub], umis[sub], reads[sub]
+    same = (gs[1:] == gs[:-1]) & (us[1:] == us[:-1]) & (rs[1:] == rs[:-1])
+    if same.any():
+        tied = np.zeros(len(sub), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        run = np.cumsum(np.concatenate([[True], ~same]))
+        at = np.flatnonzero(tied)
+        codes = seq_codes[sub[at]]
+        codes = np.where(codes < 0, len(seq_dict) - 1, codes)  # NA: as rank[-1] would pick
+        used = np.unique(codes)
+        rank_of_used = np.empty(len(used), dtype=np.int64)
+        ranked = np.asarray(pc.sort_indices(seq_dict.take(pa.array(used))))
+        rank_of_used[ranked] = np.arange(len(used))
+        rank = rank_of_used[np.searchsorted(used, codes)]
+        sub[at] = sub[at][np.lexsort((-rank, run[at]))]
+    order[pos] = sub
     return order
 
 
@@ -186,12 +199,32 @@ def _key_table(contigs: pd.DataFrame, spec: ClonotypeSpec, rows: np.ndarray) -> 
     )
 
 
+def _encode_at(
+    encoded: tuple[np.ndarray, pa.Array], rows: np.ndarray
+) -> tuple[np.ndarray, pa.Array]:
+    """:func:`encode` of a column at ``rows``, from the encoding of the whole column: the same
+    codes (by first appearance among ``rows``, -1 for NA) and dictionary."""
+    all_codes, all_dict = encoded
+    sub = all_codes[rows]
+    present = sub >= 0
+    if present.all():
+        codes, uniques = first_appearance(sub, len(all_dict))
+    else:
+        codes = np.full(len(sub), -1, dtype=np.int64)
+        codes[present], uniques = first_appearance(sub[present], len(all_dict))
+    return codes, all_dict.take(pa.array(uniques))
+
+
 def _chain_keys(
-    contigs: pd.DataFrame, spec: ClonotypeSpec, rows: np.ndarray
+    contigs: pd.DataFrame,
+    spec: ClonotypeSpec,
+    rows: np.ndarray,
+    sequences: tuple[np.ndarray, pa.Array],
 ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """Chain key of each of ``rows`` (numbered by first appearance), the sequence codes and
-    the sequence dictionary (for the primary chain's tie-break)."""
-    seq_codes, seq_dict = encode(strings_at(contigs[spec.sequence_column], rows))
+    the sequence dictionary (for the primary chain's tie-break); ``sequences`` is the
+    :func:`encode` of the whole sequence column."""
+    seq_codes, seq_dict = _encode_at(sequences, rows)
     if spec.gene_columns or (len(seq_codes) and seq_codes.min() < 0):
         key = seq_codes.copy()
         for gene in spec.gene_columns:
@@ -218,14 +251,20 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     def count(reason: str, mask: np.ndarray, unit: _qc.Unit = "contigs") -> None:
         entries.append(_qc.QCEntry(sample, "clonotypes", "dropped", reason, int(mask.sum()), unit))
 
-    if filter:
-        masks = filter_masks(contigs, sequence=spec.sequence)
-        found, kept = _qc.count_drops(samples, masks, stage="filter")
-        del masks
-        entries.extend(found)
-        rows = np.flatnonzero(kept)
-    else:
-        rows = np.arange(n)
+    # Barcodes are hashed in a second thread while this one hashes the sequences and runs the
+    # filter's checks once per distinct sequence (Arrow and numpy release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        barcodes = pool.submit(encode, strings(contigs[s.CELL_ID]))
+        sequences_all = encode(strings(contigs[spec.sequence_column]))
+        if filter:
+            masks = filter_masks(contigs, sequence=spec.sequence, encoded=sequences_all)
+            found, kept = _qc.count_drops(samples, masks, stage="filter")
+            del masks
+            entries.extend(found)
+            rows = np.flatnonzero(kept)
+        else:
+            rows = np.arange(n)
+        cells_all = barcodes.result()
 
     cell_valid = contigs[s.CELL_ID].notna().to_numpy()[rows]
     single_cell = bool(cell_valid.any())
@@ -246,7 +285,8 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     kept_rows, rows = rows, rows[in_locus]
     locus = locus_all[in_locus]
 
-    chain, seq_codes, seq_dict = _chain_keys(contigs, spec, rows)
+    chain, seq_codes, seq_dict = _chain_keys(contigs, spec, rows, sequences_all)
+    del sequences_all
     first_row = np.full(int(chain.max()) + 1 if len(chain) else 0, -1, dtype=np.int64)
     first_row[chain[::-1]] = np.arange(len(chain))[::-1]
     keys = _key_table(contigs, spec, rows[first_row])
@@ -276,7 +316,8 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
             weight[positive],
         )
 
-    cell_all, barcodes = encode(strings(contigs[s.CELL_ID]))
+    cell_all, barcodes = cells_all
+    del cells_all
     n_cells_before = int(distinct_cells(cell_all[kept_rows], len(barcodes), np.zeros(1, int), 1)[0])
     cell = cell_all[rows]
     del cell_all

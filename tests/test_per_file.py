@@ -1,0 +1,193 @@
+"""Clonotypes from one table per file: the same result as the joined table, one file at a time.
+
+``tt.tl.clonotypes`` reduces each sample to integer codes on its own and joins the digests;
+``tt.io.read_each`` reads the next file while the current one is digested. These tests check
+that a list or generator of tables gives exactly the result of :func:`tt.pp.concat` of the
+same tables, that a table is released before the next is requested, and that the
+dictionary-based junction checks equal the row-by-row ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+import tcrtrack as tt
+from tcrtrack._arrow import strings
+from tcrtrack.errors import FormatError, SchemaError
+from tcrtrack.pp._filter import filter_masks
+from tcrtrack.tl._clonotypes import _csr
+from tcrtrack.tl._digest import encode
+
+DATA = Path(__file__).parent / "data"
+FILES = {
+    "lt6": DATA / "sharing" / "lt6.csv.gz",
+    "lb6": DATA / "sharing" / "lb6.csv.gz",
+    "ln6": DATA / "sharing" / "ln6.csv.gz",
+}
+SPECS = [
+    tt.tl.ClonotypeSpec(),
+    tt.tl.ClonotypeSpec(locus="TRA", sequence="aa", multichain="all"),
+    tt.tl.ClonotypeSpec(genes="vj", multichain="drop"),
+    tt.tl.ClonotypeSpec(locus="TRA+TRB"),
+]
+
+
+def assert_same(a: tt.tl.CloneCounts, b: tt.tl.CloneCounts) -> None:
+    assert a.samples == b.samples
+    assert (a.counts != b.counts).nnz == 0
+    pd.testing.assert_frame_equal(a.clonotypes, b.clonotypes)
+    assert (a.cells is None) == (b.cells is None)
+    if a.cells is not None:
+        pd.testing.assert_frame_equal(a.cells, b.cells)
+    pd.testing.assert_frame_equal(a.qc.summary(), b.qc.summary())
+    assert a.totals().tolist() == b.totals().tolist()
+
+
+@pytest.fixture(scope="module")
+def tables() -> list[pd.DataFrame]:
+    return [tt.io.read(path, sample=name) for name, path in FILES.items()]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_tables_one_by_one_equal_the_joined_table(tables, spec):
+    joined = tt.tl.clonotypes(tt.pp.concat(tables), spec)
+    assert_same(tt.tl.clonotypes(tables, spec), joined)
+    assert_same(tt.tl.clonotypes(iter(tables), spec), joined)
+
+
+def test_interleaved_samples_equal_contiguous_ones(tables):
+    joined = tt.pp.concat(tables[:2])
+    shuffled = joined.iloc[np.random.default_rng(0).permutation(len(joined))]
+    shuffled = shuffled.sort_values("cell_id", kind="stable").reset_index(drop=True)
+    shuffled.attrs = joined.attrs
+    a = tt.tl.clonotypes(joined)
+    b = tt.tl.clonotypes(shuffled)
+    assert a.samples == b.samples
+    for name in a.samples:
+        row_a = a.counts[[a.index(name)]].toarray()[0]
+        row_b = b.counts[[b.index(name)]].toarray()[0]
+        ca = dict(zip(a.clonotypes["clonotype"], row_a, strict=True))
+        cb = dict(zip(b.clonotypes["clonotype"], row_b, strict=True))
+        assert {k: v for k, v in ca.items() if v} == {k: v for k, v in cb.items() if v}
+    pd.testing.assert_frame_equal(a.qc.summary(), b.qc.summary())
+
+
+def test_a_table_is_released_before_the_next_is_read():
+    released: list[bool] = []
+    previous: list[weakref.ref] = []
+
+    def gen():
+        for name, path in FILES.items():
+            gc.collect()
+            released.extend(ref() is None for ref in previous)
+            table = tt.io.read(path, sample=name)
+            previous.append(weakref.ref(table))
+            yield table
+            del table
+
+    counts = tt.tl.clonotypes(gen())
+    assert counts.samples == tuple(FILES)
+    assert released == [True, True, True]  # lt6 before lb6; lt6 and lb6 before ln6
+
+
+def test_read_each_with_and_without_read_ahead():
+    paths = list(FILES.values())
+    a = tt.tl.clonotypes(tt.io.read_each(paths, samples=list(FILES)))
+    b = tt.tl.clonotypes(tt.io.read_each(paths, samples=list(FILES), read_ahead=False))
+    assert_same(a, b)
+    assert a.samples == tuple(FILES)
+    default_names = [t["sample"].iloc[0] for t in tt.io.read_each(paths[:2])]
+    assert default_names == ["lt6", "lb6"]
+
+
+def test_read_each_reports_the_bad_file(tmp_path):
+    bad = tmp_path / "empty.csv"
+    bad.write_text("")
+    with pytest.raises(FormatError, match=re.escape(str(bad))):
+        tt.tl.clonotypes(tt.io.read_each([FILES["lt6"], bad]))
+    with pytest.raises(ValueError, match="2 file"):
+        list(tt.io.read_each([FILES["lt6"], bad], samples=["a"]))
+
+
+def test_tables_must_have_distinct_samples_and_one_unit(tables):
+    with pytest.raises(SchemaError, match="occurs in tables 0 and 1"):
+        tt.tl.clonotypes([tables[0], tables[0]])
+    bulk = tt.io.read(DATA / "bulk" / "TRB_Unsorted_0.tsv", sample="bulk")
+    with pytest.raises(SchemaError, match="different units"):
+        tt.tl.clonotypes([tables[0], bulk])
+    with pytest.raises(ValueError, match="at least one"):
+        tt.tl.clonotypes([])
+
+
+def test_a_sample_mixing_cells_and_bulk_rows_is_rejected(tables):
+    mixed = tables[0].copy()
+    mixed.loc[mixed.index[:3], "cell_id"] = pd.NA
+    with pytest.raises(SchemaError, match=r"sample 'lt6': \d+ contig\(s\) have no cell_id"):
+        tt.tl.clonotypes(mixed)
+
+
+# -- the junction checks once per distinct sequence equal the checks row by row --------------
+
+nt_values = st.one_of(
+    st.none(),
+    st.lists(
+        st.sampled_from(["TGT", "GCC", "AGC", "TTC", "TGA", "NNN", "tgt", "TG", "A"]), max_size=4
+    ).map("".join),
+)
+aa_values = st.one_of(st.none(), st.text(alphabet="CASFWXQ*csaf", max_size=4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(nt_values, aa_values, st.booleans()), max_size=25))
+def test_filter_masks_from_the_encoding_equal_row_checks(rows):
+    from tcrtrack._translate import translate
+
+    nt = [r[0] for r in rows]
+    # half the rows get the junction's exact translation, so matches are common
+    exact = translate(pa.array(nt, pa.string())).to_pylist() if rows else []
+    aa = [e if keep and e else a for (_, a, keep), e in zip(rows, exact, strict=True)]
+    contigs = pd.DataFrame(
+        {
+            "sample": pd.Categorical(["s"] * len(rows)),
+            "cell_id": pd.array([f"c{i}" for i in range(len(rows))], "string[pyarrow]"),
+            "locus": pd.Categorical(["TRB"] * len(rows)),
+            "junction": pd.array(nt, "string[pyarrow]"),
+            "junction_aa": pd.array(aa, "string[pyarrow]"),
+            "productive": pd.array([True] * len(rows), "boolean"),
+        }
+    )
+    for sequence, column in (("nt", "junction"), ("aa", "junction_aa")):
+        expected = filter_masks(contigs, sequence=sequence)  # type: ignore[arg-type]
+        codes, dictionary = encode(strings(contigs[column]))
+        got = filter_masks(contigs, sequence=sequence, encoded=(codes, dictionary))  # type: ignore[arg-type]
+        assert [r for r, _ in got] == [r for r, _ in expected]
+        for (reason, g), (_, e) in zip(got, expected, strict=True):
+            assert g.tolist() == e.tolist(), (sequence, reason)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6)), max_size=40),
+    st.booleans(),
+)
+def test_counts_matrix_equals_scipy_coo(obs, grouped):
+    if grouped:
+        obs = sorted(obs, key=lambda o: o[0])
+    sample = np.array([o[0] for o in obs], dtype=np.int64)
+    clone = np.array([o[1] for o in obs], dtype=np.int64)
+    got = _csr(sample, clone, 4, 7)
+    expected = sparse.coo_array((np.ones(len(obs), np.int64), (sample, clone)), shape=(4, 7))
+    assert got.shape == (4, 7)
+    assert np.array_equal(got.toarray(), expected.toarray())
+    assert got.has_canonical_format
