@@ -171,8 +171,8 @@ def task_api(paths: list[str], out: str) -> None:
     """The sharing numbers through tcrtrack's Python API."""
     import tcrtrack as tt
 
-    contigs = tt.pp.concat([tt.io.read_10x(p) for p in paths])
-    counts = tt.tl.clonotypes(contigs)
+    # the idiom docs/io.md recommends for many files: one file in memory at a time
+    counts = tt.tl.clonotypes(tt.io.read_each(paths))
     ref = Path(paths[0]).name.split(".")[0]
     frame = tt.tl.sharing(counts, reference=ref).to_frame()
     if "sample" not in frame.columns:
@@ -294,7 +294,11 @@ def _same(got: dict, naive: dict) -> bool:
 
 
 def run_size(n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool) -> dict:
-    csv = generate.generate(n_cells, data, compressed=gz)
+    # generated in a child process: a forked task inherits the runner's resident size in its
+    # peak-memory figure (ru_maxrss), so the runner must stay small
+    cmd = [sys.executable, str(HERE / "generate.py"), "--cells", str(n_cells), "--out", str(data)]
+    subprocess.run(cmd + ([] if gz else ["--no-gzip"]), check=True)
+    csv = generate.paths(data, n_cells)
     paths = [csv[x] for x in generate.SAMPLES]
     gz_paths = [Path(str(p) + ".gz") for p in paths]
     outdir = HERE / "_out" / f"cells{n_cells}"

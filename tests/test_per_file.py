@@ -128,6 +128,9 @@ def test_tables_must_have_distinct_samples_and_one_unit(tables):
         tt.tl.clonotypes([tables[0], bulk])
     with pytest.raises(ValueError, match="at least one"):
         tt.tl.clonotypes([])
+    empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in tables[0].columns})
+    with pytest.raises(SchemaError, match="no rows"):
+        tt.tl.clonotypes(empty)
 
 
 def test_a_sample_mixing_cells_and_bulk_rows_is_rejected(tables):

@@ -165,6 +165,9 @@ def clonotypes(
     if not units:
         msg = "clonotypes needs at least one contig table, got none"
         raise ValueError(msg)
+    if not digests:
+        msg = "the contig table(s) have no rows and no sample names; nothing to count"
+        raise SchemaError(msg)
     return _assemble(digests, spec, units[0], ledger)
 
 
