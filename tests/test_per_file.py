@@ -194,3 +194,10 @@ def test_counts_matrix_equals_scipy_coo(obs, grouped):
     assert got.shape == (4, 7)
     assert np.array_equal(got.toarray(), expected.toarray())
     assert got.has_canonical_format
+
+
+def test_single_cell_and_bulk_samples_do_not_mix(tables):
+    bulk = tables[1].copy()
+    bulk["cell_id"] = pd.array([None] * len(bulk), dtype="string[pyarrow]")
+    with pytest.raises(SchemaError, match=r"samples 'lt6' have cell ids, samples 'lb6' have none"):
+        tt.tl.clonotypes([tables[0], bulk])
