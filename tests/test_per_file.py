@@ -201,3 +201,11 @@ def test_single_cell_and_bulk_samples_do_not_mix(tables):
     bulk["cell_id"] = pd.array([None] * len(bulk), dtype="string[pyarrow]")
     with pytest.raises(SchemaError, match=r"samples 'lt6' have cell ids, samples 'lb6' have none"):
         tt.tl.clonotypes([tables[0], bulk])
+
+
+def test_rows_without_a_sample_name_are_rejected(tables):
+    table = tables[0].copy()
+    table["sample"] = table["sample"].astype("string")
+    table.loc[table.index[5], "sample"] = pd.NA
+    with pytest.raises(SchemaError, match=r"1 contig\(s\) have no sample name \(first: row 5\)"):
+        tt.tl.clonotypes(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -13,3 +14,16 @@ def strings(series: pd.Series) -> pa.ChunkedArray:
     if series.dtype != _ARROW_STRING:
         series = series.astype(_ARROW_STRING)
     return series.array.__arrow_array__()  # type: ignore[union-attr]
+
+
+def take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """``array.take(rows)`` for ascending ``rows``, chunk by chunk: Arrow neither concatenates
+    the chunks first (a copy of the whole column) nor resolves each index's chunk."""
+    bounds = np.cumsum([0] + [len(c) for c in array.chunks])
+    cut = np.searchsorted(rows, bounds)
+    parts = [
+        chunk.take(pa.array(rows[cut[i] : cut[i + 1]] - bounds[i]))
+        for i, chunk in enumerate(array.chunks)
+        if cut[i + 1] > cut[i]
+    ]
+    return pa.chunked_array(parts, type=array.type)

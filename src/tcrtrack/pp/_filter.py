@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import strings
+from tcrtrack._arrow import strings, take_chunked
 from tcrtrack.errors import SchemaError
 
 __all__ = ["concat", "filter_contigs"]
@@ -205,17 +205,11 @@ def _well_formed_encoded(
             lookup[codon_rows] = np.arange(len(codon_rows))
             at = lookup[codes[both]]
             expected = table.take(pa.array(at, mask=at < 0))
-            got = pc.ascii_upper(_take_rows(aa, both))
+            got = pc.ascii_upper(aa if len(both) == len(aa) else take_chunked(aa, both))
             same = pc.and_(pc.equal(expected, got), pc.greater(pc.binary_length(got), 0))
             same = np.asarray(pc.fill_null(same, False), dtype=bool)
             ok[both] &= same
     return ok
-
-
-def _take_rows(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
-    from tcrtrack.tl._digest import take_chunked
-
-    return take_chunked(array, rows) if len(rows) != len(array) else array
 
 
 def check_units(units: Sequence[str]) -> None:

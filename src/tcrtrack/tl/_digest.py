@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import strings
+from tcrtrack._arrow import strings, take_chunked
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl._spec import ClonotypeSpec
 
@@ -69,19 +69,6 @@ def encode(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     if indices.null_count:
         indices = indices.fill_null(-1)
     return np.asarray(indices, dtype=np.int64), encoded.dictionary
-
-
-def take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
-    """``array.take(rows)`` for ascending ``rows``, chunk by chunk: Arrow neither concatenates
-    the chunks first (a copy of the whole column) nor resolves each index's chunk."""
-    bounds = np.cumsum([0] + [len(c) for c in array.chunks])
-    cut = np.searchsorted(rows, bounds)
-    parts = [
-        chunk.take(pa.array(rows[cut[i] : cut[i + 1]] - bounds[i]))
-        for i, chunk in enumerate(array.chunks)
-        if cut[i + 1] > cut[i]
-    ]
-    return pa.chunked_array(parts, type=array.type)
 
 
 def strings_at(series: pd.Series, rows: np.ndarray) -> pa.ChunkedArray:
