@@ -168,7 +168,10 @@ def read_each(
     paths = list(paths)
     names: list[str | None] = list(samples) if samples is not None else [None] * len(paths)
     if len(names) != len(paths):
-        msg = f"read_each: {len(paths)} file(s) but {len(names)} sample name(s)"
+        msg = (
+            f"read_each: {len(paths)} file(s) but {len(names)} sample name(s); "
+            "give one sample name per file, in the same order"
+        )
         raise ValueError(msg)
     jobs = [(p, x) for p, x in zip(paths, names, strict=True)]
     if not read_ahead or len(jobs) < 2:

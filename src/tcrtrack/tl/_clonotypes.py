@@ -47,11 +47,6 @@ def needed_columns(spec: ClonotypeSpec) -> tuple[str, ...]:
     )
 
 
-def _factorize_strings(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
-    """Integer codes (-1 for NA) and the dictionary of a string column, via Arrow."""
-    return encode(strings(series))
-
-
 def _is_filtered(contigs: pd.DataFrame) -> bool:
     ledger = _qc.ledger_of(contigs)
     stages = {(e.sample, e.stage) for e in ledger.entries}

@@ -157,8 +157,8 @@ class CloneCounts:
 
 def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     """Distinct non-NA ``cell_id`` per sample of a cells table, in the order of ``samples``."""
-    from tcrtrack.tl._clonotypes import _factorize_strings
-    from tcrtrack.tl._digest import distinct_cells
+    from tcrtrack._arrow import strings
+    from tcrtrack.tl._digest import distinct_cells, encode
 
     sample = cells["sample"]
     if not isinstance(sample.dtype, pd.CategoricalDtype):
@@ -168,6 +168,6 @@ def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
         dtype=np.int64,
     )
     sample_codes = lut[np.asarray(sample.cat.codes, dtype=np.int64)]
-    codes, names = _factorize_strings(cells["cell_id"])
+    codes, names = encode(strings(cells["cell_id"]))
     keep = (sample_codes >= 0) & (codes >= 0)
     return distinct_cells(codes[keep], len(names), sample_codes[keep], len(samples))
