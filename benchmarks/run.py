@@ -23,6 +23,7 @@ Results go to ``benchmarks/_out/results.json`` and a Markdown table to stdout (`
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -113,20 +114,24 @@ def task_gunzip(paths: list[str], out: str) -> None:
     Path(out).write_text(f"{total}\n")
 
 
+#: The Cell Ranger columns the naive script (and its polars twin) reads.
+NAIVE_COLUMNS = (
+    "barcode",
+    "is_cell",
+    "high_confidence",
+    "chain",
+    "productive",
+    "cdr3_nt",
+    "umis",
+    "reads",
+)
+
+
 def task_naive(paths: list[str], out: str) -> None:
     """The sharing numbers with plain pandas, as a careful analyst would write them."""
     import pandas as pd
 
-    cols = [
-        "barcode",
-        "is_cell",
-        "high_confidence",
-        "chain",
-        "productive",
-        "cdr3_nt",
-        "umis",
-        "reads",
-    ]
+    cols = list(NAIVE_COLUMNS)
     clones = {}
     for path in paths:
         name = Path(path).name.split(".")[0]
@@ -143,6 +148,13 @@ def task_naive(paths: list[str], out: str) -> None:
         )
         primary = trb.drop_duplicates("barcode")  # the chain with most UMIs, reads, larger seq
         clones[name] = primary["cdr3_nt"].value_counts()
+    _write_sharing(clones, out)
+
+
+def _write_sharing(clones: dict, out: str) -> None:
+    """The naive script's columns from each sample's clone sizes (pandas Series by junction)."""
+    import pandas as pd
+
     ref = clones[REFERENCE]
     rows = []
     for name, vc in clones.items():
@@ -178,6 +190,51 @@ def task_api(paths: list[str], out: str) -> None:
     if "sample" not in frame.columns:
         frame = frame.reset_index()
     frame.to_csv(out, sep="\t", index=False)
+
+
+def task_polars(paths: list[str], out: str) -> None:
+    """The naive script's filters and primary chain, written with polars (``--engines``)."""
+    import polars as pl
+
+    clones = {}
+    for path in paths:
+        name = Path(path).name.split(".")[0]
+        df = pl.read_csv(
+            path,
+            columns=list(NAIVE_COLUMNS),
+            null_values=["", "None"],
+        )
+        ok = pl.col("is_cell") & pl.col("high_confidence") & pl.col("productive")
+        df = df.filter(ok & (pl.col("chain") == "TRB") & pl.col("cdr3_nt").is_not_null())
+        df = df.sort(["barcode", "umis", "reads", "cdr3_nt"], descending=[False, True, True, True])
+        primary = df.unique(subset=["barcode"], keep="first", maintain_order=True)
+        vc = primary.group_by("cdr3_nt").len().to_pandas()
+        clones[name] = vc.set_index("cdr3_nt")["len"]
+    _write_sharing(clones, out)
+
+
+def task_duckdb(paths: list[str], out: str) -> None:
+    """The naive script's filters and primary chain as one DuckDB query per file (``--engines``)."""
+    import duckdb
+
+    con = duckdb.connect()
+    clones = {}
+    for path in paths:
+        name = Path(path).name.split(".")[0]
+        vc = con.execute(
+            """
+            select cdr3_nt, count(*) as n from (
+              select cdr3_nt, row_number() over (
+                partition by barcode order by umis desc, reads desc, cdr3_nt desc) as r
+              from read_csv(?, nullstr = ['', 'None'])
+              where is_cell and high_confidence and productive and chain = 'TRB'
+                and cdr3_nt is not null
+            ) where r = 1 group by cdr3_nt
+            """,
+            [path],
+        ).df()
+        clones[name] = vc.set_index("cdr3_nt")["n"]
+    _write_sharing(clones, out)
 
 
 def task_scirpy(paths: list[str], out: str) -> None:
@@ -225,7 +282,11 @@ TASKS = {
     "naive": task_naive,
     "api": task_api,
     "scirpy": task_scirpy,
+    "polars": task_polars,
+    "duckdb": task_duckdb,
 }
+#: Optional engines timed with ``--engines`` when installed (not dependencies of tcrtrack).
+ENGINES = ("polars", "duckdb")
 
 
 # --------------------------------------------------------------------------- runner (parent)
@@ -293,7 +354,9 @@ def _same(got: dict, naive: dict) -> bool:
     return True
 
 
-def run_size(n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool) -> dict:
+def run_size(
+    n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool, engines: bool = False
+) -> dict:
     # generated in a child process: a forked task inherits the runner's resident size in its
     # peak-memory figure (ru_maxrss), so the runner must stay small
     cmd = [sys.executable, str(HERE / "generate.py"), "--cells", str(n_cells), "--out", str(data)]
@@ -336,6 +399,10 @@ def run_size(n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool) 
             jobs["api.gz"] = _task_cmd("api", gz_paths, outdir / "api_gz.tsv")
     if scirpy and n_cells <= 10_000:
         jobs["scirpy"] = _task_cmd("scirpy", paths, outdir / "scirpy.tsv")
+    if engines:
+        for engine in ENGINES:
+            if importlib.util.find_spec(engine) is not None:
+                jobs[engine] = _task_cmd(engine, paths, outdir / f"{engine}.tsv")
     times: dict[str, list[float]] = {k: [] for k in jobs}
     mems: dict[str, list[float]] = {k: [] for k in jobs}
     for r in range(repeats):
@@ -366,6 +433,9 @@ def run_size(n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool) 
             checks["cli.gz"] = _read_tsv(outdir / "cli.gz.stdout")
     elif gz:
         checks["api.gz"] = _read_tsv(outdir / "api_gz.tsv")
+    for engine in ENGINES:
+        if engine in jobs:
+            checks[engine] = _read_tsv(outdir / f"{engine}.tsv")
     result["equal_to_naive"] = {k: _same(v, naive) for k, v in checks.items()}
     result["numbers"] = naive
     if "scirpy" in jobs:
@@ -424,6 +494,16 @@ def markdown(results: list[dict]) -> str:
             f"{f('floor.gz')} | {f(tool + '.gz')} | "
             f"{'yes' if all(r['equal_to_naive'].values()) else 'NO'} |"
         )
+    for r in results:
+        for engine in ENGINES:
+            if engine in r["time"]:
+                t, m = r["time"], r["peak_mb"]
+                lines.append("")
+                lines.append(
+                    f"{engine} at {r['cells_per_sample']:,} cells/sample: {t[engine]:.2f} s "
+                    f"({t[engine] / t['floor']:.2f} × floor), peak {m[engine]:.0f} MB, numbers "
+                    f"{'equal to' if r['equal_to_naive'][engine] else 'DIFFERENT from'} naive."
+                )
     if any("scirpy" in r["time"] for r in results):
         for r in results:
             if "scirpy" in r["time"]:
@@ -442,6 +522,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=HERE / "_data")
     parser.add_argument("--no-gzip", action="store_true", help="skip the gzipped inputs")
     parser.add_argument("--scirpy", action="store_true", help="also time scirpy (≤10k cells)")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="also time the naive pipeline written with polars and DuckDB, when installed",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--task", choices=sorted(TASKS), help=argparse.SUPPRESS)
     parser.add_argument("--out-file", help=argparse.SUPPRESS)
@@ -455,7 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n} cells per sample", file=sys.stderr)
         results.append(
             run_size(
-                n, repeats=args.repeats, data=args.data, scirpy=args.scirpy, gz=not args.no_gzip
+                n,
+                repeats=args.repeats,
+                data=args.data,
+                scirpy=args.scirpy,
+                gz=not args.no_gzip,
+                engines=args.engines,
             )
         )
     out = HERE / "_out" / "results.json"
