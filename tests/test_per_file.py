@@ -16,18 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
 import tcrtrack as tt
-from tcrtrack._arrow import strings
+from naive import naive_translate, naive_well_formed
+from tcrtrack._arrow import encode, strings
 from tcrtrack.errors import FormatError, SchemaError
 from tcrtrack.pp._filter import filter_masks
 from tcrtrack.tl._clonotypes import _csr
-from tcrtrack.tl._digest import encode
 
 DATA = Path(__file__).parent / "data"
 FILES = {
@@ -153,12 +152,10 @@ aa_values = st.one_of(st.none(), st.text(alphabet="CASFWXQ*csaf", max_size=4))
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(nt_values, aa_values, st.booleans()), max_size=25))
-def test_filter_masks_from_the_encoding_equal_row_checks(rows):
-    from tcrtrack._translate import translate
-
+def test_junction_masks_equal_the_rules_row_by_row(rows):
     nt = [r[0] for r in rows]
     # half the rows get the junction's exact translation, so matches are common
-    exact = translate(pa.array(nt, pa.string())).to_pylist() if rows else []
+    exact = [naive_translate(n) if n is not None else None for n in nt]
     aa = [e if keep and e else a for (_, a, keep), e in zip(rows, exact, strict=True)]
     contigs = pd.DataFrame(
         {
@@ -171,12 +168,17 @@ def test_filter_masks_from_the_encoding_equal_row_checks(rows):
         }
     )
     for sequence, column in (("nt", "junction"), ("aa", "junction_aa")):
-        expected = filter_masks(contigs, sequence=sequence)  # type: ignore[arg-type]
+        values = nt if sequence == "nt" else aa
+        missing = [v is None for v in values]
+        malformed = [
+            v is not None and not naive_well_formed(n, a, sequence)
+            for v, n, a in zip(values, nt, aa, strict=True)
+        ]
         codes, dictionary = encode(strings(contigs[column]))
-        got = filter_masks(contigs, sequence=sequence, encoded=(codes, dictionary))  # type: ignore[arg-type]
-        assert [r for r, _ in got] == [r for r, _ in expected]
-        for (reason, g), (_, e) in zip(got, expected, strict=True):
-            assert g.tolist() == e.tolist(), (sequence, reason)
+        for encoded in (None, (codes, dictionary)):
+            masks = dict(filter_masks(contigs, sequence=sequence, encoded=encoded))  # type: ignore[arg-type]
+            assert masks["missing_junction"].tolist() == missing, sequence
+            assert masks["malformed_junction"].tolist() == malformed, sequence
 
 
 @settings(max_examples=100, deadline=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _ARROW_STRING = pd.StringDtype("pyarrow")
 
@@ -27,3 +28,14 @@ def take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
         if cut[i + 1] > cut[i]
     ]
     return pa.chunked_array(parts, type=array.type)
+
+
+def encode(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary codes (-1 for NA, else numbered by first appearance) and dictionary."""
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    indices = encoded.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    return np.asarray(indices, dtype=np.int64), encoded.dictionary

@@ -82,63 +82,10 @@ def _translate_codons(starts: np.ndarray, n_codons: np.ndarray, data: np.ndarray
     return _CODON_TABLE[index]
 
 
-def translates_to(nt: pa.ChunkedArray | pa.Array, aa: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """True where ``nt`` is present, has length 3 × len(``aa``) and translates to ``aa``.
-
-    The comparison is case-insensitive on the amino-acid side. Rows that pass the length test
-    are gathered into two contiguous buffers (``nt`` and ``aa``) in which codon ``k`` of the
-    nucleotides sits at bytes ``3k .. 3k+2`` and its amino acid at byte ``k``: the whole
-    check is then one table look-up per codon and one comparison, without per-row work.
-
-    Examples
-    --------
-    >>> import pyarrow as pa
-    >>> translates_to(pa.array(["TGTGCCTTC", "TGTGCCTTC", "TGTGCC", None]),
-    ...               pa.array(["CAF", "CAS", "CAF", "CAF"])).tolist()
-    [True, False, False, False]
-    """
-    nt_parts, aa_parts = _chunks(nt), _chunks(aa)
-    if [len(c) for c in nt_parts] != [len(c) for c in aa_parts]:
-        nt_parts, aa_parts = [_large(nt)], [_large(aa)]
-    parts = [_translates_to(a, b) for a, b in zip(nt_parts, aa_parts, strict=True)]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
-
-
 def _chunks(array: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
     if isinstance(array, pa.ChunkedArray):
         return [_large(c) for c in array.chunks]
     return [_large(array)]
-
-
-def _translates_to(nt_arr: pa.Array, aa_arr: pa.Array) -> np.ndarray:
-    nt_off, _, nt_valid = _buffers(nt_arr)
-    aa_off, _, aa_valid = _buffers(aa_arr)
-    aa_len = np.diff(aa_off)
-    candidate = nt_valid & aa_valid & (np.diff(nt_off) == 3 * aa_len) & (aa_len > 0)
-    rows = np.flatnonzero(candidate)
-    out = np.zeros(len(candidate), dtype=bool)
-    if len(rows) == 0:
-        return out
-    if len(rows) < len(candidate):
-        mask = pa.array(candidate)
-        nt_arr, aa_arr = nt_arr.filter(mask), aa_arr.filter(mask)
-    nt_off, nt_data, _ = _buffers(nt_arr)
-    aa_off, aa_data, _ = _buffers(aa_arr)
-    n_codons = int(aa_off[-1] - aa_off[0])
-    # codon k of the selected rows: bytes nt_off[0] + 3k .. +2 (nt length = 3 × aa length)
-    translated = _translate_packed(nt_data, int(nt_off[0]), n_codons)
-    expected = _UPPER[aa_data[aa_off[0] : aa_off[0] + n_codons]]
-    bad_codon = np.flatnonzero(translated != expected)
-    bad_row = np.searchsorted(aa_off, aa_off[0] + bad_codon, side="right") - 1
-    ok = np.ones(len(rows), dtype=bool)
-    ok[bad_row] = False
-    out[rows] = ok
-    return out
-
-
-# byte -> itself, with a-z upper-cased
-_UPPER = np.arange(256, dtype=np.uint8)
-_UPPER[ord("a") : ord("z") + 1] -= 32
 
 
 def _large(array: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import strings, take_chunked
+from tcrtrack._arrow import encode, strings, take_chunked
 from tcrtrack.errors import SchemaError
 
 __all__ = ["concat", "filter_contigs"]
@@ -135,8 +135,9 @@ def filter_masks(
 ) -> list[tuple[str, np.ndarray]]:
     """The (reason, drop mask) pairs of :func:`filter_contigs`, in the order they apply.
 
-    ``encoded``, the dictionary encoding (codes, -1 for NA, and dictionary) of the junction
-    column the definition uses, lets the junction checks run once per distinct sequence.
+    The junction checks run once per distinct junction, on the dictionary encoding of the
+    junction column the definition uses; ``encoded`` (codes, -1 for NA, and dictionary) passes
+    one the caller already has.
     """
     n = len(contigs)
     masks: list[tuple[str, np.ndarray]] = []
@@ -149,40 +150,23 @@ def filter_masks(
         masks.append((_qc.NON_PRODUCTIVE, ~_true(contigs[s.PRODUCTIVE])))
     column = s.JUNCTION if sequence == "nt" else s.JUNCTION_AA
     if encoded is None:
-        seq = strings(contigs[column])
-        masks.append((_qc.MISSING_JUNCTION, ~np.asarray(pc.is_valid(seq), dtype=bool)))
-        ok = _well_formed(contigs, sequence, check_translation)
-    else:
-        masks.append((_qc.MISSING_JUNCTION, encoded[0] < 0))
-        ok = _well_formed_encoded(contigs, sequence, check_translation, *encoded)
+        encoded = encode(strings(contigs[column]))
+    masks.append((_qc.MISSING_JUNCTION, encoded[0] < 0))
+    ok = _well_formed(contigs, sequence, check_translation, *encoded)
     masks.append((_qc.MALFORMED_JUNCTION, ~ok))
     return masks
 
 
-def _well_formed(contigs: pd.DataFrame, sequence: str, check_translation: bool) -> np.ndarray:
-    from tcrtrack._translate import is_codon_sequence, translates_to
-
-    if sequence == "aa":
-        aa = strings(contigs[s.JUNCTION_AA])
-        return np.asarray(pc.fill_null(pc.match_substring_regex(aa, _AA_PATTERN), True), bool)
-    nt = strings(contigs[s.JUNCTION])
-    ok = is_codon_sequence(nt)  # ^(?:[ACGT]{3})+$, or missing
-    if check_translation:
-        aa = strings(contigs[s.JUNCTION_AA])
-        has_both = np.asarray(pc.and_(pc.is_valid(nt), pc.is_valid(aa)), dtype=bool)
-        ok &= translates_to(nt, aa) | ~has_both
-    return ok
-
-
-def _well_formed_encoded(
+def _well_formed(
     contigs: pd.DataFrame,
     sequence: str,
     check_translation: bool,
     codes: np.ndarray,
     dictionary: pa.Array,
 ) -> np.ndarray:
-    """:func:`_well_formed` from the junction column's dictionary encoding: the sequence
-    checks and the translation run once per distinct junction, not once per row."""
+    """Rows whose junction is missing or well formed, from the junction column's dictionary
+    encoding: the sequence checks and the translation run once per distinct junction, and
+    each row compares its ``junction_aa`` with its junction's translation."""
     from tcrtrack._translate import is_codon_sequence, translate
 
     present = codes >= 0
@@ -210,6 +194,18 @@ def _well_formed_encoded(
             same = np.asarray(pc.fill_null(same, False), dtype=bool)
             ok[both] &= same
     return ok
+
+
+def claim_sample(seen: dict[str, int], name: str, table: int) -> None:
+    """Record that sample ``name`` comes from table number ``table``; raise
+    :class:`SchemaError` if an earlier table already has it."""
+    if name in seen:
+        msg = (
+            f"sample name {name!r} occurs in tables {seen[name]} and {table}; "
+            "give each file its own sample name"
+        )
+        raise SchemaError(msg)
+    seen[name] = table
 
 
 def check_units(units: Sequence[str]) -> None:
@@ -244,13 +240,7 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     for i, t in enumerate(tables):
         check_contig_table(t, what=f"table {i}")
         for name in pd.Series(t[s.SAMPLE].unique()).astype("string").dropna():
-            if name in seen:
-                msg = (
-                    f"sample name {name!r} occurs in tables {seen[name]} and {i}; "
-                    "give each file its own sample name"
-                )
-                raise SchemaError(msg)
-            seen[str(name)] = i
+            claim_sample(seen, str(name), i)
     units = [t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS) for t in tables]
     check_units(units)
     cat_cols = [c for c in s.CATEGORICAL_COLUMNS if any(c in t for t in tables)]

@@ -16,10 +16,10 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import strings
+from tcrtrack._arrow import encode, strings
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl._counts import CloneCounts
-from tcrtrack.tl._digest import Digest, digest, encode, first_appearance
+from tcrtrack.tl._digest import Digest, digest, first_appearance
 from tcrtrack.tl._spec import ClonotypeSpec
 
 __all__ = ["CloneCounts", "clonotypes"]
@@ -130,7 +130,7 @@ def clonotypes(
     >>> two.samples, two.n_clonotypes == cc.n_clonotypes
     (('a', 'b'), True)
     """
-    from tcrtrack.pp._filter import check_contig_table, check_units
+    from tcrtrack.pp._filter import check_contig_table, check_units, claim_sample
 
     spec = spec if spec is not None else ClonotypeSpec()
     tables = [contigs] if isinstance(contigs, pd.DataFrame) else contigs
@@ -147,13 +147,7 @@ def clonotypes(
         ledger = ledger + _qc.ledger_of(table)
         do_filter = filter and not _is_filtered(table)
         for name, part in _by_sample(table):
-            if name in seen:
-                msg = (
-                    f"sample name {name!r} occurs in tables {seen[name]} and {i}; "
-                    "give each file its own sample name"
-                )
-                raise SchemaError(msg)
-            seen[name] = i
+            claim_sample(seen, name, i)
             digests.append(digest(part, name, spec, filter=do_filter))
             del part
         del table  # before the next table is read: one file's rows in memory at a time
@@ -161,7 +155,10 @@ def clonotypes(
         msg = "clonotypes needs at least one contig table, got none"
         raise ValueError(msg)
     if not digests:
-        msg = "the contig table(s) have no rows and no sample names; nothing to count"
+        msg = (
+            "the contig table(s) have no rows and no sample names; nothing to count: "
+            "read files with tt.io.read or tt.io.read_each"
+        )
         raise SchemaError(msg)
     return _assemble(digests, spec, units[0], ledger)
 

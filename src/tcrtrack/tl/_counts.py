@@ -157,8 +157,8 @@ class CloneCounts:
 
 def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     """Distinct non-NA ``cell_id`` per sample of a cells table, in the order of ``samples``."""
-    from tcrtrack._arrow import strings
-    from tcrtrack.tl._digest import distinct_cells, encode
+    from tcrtrack._arrow import encode, strings
+    from tcrtrack.tl._digest import distinct_cells
 
     sample = cells["sample"]
     if not isinstance(sample.dtype, pd.CategoricalDtype):

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import strings, take_chunked
+from tcrtrack._arrow import encode, strings, take_chunked
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl._spec import ClonotypeSpec
 
@@ -43,14 +43,14 @@ class Digest:
     chain: np.ndarray
     locus: np.ndarray
     #: single-cell only: the cell of each observation, an index into ``barcodes``
-    cell: np.ndarray | None
-    barcodes: pa.Array | None
+    cell: np.ndarray | None = None
+    barcodes: pa.Array | None = None
     #: single-cell only: distinct cells left by the filter (all loci), and cells dropped as
     #: ambiguous (``multichain="drop"``)
-    n_cells_before: int
-    n_ambiguous: int
+    n_cells_before: int = 0
+    n_ambiguous: int = 0
     #: bulk only: the count of each observation
-    weight: np.ndarray | None
+    weight: np.ndarray | None = None
 
     @property
     def single_cell(self) -> bool | None:
@@ -58,17 +58,6 @@ class Digest:
         if self.cell is not None:
             return True
         return False if self.weight is not None else None
-
-
-def encode(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Dictionary codes (-1 for NA, else numbered by first appearance) and dictionary."""
-    encoded = pc.dictionary_encode(array)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    indices = encoded.indices
-    if indices.null_count:
-        indices = indices.fill_null(-1)
-    return np.asarray(indices, dtype=np.int64), encoded.dictionary
 
 
 def strings_at(series: pd.Series, rows: np.ndarray) -> pa.ChunkedArray:
@@ -241,7 +230,7 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     # Barcodes are hashed in a second thread while this one hashes the sequences and runs the
     # filter's checks once per distinct sequence (Arrow and numpy release the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        barcodes = pool.submit(encode, strings(contigs[s.CELL_ID]))
+        barcode_job = pool.submit(encode, strings(contigs[s.CELL_ID]))
         sequences_all = encode(strings(contigs[spec.sequence_column]))
         if filter:
             masks = filter_masks(contigs, sequence=spec.sequence, encoded=sequences_all)
@@ -251,9 +240,9 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
             rows = np.flatnonzero(kept)
         else:
             rows = np.arange(n)
-        cells_all = barcodes.result()
+        cell_all, barcodes = barcode_job.result()  # codes: -1 where there is no cell_id
 
-    cell_valid = contigs[s.CELL_ID].notna().to_numpy()[rows]
+    cell_valid = cell_all[rows] >= 0
     single_cell = bool(cell_valid.any())
     if single_cell and not cell_valid.all():
         bad = int((~cell_valid).sum())
@@ -279,32 +268,17 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     keys = _key_table(contigs, spec, rows[first_row])
 
     if not len(kept_rows):
-        return Digest(sample, tuple(entries), keys, chain, locus, None, None, 0, 0, None)
+        return Digest(sample, tuple(entries), keys, chain, locus)
     if not single_cell:
         weight = _counts_at(contigs, s.DUPLICATE_COUNT, rows, na=0)
         if s.DUPLICATE_COUNT not in contigs:
             weight += 1
         positive = weight > 0
-        entries.append(
-            _qc.QCEntry(
-                sample, "clonotypes", "dropped", _qc.ZERO_COUNT, int((~positive).sum()), "rows"
-            )
-        )
+        count(_qc.ZERO_COUNT, ~positive, "rows")
         return Digest(
-            sample,
-            tuple(entries),
-            keys,
-            chain[positive],
-            locus[positive],
-            None,
-            None,
-            0,
-            0,
-            weight[positive],
+            sample, tuple(entries), keys, chain[positive], locus[positive], weight=weight[positive]
         )
 
-    cell_all, barcodes = cells_all
-    del cells_all
     n_cells_before = int(distinct_cells(cell_all[kept_rows], len(barcodes), np.zeros(1, int), 1)[0])
     cell = cell_all[rows]
     del cell_all
@@ -346,9 +320,8 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
         keys,
         chain_o[keep],
         locus_o[keep],
-        cell_o[keep],
-        barcodes,
-        n_cells_before,
-        n_ambiguous,
-        None,
+        cell=cell_o[keep],
+        barcodes=barcodes,
+        n_cells_before=n_cells_before,
+        n_ambiguous=n_ambiguous,
     )
