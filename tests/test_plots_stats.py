@@ -56,7 +56,7 @@ def test_overlap_heatmap_pixels_and_labels_equal_matrix(series):
 def test_track_lines_equal_table(series, value):
     result = tt.tl.track(series, top=4)
     ax = tt.pl.track(result, value=value)
-    expected = result.frequencies if value == "frequency" else result.counts
+    expected = result.frequencies if value == "frequency" else result.sizes
     drawn = np.array([line.get_ydata() for line in ax.lines])
     np.testing.assert_allclose(drawn, expected.to_numpy())
     assert [line.get_label() for line in ax.lines] == list(result.clonotypes["junction_aa"])

@@ -192,3 +192,35 @@ def test_annotate_with_per_sample_classes(halves):
     assert obs_b["tcrtrack_class"].astype(str).tolist() == want.tolist()
     obs_a = out[(adata.obs["sample"] == "a").to_numpy() & out["tcrtrack_clonotype"].notna()]
     assert set(obs_a["tcrtrack_class"].astype(str)) == {"reference"}
+
+
+def test_annotate_with_a_track_result(halves):
+    """``annotate(adata, tt.tl.track(...))`` takes the CloneCounts from the Track itself
+    (``Track.counts``) and writes each cell's class in its sample from ``Track.tests``."""
+    parts = {name: scirpy_read(path) for name, path in halves.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = anndata.concat(parts, label="sample", index_unique=None)
+    cc = tt.tl.clonotypes(tt.io.from_scirpy(adata, sample_key="sample"))
+    result = tt.tl.track(cc, samples=["a", "b"])
+    assert isinstance(result.counts, tt.tl.CloneCounts)
+    out = tt.tl.annotate(adata, result, sample_key="sample")
+    # expected: the class of each b cell's clone, read from the tests table by hand
+    cls = dict(zip(result.tests["clonotype"], result.tests["class"].astype(str), strict=True))
+    b_cells = (adata.obs["sample"] == "b").to_numpy() & out["tcrtrack_clonotype"].notna()
+    got = out.loc[b_cells, "tcrtrack_class"].astype(str)
+    want = out.loc[b_cells, "tcrtrack_clonotype"].map(cls)
+    assert got.tolist() == want.tolist()
+    assert set(got) >= {"new"}  # most b clones are not in a
+    a_cells = (adata.obs["sample"] == "a").to_numpy() & out["tcrtrack_clonotype"].notna()
+    assert set(out.loc[a_cells, "tcrtrack_class"].astype(str)) == {"reference"}
+    # a Track of the top clones holds the CloneCounts of every clone; cells of other clones
+    # get no class
+    top = tt.tl.track(cc, samples=["a", "b"], top=5)
+    assert top.counts.n_clonotypes == cc.n_clonotypes
+    out = tt.tl.annotate(adata, top, sample_key="sample", key_added="top")
+    kept = out["top_clonotype"].isin(list(top.sizes.index)).to_numpy()
+    in_b = (adata.obs["sample"] == "b").to_numpy()
+    assert out.loc[in_b & ~kept, "top_class"].isna().all()
+    assert out.loc[in_b & kept, "top_class"].notna().all()
+    assert (in_b & kept).any()

@@ -117,7 +117,7 @@ def test_classes_by_hand():
     assert cls["C3"] == "new"
     assert cls["C4"] == "lost"
     assert cls["C5"] == "persistent"  # 1 + 1
-    assert list(result.counts.index[:3]) == ["C0", "C2", "C6"]  # ordered by reference size
+    assert list(result.sizes.index[:3]) == ["C0", "C2", "C6"]  # ordered by reference size
 
 
 @pytest.mark.parametrize("depths", [(10, 10), (10_000, 10), (10, 10_000), (100_000, 3)])
@@ -139,8 +139,8 @@ def test_top_clonotypes_and_to_frame():
         labels=["w", "x", "y", "z"],
     )
     result = tt.tl.track(counts, top=2)
-    assert list(result.counts.index) == ["y", "w"]
-    assert result.counts.loc["y"].tolist() == [9, 0, 1]
+    assert list(result.sizes.index) == ["y", "w"]
+    assert result.sizes.loc["y"].tolist() == [9, 0, 1]
     np.testing.assert_allclose(result.frequencies.loc["w"], [5 / 17, 1 / 11, 0 / 4])
     frame = result.to_frame()
     assert {"count_r", "freq_a", "class_a", "qvalue_b", "log2fc_b"} <= set(frame.columns)

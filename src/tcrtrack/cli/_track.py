@@ -26,10 +26,10 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
     qvalues = result.tests.pivot(index="clonotype", columns="sample", values="qvalue")
     rows = []
     aa = "junction_aa" if "junction_aa" in result.clonotypes.columns else None
-    for i, clone in enumerate(result.counts.index):
+    for i, clone in enumerate(result.sizes.index):
         row = {"clonotype": result.clonotypes[aa].iloc[i] if aa else clone}
         for x in result.samples:
-            n = int(result.counts.loc[clone, x])
+            n = int(result.sizes.loc[clone, x])
             row[x] = f"{n:,} ({100 * result.frequencies.loc[clone, x]:.2f}%)"
         for x in later:
             q = qvalues.loc[clone, x]

@@ -169,7 +169,7 @@ def track(
     >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
     >>> result = tt.tl.track(counts, top=2)
     >>> ax = tt.pl.track(result, value="count")
-    >>> [line.get_ydata().tolist() for line in ax.lines] == result.counts.to_numpy().tolist()
+    >>> [line.get_ydata().tolist() for line in ax.lines] == result.sizes.to_numpy().tolist()
     True
     """
     if kind not in ("line", "area"):
@@ -178,7 +178,7 @@ def track(
     if value not in ("frequency", "count"):
         msg = f"value must be 'frequency' or 'count', got {value!r}"
         raise ValueError(msg)
-    data = result.frequencies if value == "frequency" else result.counts
+    data = result.frequencies if value == "frequency" else result.sizes
     ax = _axes(ax, (7, 4))
     x = np.arange(len(result.samples))
     names = (

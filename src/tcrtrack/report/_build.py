@@ -152,7 +152,7 @@ def build(
     parts["regions"] = sec.regions(counts, names)
     parts["track"] = sec.track(tracked) + figure(
         lambda ax: sec.tilt(tt.pl.track(tracked, ax=ax), len(names) > 4),
-        f"Frequency of the {len(tracked.counts)} largest clones of the reference in each sample.",
+        f"Frequency of the {len(tracked.sizes)} largest clones of the reference in each sample.",
         (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
     )
     parts["overlap"] = table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}")) + figure(

@@ -240,19 +240,19 @@ def track(tracked: Any) -> str:
     for x in later:
         data[f"vs {x}"] = []
     data["clonotype"] = []
-    for i, clone in enumerate(tracked.counts.index):
+    for i, clone in enumerate(tracked.sizes.index):
         if aa:
             data["CDR3 (aa)"].append(str(tracked.clonotypes["junction_aa"].iloc[i]))
         data["clonotype"].append(str(clone))
         for x in tracked.samples:
-            n = int(tracked.counts.loc[clone, x])
+            n = int(tracked.sizes.loc[clone, x])
             data[x].append(f"{n:,} ({100 * tracked.frequencies.loc[clone, x]:.2f}%)")
         for x in later:
             q = qvalues.loc[clone, x]
             data[f"vs {x}"].append(
                 str(classes.loc[clone, x]) + ("" if pd.isna(q) else f" (q={q:.2g})")
             )
-    frame = pd.DataFrame(data, index=pd.RangeIndex(1, len(tracked.counts) + 1, name="rank"))
+    frame = pd.DataFrame(data, index=pd.RangeIndex(1, len(tracked.sizes) + 1, name="rank"))
     return (
         f"<p>The {len(frame)} largest clones of <b>{escape(tracked.reference)}</b>: count in "
         f"{escape(tracked.unit)} (frequency) per sample, and the class against each later "

@@ -79,9 +79,10 @@ def annotate(
         The AnnData (or MuData: its ``airr_mod`` modality) the contigs came from, e.g. via
         :func:`tcrtrack.io.from_scirpy`.
     result
-        :class:`CloneCounts` (single-cell), or a tracking result whose ``to_frame()`` has
-        ``clonotype`` and ``class`` columns (then give ``counts`` too, unless the result
-        has a ``counts`` attribute holding them).
+        :class:`CloneCounts` (single-cell), a :class:`~tcrtrack.tl.Track` (its ``counts``
+        are used), or a tracking result whose ``to_frame()`` has ``clonotype`` and ``class``
+        columns (then give ``counts`` too). Cells of a clone the result does not list (e.g.
+        outside ``top``) get no class.
     reference
         The reference sample; default: ``result.reference`` when the result has one.
     counts

@@ -41,17 +41,17 @@ class Track:
 
     Attributes
     ----------
-    counts
-        Clonotype (index: the clonotype label) × sample counts (cells or the bulk unit),
+    sizes
+        Clonotype (index: the clonotype label) × sample clone sizes (cells or the bulk unit),
         ordered by the reference count, largest first.
     frequencies
-        ``counts`` divided by each sample's total (:meth:`CloneCounts.totals`).
+        ``sizes`` divided by each sample's total (:meth:`CloneCounts.totals`).
     tests
         One row per clonotype and later sample (columns ``TEST_COLUMNS``): counts, totals and
         frequencies in the reference and the sample, ``log2fc``, the test's ``pvalue`` and
         the Benjamini–Hochberg ``qvalue``, and ``class``.
     clonotypes
-        The defining columns of each clonotype (same order as ``counts``).
+        The defining columns of each clonotype (same order as ``sizes``).
     reference
         The reference sample.
     samples
@@ -60,9 +60,12 @@ class Track:
         What the counts count.
     test, alpha, min_count, pseudocount
         The settings used (see :func:`track`).
+    counts
+        The :class:`CloneCounts` of the tracked samples (every clone, also when ``top`` or
+        ``clonotypes`` keep fewer), e.g. for :func:`tcrtrack.tl.annotate`.
     """
 
-    counts: pd.DataFrame
+    sizes: pd.DataFrame
     frequencies: pd.DataFrame
     tests: pd.DataFrame
     clonotypes: pd.DataFrame
@@ -73,23 +76,24 @@ class Track:
     alpha: float
     min_count: int
     pseudocount: float
+    counts: CloneCounts
 
     def classes(self) -> pd.DataFrame:
         """Clonotype × later sample: the class of each clone."""
         wide = self.tests.pivot(index="clonotype", columns="sample", values="class")
         later = [x for x in self.samples if x != self.reference]
-        return wide.reindex(index=self.counts.index, columns=later)
+        return wide.reindex(index=self.sizes.index, columns=later)
 
     def to_frame(self) -> pd.DataFrame:
         """Wide table: clonotype columns, then ``count_<sample>`` and ``freq_<sample>`` for
         every sample, then ``log2fc_``, ``qvalue_`` and ``class_<sample>`` per later sample."""
-        parts = [self.clonotypes.set_index(self.counts.index)]
-        parts.append(self.counts.add_prefix("count_"))
+        parts = [self.clonotypes.set_index(self.sizes.index)]
+        parts.append(self.sizes.add_prefix("count_"))
         parts.append(self.frequencies.add_prefix("freq_"))
         for key in ("log2fc", "qvalue", "class"):
             wide = self.tests.pivot(index="clonotype", columns="sample", values=key)
             later = [x for x in self.samples if x != self.reference]
-            parts.append(wide.reindex(index=self.counts.index, columns=later).add_prefix(f"{key}_"))
+            parts.append(wide.reindex(index=self.sizes.index, columns=later).add_prefix(f"{key}_"))
         out = pd.concat(parts, axis=1)
         out.index.name = "clonotype"
         return out.drop(columns=["clonotype"], errors="ignore")
@@ -99,7 +103,7 @@ class Track:
             self.tests.groupby(["sample", "class"], observed=True).size().unstack(fill_value=0)
         )
         return (
-            f"<p><b>Track</b>: {len(self.counts)} clonotypes over {', '.join(self.samples)} "
+            f"<p><b>Track</b>: {len(self.sizes)} clonotypes over {', '.join(self.samples)} "
             f"(reference {self.reference}; {self.test} test, BH q &lt; {self.alpha})</p>"
             + summary.to_html()
         )
@@ -377,7 +381,7 @@ def track(
     tests = pd.concat([part.iloc[order] for part in test_parts], ignore_index=True)
     tests["sample"] = pd.Categorical(tests["sample"], categories=later)
     return Track(
-        counts=count_frame,
+        sizes=count_frame,
         frequencies=freq_frame,
         tests=tests[list(TEST_COLUMNS)],
         clonotypes=sub.clonotypes.iloc[order].reset_index(drop=True),
@@ -388,4 +392,5 @@ def track(
         alpha=float(alpha),
         min_count=int(min_count),
         pseudocount=float(pseudocount),
+        counts=sub,
     )
