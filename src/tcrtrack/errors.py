@@ -1,13 +1,23 @@
 """Exceptions raised by tcrtrack.
 
-Every exception derives from :class:`TcrtrackError`. Errors about the content or shape of
-input data also derive from :class:`ValueError`, so ``except ValueError`` keeps working.
-The command-line interface turns each of them into one line on stderr and exit status 1.
+Every error about what a user gave tcrtrack (a file, a table, an argument, a name) derives
+from :class:`TcrtrackError`. Errors about values also derive from :class:`ValueError`, and
+:class:`NotFoundError` from :class:`KeyError`, so ``except ValueError`` and ``except KeyError``
+keep working. The command-line interface turns each of them into one line on stderr and exit
+status 1; any other exception is a bug in tcrtrack (exit status 3).
 """
 
 from __future__ import annotations
 
-__all__ = ["FormatError", "InputError", "SchemaError", "TcrtrackError"]
+__all__ = [
+    "EmptyError",
+    "FormatError",
+    "InputError",
+    "NotFoundError",
+    "ParameterError",
+    "SchemaError",
+    "TcrtrackError",
+]
 
 
 class TcrtrackError(Exception):
@@ -24,3 +34,21 @@ class FormatError(TcrtrackError, ValueError):
 
 class SchemaError(TcrtrackError, ValueError):
     """A table lacks a required column or holds values of the wrong kind."""
+
+
+class ParameterError(TcrtrackError, ValueError):
+    """An argument's value is not allowed (out of range, unknown option, inconsistent)."""
+
+
+class EmptyError(TcrtrackError, ValueError):
+    """Nothing to analyse: no table given, or a sample left without clonotypes."""
+
+
+class NotFoundError(TcrtrackError, KeyError):
+    """A name (sample, patient, clonotype, data set) is not among those known.
+
+    Unlike a plain :class:`KeyError`, ``str()`` gives the message without quotes.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -1,8 +1,10 @@
 """The ``tcrtrack`` command line: a thin layer over the library.
 
 Every command opens library objects, calls library functions and renders the result. Errors
-cross one boundary, :func:`main`: data and I/O errors print one line on stderr and exit 1,
-usage errors exit 2, Ctrl-C exits 130; ``--debug`` shows the traceback.
+cross one boundary, :func:`main`: a :class:`~tcrtrack.errors.TcrtrackError` or an
+:class:`OSError` (data, file or argument) prints one line on stderr and exits 1, usage errors
+exit 2, any other exception is a bug and exits 3 with the version and the command, Ctrl-C exits
+130; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -49,14 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="tcrtrack", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("tcrtrack: interrupted", err=True)
-        return 130
+        return _common.EXIT_INTERRUPTED
     except click.exceptions.ClickException as e:
         e.show()
         return e.exit_code
     except click.exceptions.Exit as e:
         return e.exit_code
     except Exception as e:  # the error boundary
-        return _common.report_error(e)
+        return _common.report_error(e, args)
     return result if isinstance(result, int) else 0
 
 

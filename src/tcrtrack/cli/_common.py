@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import click
+
+from tcrtrack.errors import EmptyError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,22 +32,38 @@ class _State:
 STATE = _State()
 
 
-def report_error(error: BaseException) -> int:
-    """Print one line for ``error`` on stderr (a traceback with ``--debug``); return 1."""
+#: Exit status of a user error (data, file or argument): one line on stderr.
+EXIT_USER_ERROR = 1
+#: Exit status of a usage error (click's own).
+EXIT_USAGE = 2
+#: Exit status of an internal error, a bug in tcrtrack.
+EXIT_INTERNAL_ERROR = 3
+#: Exit status when interrupted with Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+def report_error(error: BaseException, args: Sequence[str] = ()) -> int:
+    """Print one line for ``error`` on stderr (a traceback with ``--debug``); return the status.
+
+    A :class:`~tcrtrack.errors.TcrtrackError` or an :class:`OSError` is a user error (exit 1);
+    anything else is a bug in tcrtrack, reported with the version and the command (exit 3).
+    """
+    from tcrtrack._version import __version__
     from tcrtrack.errors import TcrtrackError
 
     if STATE.debug:
         traceback.print_exception(error)
-    if isinstance(error, TcrtrackError | OSError | ValueError | KeyError):
-        text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-        click.echo(f"tcrtrack: error: {text}", err=True)
-        return 1
+    if isinstance(error, TcrtrackError | OSError):
+        click.echo(f"tcrtrack: error: {error}", err=True)
+        return EXIT_USER_ERROR
+    command = shlex.join(["tcrtrack", *args])
     click.echo(
         f"tcrtrack: internal error: {type(error).__name__}: {error} "
-        "(run again with --debug and report the traceback)",
+        f"(tcrtrack {__version__}, command: {command}); "
+        "rerun with --debug and report the traceback",
         err=True,
     )
-    return 1
+    return EXIT_INTERNAL_ERROR
 
 
 def usage_error(message: str) -> click.UsageError:
@@ -224,7 +244,7 @@ def check_nonempty(counts, sources: dict[str, str]) -> None:  # type: ignore[no-
                 f"clonotype after filtering ({read} rows read; dropped: {top or 'none'}); "
                 "check the file, or choose another --locus"
             )
-            raise ValueError(msg)
+            raise EmptyError(msg)
 
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from tcrtrack.errors import NotFoundError
+
 _DIR: Final = Path(__file__).parent / "_data"
 
 #: Name -> (file, description)
@@ -35,5 +37,5 @@ def path(name: str) -> Path:
     """
     if name not in _FILES:
         msg = f"unknown bundled data set {name!r}; available: {', '.join(_FILES)}"
-        raise KeyError(msg)
+        raise NotFoundError(msg)
     return _DIR / _FILES[name][0]

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from tcrtrack._translate import translate
 from tcrtrack.datasets._germline import J_GENES, V_GENES
+from tcrtrack.errors import ParameterError
 
 __all__ = ["SimulatedPatient", "simulate_patient"]
 
@@ -299,7 +300,7 @@ def _regions(
                     f"Venn region {key!r} must be a string of {k} '0'/'1' characters "
                     f"(one per sample: {', '.join(samples)})"
                 )
-                raise ValueError(msg)
+                raise ParameterError(msg)
             member = tuple(c == "1" for c in key)
         else:
             member = tuple(bool(x) for x in key)
@@ -307,13 +308,13 @@ def _regions(
                 msg = (
                     f"Venn region {key!r} has {len(member)} entries; expected {k} (one per sample)"
                 )
-                raise ValueError(msg)
+                raise ParameterError(msg)
         if not any(member):
             msg = f"Venn region {key!r} belongs to no sample; give regions with at least one True"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         if int(value) != value or value < 0:
             msg = f"Venn region {key!r} must hold a count >= 0, got {value!r}"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         out[member] = int(value)
     return out
 
@@ -329,12 +330,12 @@ def _cell_targets(
         unknown = set(cells) - set(samples)
         if unknown:
             msg = f"cells given for unknown sample(s) {sorted(unknown)!r}; samples: {samples!r}"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         out = {x: int(cells.get(x, round(1.8 * n_clonotypes[x]))) for x in samples}
     else:
         if len(cells) != len(samples):
             msg = f"cells has {len(cells)} entries; expected one per sample ({len(samples)})"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         out = {x: int(c) for x, c in zip(samples, cells, strict=True)}
     for x in samples:
         if out[x] < n_clonotypes[x]:
@@ -342,7 +343,7 @@ def _cell_targets(
                 f"sample {x!r}: {out[x]} cells cannot hold {n_clonotypes[x]} clonotypes; "
                 "give at least one cell per clonotype"
             )
-            raise ValueError(msg)
+            raise ParameterError(msg)
     return out
 
 
@@ -462,7 +463,7 @@ def simulate_patient(
     samples = tuple(str(x) for x in samples)
     if not 2 <= len(samples) <= 8 or len(set(samples)) != len(samples):
         msg = f"samples must be 2 to 8 distinct names, got {samples!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     for name, value in {
         "frac_two_trb": frac_two_trb,
         "frac_two_tra": frac_two_tra,
@@ -472,14 +473,14 @@ def simulate_patient(
     }.items():
         if not 0.0 <= value <= 1.0:
             msg = f"{name} must be a fraction in [0, 1], got {value!r}"
-            raise ValueError(msg)
+            raise ParameterError(msg)
     if layout not in ("filtered", "all"):
         msg = f"layout must be 'filtered' or 'all', got {layout!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if venn is None:
         if len(samples) != 3:
             msg = "give venn= (the clonotypes of each region) for other than three samples"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         venn = DEFAULT_VENN
     regions = _regions(samples, venn)
     keys = list(regions)
@@ -489,7 +490,7 @@ def simulate_patient(
     for x in samples:
         if n_clonotypes[x] == 0:
             msg = f"sample {x!r} has no clonotype in any Venn region; give it at least one"
-            raise ValueError(msg)
+            raise ParameterError(msg)
     n_cells = _cell_targets(samples, n_clonotypes, cells)
 
     rng = np.random.default_rng(seed)

@@ -11,7 +11,7 @@ from typing import Final
 
 import pandas as pd
 
-from tcrtrack.errors import FormatError
+from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
 
 
@@ -172,7 +172,7 @@ def read_each(
             f"read_each: {len(paths)} file(s) but {len(names)} sample name(s); "
             "give one sample name per file, in the same order"
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     jobs = [(p, x) for p, x in zip(paths, names, strict=True)]
     if not read_ahead or len(jobs) < 2:
         for p, x in jobs:

@@ -12,7 +12,7 @@ from typing import Final, Literal
 import pandas as pd
 
 from tcrtrack import schema as s
-from tcrtrack.errors import FormatError, SchemaError
+from tcrtrack.errors import FormatError, NotFoundError, SchemaError
 from tcrtrack.io import _files
 
 __all__ = ["SampleSheet", "read_sheet"]
@@ -88,7 +88,7 @@ class SampleSheet:
                 f"{self.path}: no patient {patient!r} in the sheet; patients: "
                 f"{', '.join(self.patients)}"
             )
-            raise KeyError(msg)
+            raise NotFoundError(msg)
         return self.table[self.table["patient"] == patient]
 
     def load(self, patient: str | None = None) -> pd.DataFrame:
@@ -131,7 +131,7 @@ class SampleSheet:
         rows = self.table[self.table["sample"] == sample]
         if rows.empty:
             msg = f"{self.path}: no sample {sample!r} in the sheet"
-            raise KeyError(msg)
+            raise NotFoundError(msg)
         rec = rows.iloc[0]
         fmt = None if pd.isna(rec["format"]) else str(rec["format"])
         table = read(rec["path"], sample=sample, format=fmt)

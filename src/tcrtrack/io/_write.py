@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from tcrtrack.errors import FormatError
+from tcrtrack.errors import FormatError, ParameterError
 
 if TYPE_CHECKING:
     from tcrtrack.tl._counts import CloneCounts
@@ -114,7 +114,7 @@ def write_counts(
         frame = frame.reset_index(drop=True)
     else:
         msg = f"unknown layout {layout!r}; use 'wide' or 'long'"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     write_table(
         frame, path, format=format, metadata={"unit": counts.unit, "spec": str(counts.spec)}
     )

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from tcrtrack.errors import NotFoundError, ParameterError
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -84,7 +86,7 @@ def sharing_curve(
     table = curve.table
     if fraction not in _FRACTION_LABELS:
         msg = f"unknown fraction {fraction!r}; choose one of {', '.join(_FRACTION_LABELS)}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     ax = _axes(ax)
     for name, part in table.groupby("sample", sort=False, observed=True):
         x = part["depth"].to_numpy(dtype=float)
@@ -174,10 +176,10 @@ def track(
     """
     if kind not in ("line", "area"):
         msg = f"kind must be 'line' or 'area', got {kind!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if value not in ("frequency", "count"):
         msg = f"value must be 'frequency' or 'count', got {value!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     data = result.frequencies if value == "frequency" else result.sizes
     ax = _axes(ax, (7, 4))
     x = np.arange(len(result.samples))
@@ -212,7 +214,7 @@ def _later(result: Track, sample: str | None) -> str:
         return later[-1]
     if sample not in later:
         msg = f"sample {sample!r} was not compared; compared samples: {', '.join(later)}"
-        raise KeyError(msg)
+        raise NotFoundError(msg)
     return sample
 
 
@@ -303,7 +305,7 @@ def volcano(
     """
     if y not in ("qvalue", "pvalue"):
         msg = f"y must be 'qvalue' or 'pvalue', got {y!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     sample = _later(result, sample)
     tests = result.tests[(result.tests["sample"] == sample) & result.tests[y].notna()]
     ax = _axes(ax, (5, 4))

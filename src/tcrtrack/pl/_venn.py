@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tcrtrack.errors import ParameterError
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib_venn._common import VennDiagram
@@ -111,10 +113,10 @@ def venn(
     k = len(samples)
     if k not in (2, 3):
         msg = f"a Venn diagram needs 2 or 3 samples, got {k}: {samples!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if not 0.0 < min_fraction <= 1.0:
         msg = f"min_fraction must be in (0, 1], got {min_fraction!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     counts = {venn_region_id(key): int(n) for key, n in regions.regions.items()}
     ids = _region_ids(k)
     subsets = tuple(counts.get(i, 0) for i in ids)
@@ -137,7 +139,7 @@ def venn(
     colors = tuple(colors) if colors is not None else DEFAULT_COLORS[:k]
     if len(colors) != k:
         msg = f"colors must give one colour per sample ({k}), got {len(colors)}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if k == 2:
         from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
 

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, strings, take_chunked
-from tcrtrack.errors import SchemaError
+from tcrtrack.errors import EmptyError, SchemaError
 
 __all__ = ["concat", "filter_contigs"]
 
@@ -235,7 +235,7 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """
     if not tables:
         msg = "concat needs at least one contig table, got none"
-        raise ValueError(msg)
+        raise EmptyError(msg)
     seen: dict[str, int] = {}
     for i, t in enumerate(tables):
         check_contig_table(t, what=f"table {i}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from tcrtrack.errors import ParameterError
 from tcrtrack.report import _sections as sec
 from tcrtrack.report._render import SECTIONS, Report, figure, page, table
 from tcrtrack.report._text import DEFINITIONS
@@ -108,10 +109,10 @@ def build(
 
     if not 0 < ci < 1:
         msg = f"ci must be a level between 0 and 1 (e.g. 0.95), got {ci!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if int(top) < 1:
         msg = f"top must be a positive number of clones, got {top!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     from tcrtrack.tl._sharing import _check_reference
 
     others = _check_reference(counts, reference, samples)
@@ -120,7 +121,7 @@ def build(
             f"samples must be distinct and leave out the reference {reference!r}, "
             f"got {list(others)!r}"
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     names = [reference, *others]
     if title is None:
         title = f"tcrtrack report: {reference} vs {', '.join(others)}"

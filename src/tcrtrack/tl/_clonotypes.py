@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, strings
-from tcrtrack.errors import SchemaError
+from tcrtrack.errors import EmptyError, SchemaError
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._digest import Digest, digest, first_appearance
 from tcrtrack.tl._spec import ClonotypeSpec
@@ -153,7 +153,7 @@ def clonotypes(
         del table  # before the next table is read: one file's rows in memory at a time
     if not units:
         msg = "clonotypes needs at least one contig table, got none"
-        raise ValueError(msg)
+        raise EmptyError(msg)
     if not digests:
         msg = (
             "the contig table(s) have no rows and no sample names; nothing to count: "

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tcrtrack import _qc
+from tcrtrack.errors import NotFoundError
 from tcrtrack.tl._spec import ClonotypeSpec
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class CloneCounts:
             return self.samples.index(sample)
         except ValueError:
             msg = f"unknown sample {sample!r}; samples are: {', '.join(self.samples)}"
-            raise KeyError(msg) from None
+            raise NotFoundError(msg) from None
 
     def dense(self) -> np.ndarray:
         """:attr:`counts` as a dense ``int64`` array."""

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from tcrtrack.errors import ParameterError
+
 if TYPE_CHECKING:
     from tcrtrack.tl._counts import CloneCounts
 
@@ -23,10 +25,10 @@ def _rows(counts: CloneCounts, samples: Sequence[str] | None) -> tuple[list[str]
     names = list(counts.samples) if samples is None else list(samples)
     if len(set(names)) != len(names):
         msg = f"samples must be distinct, got {names!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if not names:
         msg = "give at least one sample"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     idx = [counts.index(x) for x in names]
     return names, np.asarray(counts.counts[idx].toarray(), dtype=np.float64)
 
@@ -87,7 +89,7 @@ def overlap(
     """
     if metric not in OVERLAP_METRICS:
         msg = f"unknown overlap metric {metric!r}; choose one of {', '.join(OVERLAP_METRICS)}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     names, x = _rows(counts, samples)
     with np.errstate(divide="ignore", invalid="ignore"):
         if metric in ("jaccard", "overlap", "sorensen"):
@@ -162,7 +164,7 @@ def intersections(
     n = len(names)
     if n > 62:
         msg = f"intersections supports up to 62 samples, got {n}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     present = x > 0
     weights = np.left_shift(np.int64(1), np.arange(n - 1, -1, -1, dtype=np.int64))
     codes = (present.astype(np.int64) * weights[:, None]).sum(axis=0)
@@ -170,7 +172,7 @@ def intersections(
     if include_empty:
         if n > 20:
             msg = f"include_empty lists 2^n - 1 combinations; too many for {n} samples"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         uniq = np.arange(1, 1 << n, dtype=np.int64)
         tally = np.bincount(codes, minlength=1 << n)[1:]
     else:

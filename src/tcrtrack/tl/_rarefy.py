@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tcrtrack.errors import ParameterError
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._stats import (
     FRACTIONS,
@@ -136,7 +137,7 @@ def _summarise(reps: dict[str, np.ndarray], ci: float) -> dict[str, float]:
 def _check_n(n: int) -> int:
     if int(n) < 1:
         msg = f"n must be a positive number of subsamples, got {n!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return int(n)
 
 
@@ -218,14 +219,14 @@ def rarefy(
     depth = int(depth)
     if depth < 1:
         msg = f"depth must be at least 1, got {depth!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     for x in pool:
         if int(totals[x]) < depth:
             msg = (
                 f"sample {x!r} has {int(totals[x]):,} {counts.unit}, fewer than depth={depth:,}; "
                 "choose a smaller depth or leave it out"
             )
-            raise ValueError(msg)
+            raise ParameterError(msg)
     rng = np.random.default_rng(seed)
     ref_units = units_of(counts, reference)
     rows, reps_frames = [], []
@@ -314,7 +315,7 @@ def sharing_curve(
         grid_list = sorted({int(d) for d in depths})
         if not grid_list or grid_list[0] < 1:
             msg = f"depths must be positive integers, got {list(depths)!r}"
-            raise ValueError(msg)
+            raise ParameterError(msg)
     rng = np.random.default_rng(seed)
     ref_units = units_of(counts, reference)
     rows = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tcrtrack.errors import ParameterError
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._spec import ClonotypeSpec
 from tcrtrack.tl._stats import BinomialMethod
@@ -86,7 +87,7 @@ def _check_reference(
             f"nothing to compare with the reference {reference!r}: give at least one other "
             f"sample (samples are: {', '.join(counts.samples)})"
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return others
 
 
@@ -342,10 +343,10 @@ def venn_regions(counts: CloneCounts, samples: Sequence[str]) -> VennRegions:
             f"a Venn diagram needs 2 or 3 samples, got {len(samples)}; "
             "for more samples use an UpSet plot (tt.pl.upset)"
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if len(set(samples)) != len(samples):
         msg = f"samples must be distinct, got {samples!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     from tcrtrack.tl._overlap import intersections
 
     table = intersections(counts, list(samples), include_empty=True)

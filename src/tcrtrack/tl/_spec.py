@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from tcrtrack import schema as s
+from tcrtrack.errors import ParameterError
 
 LocusSpec = Literal["TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH"]
 SequenceSpec = Literal["nt", "aa"]
@@ -65,7 +66,7 @@ class ClonotypeSpec:
             value = getattr(self, name)
             if value not in allowed:
                 msg = f"ClonotypeSpec {name} must be one of {', '.join(allowed)}; got {value!r}"
-                raise ValueError(msg)
+                raise ParameterError(msg)
 
     @property
     def loci(self) -> tuple[str, ...]:

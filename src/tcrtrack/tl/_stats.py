@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tcrtrack.errors import ParameterError
+
 if TYPE_CHECKING:
     import pandas as pd
     import scipy.sparse as sp
@@ -42,7 +44,7 @@ def check_ci(ci: float) -> float:
     value = float(ci)
     if not 0.0 < value < 1.0:
         msg = f"ci must be a confidence level between 0 and 1 (e.g. 0.95), got {ci!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return value
 
 
@@ -79,13 +81,13 @@ def binomial_interval(
     ci = check_ci(ci)
     if method not in BINOMIAL_METHODS:
         msg = f"method must be one of {', '.join(BINOMIAL_METHODS)}, got {method!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     k_arr = np.asarray(k, dtype=np.float64)
     n_arr = np.asarray(n, dtype=np.float64)
     k_arr, n_arr = np.broadcast_arrays(k_arr, n_arr)
     if np.any((k_arr < 0) | (k_arr > n_arr)):
         msg = "binomial_interval needs 0 <= k <= n for every pair"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     alpha = 1.0 - ci
     valid = n_arr > 0
     nn = np.where(valid, n_arr, 1.0)
@@ -157,7 +159,7 @@ class Units:
         ``n × units`` (a multivariate hypergeometric draw on the weights)."""
         if depth > self.total:
             msg = f"cannot subsample {depth} from a sample of {self.total}"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         if np.all(self.weights == 1):
             # cells: choose ``depth`` distinct cells per replicate
             keys = rng.random((n, len(self.weights)))
@@ -292,7 +294,7 @@ def add_sharing_intervals(
     ci = check_ci(ci)
     if int(n_boot) < 1:
         msg = f"n_boot must be a positive number of bootstrap replicates, got {n_boot!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     bounds: dict[str, np.ndarray] = {}
     for frac, den in (
         ("frac_clonotypes_shared", "n_clonotypes"),

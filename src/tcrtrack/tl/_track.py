@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from tcrtrack.errors import NotFoundError, ParameterError
+
 if TYPE_CHECKING:
     from tcrtrack.tl._counts import CloneCounts
 
@@ -194,7 +196,7 @@ def fisher_two_sided(
     nb = np.broadcast_to(np.asarray(total_b, dtype=np.int64), a.shape)
     if np.any((a < 0) | (b < 0) | (a > na) | (b > nb)):
         msg = "Fisher's test needs 0 <= count <= total for every clone"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     p = np.ones(a.shape, dtype=np.float64)
     k = a + b
     m = na + nb
@@ -290,7 +292,7 @@ def track(
     names = list(counts.samples) if samples is None else list(samples)
     if len(set(names)) != len(names):
         msg = f"samples must be distinct, got {names!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     reference = names[0] if reference is None else reference
     if reference not in names:
         names.insert(0, reference)
@@ -299,19 +301,19 @@ def track(
     later = [x for x in names if x != reference]
     if not later:
         msg = f"track needs a sample besides the reference {reference!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if test != "fisher":
         msg = f"unknown test {test!r}; the test available is 'fisher'"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if not 0 < alpha < 1:
         msg = f"alpha must be between 0 and 1, got {alpha!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if pseudocount <= 0:
         msg = f"pseudocount must be positive, got {pseudocount!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if top is not None and top < 1:
         msg = f"top must be a positive number of clones, got {top!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
 
     sub = counts.select(names)
     dense = sub.dense()  # samples × clonotypes
@@ -370,7 +372,7 @@ def track(
                 f"clonotype(s) not found in samples {', '.join(names)}: "
                 f"{', '.join(map(repr, missing[:5]))}"
             )
-            raise KeyError(msg)
+            raise NotFoundError(msg)
         order = order[np.isin(labels[order], wanted)]
     if top is not None:
         order = order[:top]
