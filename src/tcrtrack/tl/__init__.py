@@ -4,6 +4,7 @@ from tcrtrack.tl._annotate import annotate
 from tcrtrack.tl._clonotypes import clonotypes
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._overlap import intersections, overlap
+from tcrtrack.tl._persist import Persistence, persist
 from tcrtrack.tl._rarefy import Rarefaction, SharingCurve, rarefy, sharing_curve
 from tcrtrack.tl._sharing import Sharing, VennRegions, shared_clonotypes, sharing, venn_regions
 from tcrtrack.tl._spec import ClonotypeSpec
@@ -12,6 +13,7 @@ from tcrtrack.tl._track import Track, track
 __all__ = [
     "CloneCounts",
     "ClonotypeSpec",
+    "Persistence",
     "Rarefaction",
     "Sharing",
     "SharingCurve",
@@ -21,6 +23,7 @@ __all__ = [
     "clonotypes",
     "intersections",
     "overlap",
+    "persist",
     "rarefy",
     "shared_clonotypes",
     "sharing",
