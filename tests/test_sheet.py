@@ -48,7 +48,7 @@ def test_read_and_load(folder):
     assert sheet.patients == ["P1", "P2"]
     assert sheet.reference("P1") == "d0" and sheet.reference("P2") == "uv19"
     assert sheet.samples("P2") == ["uv19", "uv27"]
-    assert sheet.timepoints("P1").to_dict() == {"d0": "0", "twin": "30"}
+    assert sheet.timepoints("P1").to_dict() == {"d0": 0.0, "twin": 30.0}
     assert sheet.table["line"].tolist() == [2, 3, 4, 5]
     p1 = sheet.load("P1")
     direct = tt.pp.concat(
@@ -199,8 +199,71 @@ def test_time_order(folder):
         "P1\tlate\t100\td0.tsv\t\nP1\tinf\t0\td0.tsv\tx\nP1\tearly\t9\td0.tsv\t\n"
     )
     sheet = tt.io.read_sheet(path)
-    assert sheet.samples("P1") == ["late", "inf", "early"]
-    assert sheet.samples("P1", order="time") == ["inf", "early", "late"]
+    # one order everywhere: the reference first, then by numeric time point
+    assert sheet.samples("P1") == ["inf", "early", "late"]
+    assert sheet.samples("P1", order="sheet") == ["inf", "late", "early"]
+    by_rows = tt.io.read_sheet(path, order="sheet")
+    assert by_rows.samples("P1") == ["inf", "late", "early"]
+
+
+def test_numeric_time_points_order_numerically_not_as_text(folder):
+    # '-7' < '0' < '28' < '182' numerically; as text '182' < '28' and '-7' first anyway
+    path = folder / "t.tsv"
+    path.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\tbaseline\ttimepoint_unit\n"
+        "P1\tm6\t182\td0.tsv\t\t\tdays\n"
+        "P1\tinf\t0\td0.tsv\tyes\t\tdays\n"
+        "P1\tw4\t28\td0.tsv\t\t\tdays\n"
+        "P1\tpre\t-7\td0.tsv\t\tyes\tdays\n"
+    )
+    sheet = tt.io.read_sheet(path)
+    assert sheet.samples("P1") == ["inf", "pre", "w4", "m6"]
+    assert sheet.baseline("P1") == "pre"
+    assert sheet.reference("P1") == "inf"
+    assert sheet.later("P1") == ["w4", "m6"]
+    assert sheet.timepoint_unit("P1") == "days"
+    assert sheet.timepoint_labels("P1") == {"m6": "182", "inf": "0", "w4": "28", "pre": "-7"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            "P1\tinf\t0\td0.tsv\tyes\t\nP1\tb1\t-7\td0.tsv\t\tyes\nP1\tb2\t-3\td0.tsv\t\tyes\n",
+            r"lines 3, 4: patient 'P1' has 2 baselines \(b1, b2\); mark one",
+        ),
+        (
+            "P1\tinf\t0\td0.tsv\tyes\tyes\n",
+            r"line 2: sample 'inf' is marked both reference and baseline",
+        ),
+        (
+            "P1\tinf\t0\td0.tsv\tyes\t\nP1\tw4\t4W\td0.tsv\t\t\n",
+            r"line 3: time point '4W' is not a number; .*--sheet-order",
+        ),
+        (
+            "P1\tinf\t0\td0.tsv\tyes\t\nP1\tw4\t28\td0.tsv\t\tmaybe\n",
+            r"line 3: baseline 'maybe' is not a yes/no value",
+        ),
+    ],
+    ids=["two-baselines", "baseline-is-reference", "text-timepoint", "bad-baseline-flag"],
+)
+def test_bad_roles_and_time_points_name_sheet_and_line(folder, rows, message):
+    path = folder / "bad.tsv"
+    path.write_text("patient\tsample\ttimepoint\tpath\treference\tbaseline\n" + rows)
+    with pytest.raises(FormatError, match=message) as err:
+        tt.io.read_sheet(path)
+    assert str(path) in str(err.value)
+
+
+def test_text_time_points_allowed_in_sheet_order(folder):
+    path = folder / "t.tsv"
+    path.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\n"
+        "P1\tinf\tproduct\td0.tsv\tyes\nP1\tw4\t4W\td0.tsv\t\nP1\tfu1\tFU1\td0.tsv\t\n"
+    )
+    sheet = tt.io.read_sheet(path, order="sheet")
+    assert sheet.samples("P1") == ["inf", "w4", "fu1"]
+    assert sheet.timepoint_labels("P1") == {"inf": "product", "w4": "4W", "fu1": "FU1"}
 
 
 def test_share_by_sheet_per_patient_files(folder, capsys):

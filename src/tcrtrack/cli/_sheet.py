@@ -22,17 +22,42 @@ if TYPE_CHECKING:
 
     from tcrtrack.io._sheet import SampleSheet
 
-samples_option = click.option(
+_samples = click.option(
     "--samples",
     "sheet",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help=(
         "Sample sheet (TSV/CSV with patient, sample, timepoint, path and optional reference, "
-        "format, unit columns; paths relative to the sheet) instead of FILE arguments: the "
-        "analysis runs per patient, one output block per patient."
+        "baseline, timepoint_unit, format, unit columns; paths relative to the sheet) instead "
+        "of FILE arguments: the analysis runs per patient, one output block per patient, "
+        "samples ordered by numeric time point."
     ),
 )
+
+#: Where ``--sheet-order`` is kept for :func:`open_sheet` (click's per-invocation store).
+_ORDER_KEY = "tcrtrack.sheet_order"
+
+
+def _remember_order(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta[_ORDER_KEY] = "sheet" if value else "time"
+
+
+_sheet_order = click.option(
+    "--sheet-order",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_order,
+    help=(
+        "With --samples: order each patient's samples as the sheet lists them (reference "
+        "first) instead of by numeric time point; time points may then be text."
+    ),
+)
+
+
+def samples_option(func: Any) -> Any:
+    """``--samples SHEET`` and ``--sheet-order``."""
+    return _samples(_sheet_order(func))
 
 
 @dataclass(frozen=True)
@@ -63,7 +88,9 @@ def open_sheet(
         raise click.UsageError(msg)
     from tcrtrack.io import read_sheet
 
-    return read_sheet(sheet)
+    ctx = click.get_current_context(silent=True)
+    order = ctx.meta.get(_ORDER_KEY, "time") if ctx is not None else "time"
+    return read_sheet(sheet, order=order)
 
 
 def require_references(sheet: SampleSheet) -> None:
@@ -83,7 +110,7 @@ def patient_counts(sheet: SampleSheet, patient: str, spec: Any) -> tuple[Any, li
     import tcrtrack as tt
     from tcrtrack.cli import _common
 
-    names = sheet.samples(patient, order="time")
+    names = sheet.samples(patient)
     _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
     counts = tt.tl.clonotypes(sheet.load(patient), spec)
     rows = sheet.table.set_index("sample")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+import numpy as np
 import pandas as pd
 
 from tcrtrack import schema as s
@@ -20,7 +21,10 @@ __all__ = ["SampleSheet", "read_sheet"]
 #: Columns a sheet must have.
 SHEET_REQUIRED: Final = ("patient", "sample", "timepoint", "path")
 #: Optional columns.
-SHEET_OPTIONAL: Final = ("reference", "format", "unit")
+SHEET_OPTIONAL: Final = ("reference", "baseline", "timepoint_unit", "format", "unit")
+#: How a sheet orders a patient's samples: by numeric time point, or as the rows are listed.
+SheetOrder = Literal["time", "sheet"]
+SHEET_ORDERS: Final = ("time", "sheet")
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "reference", "ref", "x"})
 _FALSE: Final = frozenset({"false", "f", "no", "n", "0", ""})
 _MAX_PROBLEMS: Final = 10
@@ -35,37 +39,72 @@ class SampleSheet:
     path
         The sheet file.
     table
-        One row per sample: ``patient``, ``sample``, ``timepoint``, ``path`` (absolute),
-        ``reference`` (bool), ``format`` (NA = detect), ``unit`` (NA = detect), ``line`` (the
-        line of the sheet the sample is on).
+        One row per sample: ``patient``, ``sample``, ``timepoint`` (a number with
+        ``order="time"``, the text as written with ``order="sheet"``), ``timepoint_unit`` (NA
+        when not given), ``path`` (absolute), ``reference`` (bool), ``baseline`` (bool),
+        ``format`` (NA = detect), ``unit`` (NA = detect), ``line`` (the line of the sheet the
+        sample is on).
+    order
+        How every command orders a patient's samples: ``"time"`` (by time point) or
+        ``"sheet"`` (as the rows are listed); see :meth:`samples`.
     """
 
     path: Path
     table: pd.DataFrame
+    order: SheetOrder = "time"
 
     @property
     def patients(self) -> list[str]:
         """Patients in order of first appearance."""
         return list(dict.fromkeys(self.table["patient"]))
 
-    def samples(
-        self, patient: str | None = None, *, order: Literal["sheet", "time"] = "sheet"
-    ) -> list[str]:
-        """Sample names of ``patient`` (all patients when None).
-
-        ``order="sheet"``: as listed. ``order="time"``: the reference first, then by time point
-        (numerically when every time point of the patient is a number, else as text; ties and
-        empty time points keep the sheet's order).
+    def samples(self, patient: str | None = None, *, order: SheetOrder | None = None) -> list[str]:
+        """Sample names of ``patient`` (all patients when None), in the order every command
+        uses: the reference first, then every other sample by time point (numerically; ties
+        keep the sheet's order). ``order="sheet"`` (the default when the sheet was read with
+        it): the reference first, then the rows as listed.
         """
         rows = self._rows(patient)
-        if order == "sheet":
-            return list(rows["sample"])
-        times = pd.to_numeric(rows["timepoint"], errors="coerce")
-        key = times if times.notna().all() else rows["timepoint"]
+        order = self.order if order is None else order
+        if order == "time" and self.order == "sheet":
+            msg = (
+                f"{self.path}: the sheet was read with order='sheet', so its time points need "
+                "not be numbers; read it with order='time' to order samples by time point"
+            )
+            raise SchemaError(msg)
         frame = pd.DataFrame(
-            {"ref": ~rows["reference"].to_numpy(), "key": key.to_numpy(), "sample": rows["sample"]}
+            {
+                "ref": ~rows["reference"].to_numpy(),
+                "key": rows["timepoint"].to_numpy() if order == "time" else np.arange(len(rows)),
+                "sample": rows["sample"].to_numpy(),
+            }
         )
         return list(frame.sort_values(["ref", "key"], kind="stable")["sample"])
+
+    def baseline(self, patient: str) -> str | None:
+        """The baseline sample of ``patient`` (the blood before the infusion), or None."""
+        rows = self._rows(patient)
+        base = rows.loc[rows["baseline"], "sample"]
+        return str(base.iloc[0]) if len(base) else None
+
+    def later(self, patient: str) -> list[str]:
+        """The samples of ``patient`` that are neither the reference nor the baseline, in
+        the order of :meth:`samples`."""
+        roles = {self.reference(patient), self.baseline(patient)}
+        return [x for x in self.samples(patient) if x not in roles]
+
+    def timepoint_unit(self, patient: str) -> str | None:
+        """The unit of ``patient``'s time points (the ``timepoint_unit`` column), or None."""
+        units = self._rows(patient)["timepoint_unit"].dropna()
+        return str(units.iloc[0]) if len(units) else None
+
+    def timepoint_labels(self, patient: str) -> dict[str, str]:
+        """Per sample of ``patient``: its time point as a short text (``28`` for 28.0)."""
+        rows = self._rows(patient)
+        return {
+            str(x): (f"{t:g}" if isinstance(t, float) else str(t))
+            for x, t in zip(rows["sample"], rows["timepoint"], strict=True)
+        }
 
     def reference(self, patient: str) -> str | None:
         """The reference sample of ``patient`` (the infusion product), or None if not marked."""
@@ -156,20 +195,33 @@ class SampleSheet:
         )
 
 
-def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> SampleSheet:
+def read_sheet(
+    path: str | os.PathLike[str], *, check_files: bool = True, order: SheetOrder = "time"
+) -> SampleSheet:
     """Read and validate a sample sheet (CSV or TSV).
 
     Columns: ``patient``, ``sample``, ``timepoint``, ``path`` (relative to the sheet's folder,
     or absolute), and optionally ``reference`` (``true``/``false``, ``yes``/``no``, ``1``/``0``
-    or ``x``/empty marking the reference sample, e.g. the infusion product), ``format`` (a
-    name from :func:`tcrtrack.io.known_formats`; empty = detect) and ``unit`` (``templates``,
-    ``reads``, ``umis`` or ``cells``: declare the unit of bulk counts). Lines starting with
-    ``#`` and blank lines are ignored.
+    or ``x``/empty marking the reference sample, e.g. the infusion product), ``baseline``
+    (the same yes/no values, marking the patient's blood before the infusion),
+    ``timepoint_unit`` (what the time points count, e.g. ``days``; one per patient),
+    ``format`` (a name from :func:`tcrtrack.io.known_formats`; empty = detect) and ``unit``
+    (``templates``, ``reads``, ``umis`` or ``cells``: declare the unit of bulk counts). Lines
+    starting with ``#`` and blank lines are ignored.
+
+    **Time order**: ``timepoint`` is a number (days, or the ``timepoint_unit``; negative for
+    samples before the infusion is fine), and every command orders a patient's samples the
+    same way: the reference first, then the others by time point (ties keep the sheet's
+    order). A time point that is not a number (``4W``, ``FU1``) is an error naming its line,
+    unless ``order="sheet"`` (``--sheet-order`` on the command line) asks for the sheet's own
+    row order, in which case time points are kept as text and never compared.
 
     Everything is checked before any data file is read, and all problems are reported
     together, each with its line: a required column missing, an empty patient, sample or
     path, a file that does not exist (``check_files``), a sample named twice, two references
-    for one patient, an unknown format or unit, a ``reference`` value that is not a yes/no.
+    or two baselines for one patient, a sample that is both reference and baseline, a time
+    point that is not a number, two time-point units for one patient, an unknown format or
+    unit, a ``reference`` or ``baseline`` value that is not a yes/no.
 
     Raises
     ------
@@ -216,6 +268,9 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
             f"may have {', '.join(SHEET_OPTIONAL)}"
         )
         raise FormatError(msg)
+    if order not in SHEET_ORDERS:
+        msg = f"order must be one of {', '.join(SHEET_ORDERS)}, got {order!r}"
+        raise SchemaError(msg)
     from tcrtrack.io._detect import known_formats
 
     formats = [f.name for f in known_formats()]
@@ -231,12 +286,35 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
         for col in ("patient", "sample", "path"):
             if not rec[col]:
                 problems.append(f"line {line_no}: empty {col!r}")
-        ref_text = rec.get("reference", "").lower()
-        if ref_text not in _TRUE | _FALSE:
+        flags = {}
+        for role in ("reference", "baseline"):
+            text = rec.get(role, "").lower()
+            flags[role] = text in _TRUE or text == role
+            if text not in _TRUE | _FALSE | {role}:
+                problems.append(
+                    f"line {line_no}: {role} {rec[role]!r} is not a yes/no value "
+                    "(use true/false, yes/no, 1/0, or x / empty)"
+                )
+        if flags["reference"] and flags["baseline"]:
             problems.append(
-                f"line {line_no}: reference {rec['reference']!r} is not a yes/no value "
-                "(use true/false, yes/no, 1/0, or x / empty)"
+                f"line {line_no}: sample {rec['sample']!r} is marked both reference and "
+                "baseline; the reference is the infusion product, the baseline the blood "
+                "before it: mark one"
             )
+        timepoint: object = rec["timepoint"]
+        if order == "time":
+            try:
+                timepoint = float(rec["timepoint"])
+                if not np.isfinite(timepoint):
+                    raise ValueError
+            except ValueError:
+                timepoint = np.nan
+                problems.append(
+                    f"line {line_no}: time point {rec['timepoint']!r} is not a number; write "
+                    "it as a number (e.g. days: -7, 0, 28, 90, with the unit in a "
+                    "'timepoint_unit' column), or keep the sheet's row order with "
+                    "--sheet-order (order='sheet' in Python)"
+                )
         fmt = rec.get("format", "")
         if fmt and fmt not in formats:
             problems.append(
@@ -257,9 +335,11 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
             {
                 "patient": rec["patient"],
                 "sample": rec["sample"],
-                "timepoint": rec["timepoint"],
+                "timepoint": timepoint,
+                "timepoint_unit": rec.get("timepoint_unit", "") or pd.NA,
                 "path": str(file) if file is not None else "",
-                "reference": ref_text in _TRUE,
+                "reference": flags["reference"],
+                "baseline": flags["baseline"],
                 "format": fmt or pd.NA,
                 "unit": unit or pd.NA,
                 "line": line_no,
@@ -269,7 +349,18 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
         problems.append("no samples: the sheet has a header but no rows")
     table = pd.DataFrame(
         rows,
-        columns=["patient", "sample", "timepoint", "path", "reference", "format", "unit", "line"],
+        columns=[
+            "patient",
+            "sample",
+            "timepoint",
+            "timepoint_unit",
+            "path",
+            "reference",
+            "baseline",
+            "format",
+            "unit",
+            "line",
+        ],
     )
     dup = table[table["sample"].duplicated(keep=False) & (table["sample"] != "")]
     for name, group in dup.groupby("sample", sort=False):
@@ -277,12 +368,21 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
             f"lines {', '.join(map(str, group['line']))}: sample {name!r} named twice; "
             "give each sample its own name"
         )
-    refs = table[table["reference"].astype(bool)]
-    for patient, group in refs.groupby("patient", sort=False):
-        if len(group) > 1:
+    for role in ("reference", "baseline"):
+        marked = table[table[role].astype(bool)]
+        for patient, group in marked.groupby("patient", sort=False):
+            if len(group) > 1:
+                problems.append(
+                    f"lines {', '.join(map(str, group['line']))}: patient {patient!r} has "
+                    f"{len(group)} {role}s ({', '.join(group['sample'])}); mark one"
+                )
+    for patient, group in table.groupby("patient", sort=False):
+        units = group["timepoint_unit"].dropna().unique()
+        if len(units) > 1:
             problems.append(
-                f"lines {', '.join(map(str, group['line']))}: patient {patient!r} has "
-                f"{len(group)} references ({', '.join(group['sample'])}); mark one"
+                f"lines {', '.join(map(str, group['line']))}: patient {patient!r} has time "
+                f"points in {len(units)} units ({', '.join(map(repr, units))}); convert them "
+                "to one unit"
             )
     if problems:
         shown = problems[:_MAX_PROBLEMS]
@@ -294,5 +394,8 @@ def read_sheet(path: str | os.PathLike[str], *, check_files: bool = True) -> Sam
         )
         raise FormatError(msg)
     table["reference"] = table["reference"].astype(bool)
+    table["baseline"] = table["baseline"].astype(bool)
     table["line"] = table["line"].astype("int64")
-    return SampleSheet(path=p, table=table.reset_index(drop=True))
+    if order == "time":
+        table["timepoint"] = table["timepoint"].astype("float64")
+    return SampleSheet(path=p, table=table.reset_index(drop=True), order=order)

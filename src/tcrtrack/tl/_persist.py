@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from tcrtrack.errors import SchemaError
-from tcrtrack.tl._detection import detection_probability, effective_size, lod_frequency
+from tcrtrack.tl._detection import (
+    CELL_LIKE_UNITS,
+    detection_probability,
+    effective_size,
+    lod_frequency,
+)
 from tcrtrack.tl._stats import BinomialMethod, binomial_interval, check_ci
 
 if TYPE_CHECKING:
@@ -131,6 +136,91 @@ class Persistence:
         ]
         return pd.concat([self.detection, wide[ordered]], axis=1)
 
+    def display_tables(self) -> dict[str, pd.DataFrame]:
+        """The readable tables the command line prints and the report shows (strings, counts
+        beside every percentage, labelled in the data's unit): ``detection``, ``origin``,
+        ``recapture`` and ``trajectories``."""
+        unit = self.unit
+        level = f"{self.detection_level:.0%}"
+        det = self.detection
+        n_ref = det["n_reference_clonotypes"]
+        detection = pd.DataFrame(
+            {
+                "clonotypes": det["n_clonotypes"].map("{:,}".format),
+                unit: det["n_units"].map("{:,}".format),
+                "cells sampled": [
+                    f"{n:,}" + (" (est.)" if est else "")
+                    for n, est in zip(det["n_cells"], det["n_cells_estimated"], strict=True)
+                ],
+                "effective cells": det["n_effective"].map("{:,.0f}".format),
+                f"LOD ({level})": det["lod_frequency"].map(_percent),
+                f"{self.reference} clonotypes detected": [
+                    _count_of(k, n) + _bounds(lo, hi)
+                    for k, n, lo, hi in zip(
+                        det["n_reference_detected"],
+                        n_ref,
+                        det["frac_reference_detected_low"],
+                        det["frac_reference_detected_high"],
+                        strict=True,
+                    )
+                ],
+                "expected if unchanged": det["n_reference_expected"].map("{:,.0f}".format),
+                "absent": det["n_reference_absent"].map("{:,}".format),
+                "undersampled": det["n_reference_undersampled"].map("{:,}".format),
+            },
+            index=det.index,
+        )
+        if unit in CELL_LIKE_UNITS:  # the unit is cells already
+            detection = detection.drop(columns=["cells sampled", "effective cells"])
+        org = self.origin
+        origin = pd.DataFrame(index=pd.Index(self.samples, name="sample"))
+        for name in self.origins:
+            part = org.xs(name, level="origin")
+            origin[name] = [
+                f"{int(r.n_clonotypes):,} ({_percent(r.frac_clonotypes)}); "
+                f"{int(r.n_units):,} {unit} ({_percent(r.frac_units)})"
+                for r in part.itertuples()
+            ]
+        rec = self.recapture.reset_index()
+        recapture = pd.DataFrame(index=pd.Index(self.samples, name="sample"))
+        for size, part in rec.groupby("size_class", observed=True, sort=False):
+            part = part.set_index("sample")
+            recapture[f"{size} {unit}"] = [
+                f"{_count_of(int(r.n_detected), int(r.n_reference_clonotypes))} "
+                f"(exp. {_percent(r.frac_expected)})"
+                for r in part.loc[list(self.samples)].itertuples()
+            ]
+        values = self.summary
+        rows = {
+            "reference clonotypes": values["n_reference_clonotypes"],
+            "later time points": values["n_timepoints"],
+            "found at any later time point": values[
+                "n_reference_clonotypes_found_at_any_timepoint"
+            ],
+            "found at every later time point": values[
+                "n_reference_clonotypes_found_at_every_timepoint"
+            ],
+            "  of which not in the baseline": values[
+                "n_reference_clonotypes_found_at_every_timepoint_not_in_baseline"
+            ],
+        }
+        for cls in TRAJECTORY_CLASSES:
+            rows[f"trajectory: {cls}"] = values[f"n_{cls}"]
+        trajectories = pd.DataFrame(
+            {
+                "clonotypes": [
+                    ("NA (no baseline)" if pd.isna(v) else f"{int(v):,}") for v in rows.values()
+                ]
+            },
+            index=pd.Index(list(rows), name=""),
+        )
+        return {
+            "detection": detection,
+            "origin": origin,
+            "recapture": recapture,
+            "trajectories": trajectories,
+        }
+
     def __repr__(self) -> str:
         base = f", baseline={self.baseline!r}" if self.baseline else ""
         return (
@@ -147,6 +237,24 @@ class Persistence:
             + self.detection.to_html(float_format=lambda x: f"{x:.4g}")
             + self.summary.to_frame("value").to_html()
         )
+
+
+def _percent(x: float) -> str:
+    """``12.34%`` (``NA`` for a missing value; small values keep 3 significant digits)."""
+    if pd.isna(x):
+        return "NA"
+    pct = 100 * float(x)
+    return f"{pct:.3g}%" if 0 < pct < 0.1 else f"{pct:.2f}%"
+
+
+def _count_of(k: int, n: int) -> str:
+    return f"{k:,}/{n:,} = {_percent(k / n) if n else 'NA'}"
+
+
+def _bounds(low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f" [{_percent(low)}-{_percent(high)}]"
 
 
 def _size_class(sizes: np.ndarray, classes: Sequence[tuple[str, int, float]]) -> np.ndarray:
