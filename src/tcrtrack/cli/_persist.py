@@ -81,12 +81,11 @@ def _payload(result: Persistence) -> dict[str, object]:
     """Every number of ``result`` for ``--format json``."""
 
     def records(frame: Any) -> list[dict[str, object]]:
-        return json.loads(frame.reset_index().to_json(orient="records"))
+        return json.loads(frame.reset_index().to_json(orient="records", double_precision=15))
 
-    summary = {
-        k: (None if v is None or v != v or str(v) == "<NA>" else int(v))
-        for k, v in result.summary.items()
-    }
+    import pandas as pd
+
+    summary = {k: (None if pd.isna(v) else int(v)) for k, v in result.summary.items()}
     return {
         "reference": result.reference,
         "baseline": result.baseline,
