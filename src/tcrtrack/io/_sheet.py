@@ -195,6 +195,15 @@ class SampleSheet:
         )
 
 
+def _number(text: str) -> float:
+    """``text`` as a finite float, else NaN."""
+    try:
+        value = float(text)
+    except ValueError:
+        return float("nan")
+    return value if np.isfinite(value) else float("nan")
+
+
 def read_sheet(
     path: str | os.PathLike[str], *, check_files: bool = True, order: SheetOrder = "time"
 ) -> SampleSheet:
@@ -303,12 +312,8 @@ def read_sheet(
             )
         timepoint: object = rec["timepoint"]
         if order == "time":
-            try:
-                timepoint = float(rec["timepoint"])
-                if not np.isfinite(timepoint):
-                    raise ValueError
-            except ValueError:
-                timepoint = np.nan
+            timepoint = _number(rec["timepoint"])
+            if np.isnan(timepoint):
                 problems.append(
                     f"line {line_no}: time point {rec['timepoint']!r} is not a number; write "
                     "it as a number (e.g. days: -7, 0, 28, 90, with the unit in a "
