@@ -3,25 +3,25 @@
 The **contig table** is a :class:`pandas.DataFrame` with one row per contig (single-cell data)
 or per sequence (bulk data), named after the AIRR Rearrangement standard:
 
-================== =========================================================================
-column             meaning
-================== =========================================================================
-``sample``         sample name (categorical)
-``cell_id``        cell barcode; NA for bulk data
-``locus``          ``TRA``, ``TRB``, ``TRG``, ``TRD``, ``IGH``, ... (categorical); 10x ``Multi``
-                   is kept as ``Multi`` until :func:`tcrtrack.pp.filter_contigs` drops it
-``junction``       CDR3 nucleotides including the conserved Cys and Phe/Trp codons
-                   (10x ``cdr3_nt``)
-``junction_aa``    translation of ``junction`` (10x ``cdr3``)
-``v_call``         V gene (categorical); likewise ``d_call``, ``j_call``, ``c_call``
-``productive``     whether the contig is productive (nullable boolean)
-``sequence_id``    contig identifier (10x ``contig_id``), optional
-``umi_count``      UMIs supporting the contig (10x ``umis``), optional
+=================== =========================================================================
+column              meaning
+=================== =========================================================================
+``sample``          sample name (categorical)
+``cell_id``         cell barcode; NA for bulk data
+``locus``           ``TRA``, ``TRB``, ``TRG``, ``TRD``, ``IGH``, ... (categorical); 10x ``Multi``
+                    is kept as ``Multi`` until :func:`tcrtrack.pp.filter_contigs` drops it
+``junction``        CDR3 nucleotides including the conserved Cys and Phe/Trp codons
+                    (10x ``cdr3_nt``)
+``junction_aa``     translation of ``junction`` (10x ``cdr3``)
+``v_call``          V gene (categorical); likewise ``d_call``, ``j_call``, ``c_call``
+``productive``      whether the contig is productive (nullable boolean)
+``sequence_id``     contig identifier (10x ``contig_id``), optional
+``umi_count``       UMIs supporting the contig (10x ``umis``), optional
 ``consensus_count`` reads supporting the contig (10x ``reads``), optional
 ``duplicate_count`` bulk clone size (templates, reads or UMIs), optional
-``is_cell``        10x cell call (nullable boolean), optional
+``is_cell``         10x cell call (nullable boolean), optional
 ``high_confidence`` 10x confidence call (nullable boolean), optional
-================== =========================================================================
+=================== =========================================================================
 
 Missing values are real NA, never the strings ``"None"`` or ``"nan"``. Extra columns survive.
 """

@@ -148,7 +148,7 @@ def sharing(
     (seeded by ``seed``), the fraction is recounted, and the interval is the central ``ci``
     range of the values. The other sample's clonotype set is held at its observed value:
     resampling it too would bias the interval downwards, since a clonotype seen once
-    vanishes from a resample with probability :math:`(1-1/n)^n \approx e^{-1}`. For bulk
+    vanishes from a resample with probability :math:`(1-1/n)^n \\approx e^{-1}`. For bulk
     data the resampled units are the templates (or reads, UMIs).
 
     Parameters
