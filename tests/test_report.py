@@ -107,15 +107,15 @@ def test_page_holds_the_venn_regions_counted_naively(patient1):
 def test_one_embedded_svg_per_plot_and_nothing_external(patient1):
     _, report, _ = patient1
     figures = FIGURE.findall(report.html)
-    # sharing curve, Venn diagram, clone track, overlap heat map
-    assert len(figures) == 4
+    # sharing curve, Venn diagram, clone track, origin, recapture, trajectories, overlap
+    assert len(figures) == 7
     for data in figures:
         svg = base64.b64decode(data).decode("utf-8")
         assert "<svg" in svg and svg.rstrip().endswith("</svg>")
     lowered = report.html.lower()
     for bad in ('src="http', 'href="http', "src='http", "<script", "<link", "url("):
         assert bad not in lowered
-    assert report.html.count("<img") == 4
+    assert report.html.count("<img") == 7
 
 
 def test_user_strings_are_escaped(patient1):
@@ -159,7 +159,7 @@ def bundled():
 def test_more_than_three_samples_draw_an_upset_plot(bundled):
     report = tt.report.build(bundled, reference="a", top=3)
     assert "UpSet plot" in report.html and "Venn diagram" not in report.html
-    assert len(FIGURE.findall(report.html)) == 4
+    assert len(FIGURE.findall(report.html)) == 7
     assert _parse(report.html).errors == []
 
 
@@ -207,7 +207,7 @@ def test_cli_writes_the_report(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assert "640/6,560 = 9.76%" in html
     assert "subsampled to 5,000 without replacement" in html
-    assert len(FIGURE.findall(html)) == 4
+    assert len(FIGURE.findall(html)) == 7
     assert _parse(html).errors == []
     assert capsys.readouterr().err == ""
 
@@ -283,3 +283,81 @@ def test_top_clone_and_overlap_equal_a_naive_count(patient1):
     da, db = (a**2).sum() / a.sum() ** 2, (b**2).sum() / b.sum() ** 2
     mh = 2 * (a * b).sum() / ((da + db) * a.sum() * b.sum())
     assert f"<td>{mh:.3f}</td>" in report.html
+
+
+BMT = Path(__file__).parents[1] / "examples" / "data" / "bmt"
+SHARING = Path(__file__).parent / "data" / "sharing"
+
+
+def _section(html: str, key: str) -> str:
+    start = html.index(f'<section id="{key}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_persistence_section_holds_the_persist_numbers(patient1):
+    counts, report, _ = patient1
+    part = _section(report.html, "persistence")
+    frame = counts.to_frame()
+    ref = set(frame.index[frame["infusion"] > 0])
+    for sample in ("pbmc_3m", EVIL):
+        here = frame.index[frame[sample] > 0]
+        # no baseline: origin 'reference' = the sample's clonotypes found in the infusion
+        n_ref = sum(c in ref for c in here)
+        assert f"{n_ref:,}/{len(ref):,} = " in part  # reference clonotypes detected
+        assert f"{n_ref:,} ({100 * n_ref / len(here):.2f}%)" in part
+    assert "No baseline" in part
+    assert EVIL not in part and "&lt;b&gt;x&lt;/b&gt;" in part  # the name escaped
+    assert len(FIGURE.findall(part)) == 3
+
+
+def test_report_cli_with_a_baseline(tmp_path, capsys):
+    """Real 10x files of one lung-cancer patient: tumour as REF, blood as the later sample,
+    normal lung as the 'baseline' (roles for the test; the counts are what matter)."""
+    out = tmp_path / "lung.html"
+    ref, later, base = (SHARING / f"{x}.csv.gz" for x in ("lt6", "lb6", "ln6"))
+    assert main(["report", str(ref), str(later), "--baseline", str(base), "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert _parse(html).errors == []
+    assert "<dt>Baseline</dt><dd>ln6</dd>" in html
+    part = _section(html, "persistence")
+    # an independent recount of the origins from the raw contigs
+    from test_persist import naive_10x
+
+    r, s, b = (set(naive_10x(p)) for p in (ref, later, base))
+    counts = {
+        "product": len((s & r) - b),
+        "pre-existing": len(s & r & b),
+        "baseline-only": len((s & b) - r),
+        "unexplained": len(s - r - b),
+    }
+    assert sum(counts.values()) == len(s) and min(counts.values()) > 0
+    for n in counts.values():
+        assert f"{n:,} ({100 * n / len(s):.2f}%)" in part
+    # the baseline is in the sample table and the overlap matrix, not in the sharing table
+    assert "ln6" in _section(html, "samples") and "ln6" in _section(html, "overlap")
+    assert "ln6" not in _section(html, "sharing")
+
+
+def test_report_sheet_takes_the_baseline_row(tmp_path, capsys):
+    """The real transplant series (immunoSEQ, one unit stated in the sheet): day 0 is the
+    baseline row, day 32 the reference; the page shows day 0 as the baseline, not as a sample
+    compared with the reference."""
+    sheet = tmp_path / "sheet.tsv"
+    rows = [("TRB_Unsorted_83", 82, "", ""), ("TRB_Unsorted_0", 0, "", "yes")]
+    rows.append(("TRB_Unsorted_32", 32, "yes", ""))
+    sheet.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\tbaseline\tunit\n"
+        + "".join(
+            f"BMT1\t{n}\t{d}\t{BMT / (n + '.tsv.gz')}\t{r}\t{b}\treads\n" for n, d, r, b in rows
+        )
+    )
+    out = tmp_path / "r.html"
+    assert main(["report", "--samples", str(sheet), "-o", str(out)]) == 0
+    html = (tmp_path / "r_BMT1.html").read_text(encoding="utf-8")
+    assert "patient BMT1: TRB_Unsorted_32 vs TRB_Unsorted_83</title>" in html
+    assert "<dt>Baseline</dt><dd>TRB_Unsorted_0</dd>" in html
+    from test_persist import naive_immunoseq
+
+    r, s, b = (set(naive_immunoseq(BMT / f"TRB_Unsorted_{d}.tsv.gz")) for d in (32, 83, 0))
+    n = len((s & r) - b)
+    assert f"{n:,} ({100 * n / len(s):.2f}%)" in _section(html, "persistence")

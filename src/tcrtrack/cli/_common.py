@@ -323,3 +323,34 @@ def reference_and_samples(func):  # type: ignore[no-untyped-def]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+baseline_option = click.option(
+    "--baseline",
+    type=INPUT_FILE,
+    default=None,
+    help="The patient's blood before the infusion: tells clones that were already there "
+    "(pre-existing, baseline-only) from clones the product brought.",
+)
+
+
+def add_baseline(
+    paths: list[Path], names: list[str], baseline: Path | None
+) -> tuple[list[Path], list[str], str | None]:
+    """``paths`` and ``names`` with the ``--baseline`` file appended (named after its file),
+    and the baseline's name (None without one); a usage error when the file or its name is
+    already a sample."""
+    if baseline is None:
+        return paths, names, None
+    base_name = sample_names([baseline], None)[0]
+    if baseline.resolve() in {p.resolve() for p in paths}:
+        raise usage_error(
+            f"--baseline {str(baseline)!r} is also given as REF or SAMPLE; the "
+            "baseline is the blood before the infusion, a file of its own"
+        )
+    if base_name in names:
+        raise usage_error(
+            f"the baseline's name {base_name!r} (from its file name) is also a sample "
+            "name; rename the file or name the samples with -n"
+        )
+    return [*paths, baseline], [*names, base_name], base_name

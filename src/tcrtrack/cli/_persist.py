@@ -103,13 +103,7 @@ def _payload(result: Persistence) -> dict[str, object]:
 
 @click.command("persist")
 @_common.reference_and_samples
-@click.option(
-    "--baseline",
-    type=_common.INPUT_FILE,
-    default=None,
-    help="The patient's blood before the infusion: tells clones that were already there "
-    "(pre-existing, baseline-only) from clones the product brought.",
-)
+@_common.baseline_option
 @click.option(
     "--cells",
     "n_cells",
@@ -216,21 +210,7 @@ def persist(
             raise _common.usage_error("give the reference file and at least one later sample file")
         paths = [reference, *samples]
         names = _common.sample_names(paths, list(name))
-        base_name = None
-        if baseline is not None:
-            base_name = _common.sample_names([baseline], None)[0]
-            if baseline.resolve() in {p.resolve() for p in paths}:
-                raise _common.usage_error(
-                    f"--baseline {str(baseline)!r} is also given as REF or SAMPLE; the "
-                    "baseline is the blood before the infusion, a file of its own"
-                )
-            if base_name in names:
-                raise _common.usage_error(
-                    f"the baseline's name {base_name!r} (from its file name) is also a sample "
-                    "name; rename the file or name the samples with -n"
-                )
-            paths.append(baseline)
-            names.append(base_name)
+        paths, names, base_name = _common.add_baseline(paths, names, baseline)
         counts = _common.load_counts(paths, names, spec)
         later = names[1 : 1 + len(samples)]
         result = _persist(counts, names[0], base_name, later, None, cells, detection, ci)

@@ -46,6 +46,7 @@ def _check_writable(output: Path) -> None:
 @_common.ci_option(
     "Level of the intervals on every fraction and of the rarefaction ranges.", allow_zero=False
 )
+@_common.baseline_option
 @_common.seed_option
 @_common.depth_option("Cells per subsample of the rarefied sharing (default: the smallest sample).")
 @click.option("--title", default=None, help="Page title (default: REF vs the samples).")
@@ -64,6 +65,7 @@ def report(
     spec: ClonotypeSpec,
     top: int,
     ci: float,
+    baseline: Path | None,
     seed: int,
     depth: int | None,
     title: str | None,
@@ -74,35 +76,53 @@ def report(
     The page holds the input files (size, SHA-256), the clonotype definition, the QC ledger,
     clonotypes and cells per sample, the sharing with REF with intervals, the rarefied
     sharing and sharing curve, a Venn diagram (UpSet plot beyond 3 samples), the top clones
-    of REF over the samples with their class, the Morisita-Horn overlap heat map and the
-    definitions of every number. Figures are embedded: the page opens offline. Names given
-    with -n apply to REF first, then each SAMPLE.
+    of REF over the samples with their class, the persistence of REF's clones (detection
+    limits, absent and undersampled clones, origin of later clones, recapture by clone size,
+    trajectories; as `tcrtrack persist` prints them), the Morisita-Horn overlap heat map and
+    the definitions of every number. Figures are embedded: the page opens offline. Names
+    given with -n apply to REF first, then each SAMPLE; the --baseline file (the blood before
+    the infusion) is named after its file.
 
     With --samples SHEET instead of files, one page is written per patient of the sheet,
-    comparing the patient's samples (in time-point order) with its reference row; the
-    patient's name is added to the file name (-o report.html: report_P01.html, ...).
+    comparing the patient's samples (in time-point order) with its reference row (and its
+    baseline row, if any); the patient's name is added to the file name (-o report.html:
+    report_P01.html, ...).
 
     \b
     Examples:
       tcrtrack report infusion.csv pbmc_3m.csv pbmc_6m.csv -o patient1.html
+      tcrtrack report infusion.csv pbmc_3m.csv --baseline pre.csv -o patient1.html
       tcrtrack report --samples cohort.tsv -o report.html
     """
     _check_writable(output)
     options = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
-    cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
+    cohort = _sheet.open_sheet(
+        sheet, [p for p in (reference, *samples, baseline) if p is not None], name
+    )
     if cohort is not None:
         _sheet.require_references(cohort)
         for patient in cohort.patients:
             counts, names = _sheet.patient_counts(cohort, patient, spec)
-            if len(names) < 2:
+            later = cohort.later(patient)
+            if not later:
                 raise _common.usage_error(
-                    f"{cohort.path}: patient {patient!r} has one sample; a report needs the "
-                    "reference and at least one other sample"
+                    f"{cohort.path}: patient {patient!r} has no sample besides the reference "
+                    "and the baseline; a report needs at least one other sample"
                 )
             paths = cohort.table.set_index("sample")["path"]
             inputs = {n: Path(str(paths.loc[n])) for n in names}
             target = _common.per_patient(output, patient)
-            _write(counts, names, inputs, target, patient=patient, **options)  # type: ignore[arg-type]
+            labels = cohort.timepoint_labels(patient)
+            _write(
+                counts,
+                [names[0], *later],
+                inputs,
+                target,
+                patient=patient,
+                baseline=cohort.baseline(patient),
+                timepoints={x: labels[x] for x in later},
+                **options,  # type: ignore[arg-type]
+            )
         return
     if reference is None or not samples:
         raise _common.usage_error(
@@ -110,9 +130,12 @@ def report(
         )
     paths_ = [reference, *samples]
     names = _common.sample_names(paths_, list(name))
-    counts = _common.load_counts(paths_, names, spec)
-    inputs = dict(zip(names, paths_, strict=True))
-    _write(counts, names, inputs, output, patient=None, **options)  # type: ignore[arg-type]
+    paths_, every, base_name = _common.add_baseline(paths_, names, baseline)
+    counts = _common.load_counts(paths_, every, spec)
+    inputs = dict(zip(every, paths_, strict=True))
+    _write(
+        counts, names, inputs, output, patient=None, baseline=base_name, timepoints=None, **options
+    )  # type: ignore[arg-type]
 
 
 def _write(  # type: ignore[no-untyped-def]
@@ -122,6 +145,8 @@ def _write(  # type: ignore[no-untyped-def]
     output: Path,
     *,
     patient: str | None,
+    baseline: str | None,
+    timepoints: dict[str, str] | None,
     title: str | None,
     ci: float,
     top: int,
@@ -146,5 +171,7 @@ def _write(  # type: ignore[no-untyped-def]
         seed=seed,
         depth=depth,
         inputs=inputs,
+        baseline=baseline,
+        timepoints=timepoints,
     )
     page.write(output)

@@ -36,6 +36,9 @@ def build(
     seed: int = 0,
     depth: int | None = None,
     inputs: Mapping[str, str | os.PathLike[str]] | None = None,
+    baseline: str | None = None,
+    timepoints: Mapping[str, object] | None = None,
+    n_cells: Mapping[str, int] | None = None,
 ) -> Report:
     """Build the report of a patient: one HTML page with every table and figure.
 
@@ -54,9 +57,15 @@ def build(
        (:func:`tcrtrack.tl.intersections`, :func:`tcrtrack.pl.upset`);
     7. the ``top`` clones of the reference over the samples with their class
        (:func:`tcrtrack.tl.track`, :func:`tcrtrack.pl.track`);
-    8. the Morisita–Horn overlap matrix (:func:`tcrtrack.tl.overlap`,
-       :func:`tcrtrack.pl.overlap_heatmap`);
-    9. definitions of every number, with formulas.
+    8. persistence (:func:`tcrtrack.tl.persist`): detection limits and reference clones
+       detected / absent / undersampled per sample, the origin of each sample's clonotypes
+       (product, pre-existing, baseline-only, unexplained when a ``baseline`` is given), the
+       recapture by reference clone size and the trajectories over the samples
+       (:func:`tcrtrack.pl.recapture`, :func:`tcrtrack.pl.origin`,
+       :func:`tcrtrack.pl.trajectories`);
+    9. the Morisita–Horn overlap matrix (:func:`tcrtrack.tl.overlap`,
+       :func:`tcrtrack.pl.overlap_heatmap`), the baseline included;
+    10. definitions of every number, with formulas.
 
     Parameters
     ----------
@@ -80,6 +89,15 @@ def build(
         compared sample, whose range then has width 0).
     inputs
         Sample name → the file it was read from, listed with size and SHA-256.
+    baseline
+        The patient's blood before the infusion, if sequenced: shown in the QC, sample and
+        overlap tables and used for the origin of later clones; not one of ``samples``.
+    timepoints
+        Sample → time point, passed to :func:`tcrtrack.tl.persist` (samples at one time point
+        are pooled in the trajectories; default: each sample its own time point).
+    n_cells
+        Cells sampled per sample counted in reads or UMIs, passed to
+        :func:`tcrtrack.tl.persist` (default: estimated).
 
     Returns
     -------
@@ -87,11 +105,11 @@ def build(
 
     Raises
     ------
-    KeyError
-        An unknown sample or reference.
-    ValueError
+    tcrtrack.errors.NotFoundError
+        An unknown sample, reference or baseline.
+    tcrtrack.errors.ParameterError
         ``ci`` outside (0, 1), ``top`` < 1, no sample to compare, or ``samples`` repeating a
-        sample or the reference.
+        sample, the reference or the baseline.
     tcrtrack.errors.InputError
         A file of ``inputs`` cannot be read.
 
@@ -115,14 +133,17 @@ def build(
         raise ParameterError(msg)
     from tcrtrack.tl._sharing import _check_reference
 
+    if samples is None and baseline is not None:
+        samples = [x for x in counts.samples if x not in (reference, baseline)]
     others = _check_reference(counts, reference, samples)
-    if reference in others or len(set(others)) != len(others):
-        msg = (
-            f"samples must be distinct and leave out the reference {reference!r}, "
-            f"got {list(others)!r}"
+    if reference in others or baseline in others or len(set(others)) != len(others):
+        roles = f"the reference {reference!r}" + (
+            f" and the baseline {baseline!r}" if baseline is not None else ""
         )
+        msg = f"samples must be distinct and leave out {roles}, got {list(others)!r}"
         raise ParameterError(msg)
     names = [reference, *others]
+    every = [reference] + ([baseline] if baseline is not None else []) + list(others)
     if title is None:
         title = f"tcrtrack report: {reference} vs {', '.join(others)}"
 
@@ -132,15 +153,24 @@ def build(
     )
     curve = tt.tl.sharing_curve(counts, reference=reference, samples=others, ci=ci, seed=seed)
     tracked = tt.tl.track(counts, samples=names, reference=reference, top=int(top))
-    mh = tt.tl.overlap(counts, metric="morisita_horn", samples=names)
+    persisted = tt.tl.persist(
+        counts,
+        reference=reference,
+        baseline=baseline,
+        samples=others,
+        timepoints=timepoints,
+        n_cells=n_cells,
+        ci=ci,
+    )
+    mh = tt.tl.overlap(counts, metric="morisita_horn", samples=every)
 
     parts: dict[str, str] = {}
-    parts["header"] = sec.header(counts, reference, others, ci, seed, inputs)
+    parts["header"] = sec.header(counts, reference, others, ci, seed, inputs, baseline)
     parts["qc"] = (
         "<p>Rows read, dropped per reason and kept, per sample (<code>cells_*</code>: cells "
-        "without a chain of the locus, counted in cells).</p>" + table(sec.qc_table(counts, names))
+        "without a chain of the locus, counted in cells).</p>" + table(sec.qc_table(counts, every))
     )
-    summary = counts.summary().loc[names]
+    summary = counts.summary().loc[every]
     parts["samples"] = table(summary.map(lambda v: f"{int(v):,}"))
     parts["sharing"] = sec.sharing(result)
     parts["rarefied"] = sec.rarefied(rarefied, counts.unit) + figure(
@@ -156,11 +186,12 @@ def build(
         f"Frequency of the {len(tracked.sizes)} largest clones of the reference in each sample.",
         (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
     )
+    parts["persistence"] = sec.persistence(persisted)
     parts["overlap"] = table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}")) + figure(
         lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
         "Morisita–Horn index between every pair of samples (1: same clone-size "
         "distribution; 0: no common clonotype).",
-        (2.4 + 0.75 * len(names), 1.6 + 0.6 * len(names)),
+        (2.4 + 0.75 * len(every), 1.6 + 0.6 * len(every)),
     )
     parts["definitions"] = DEFINITIONS
     return page(title, parts)

@@ -31,6 +31,7 @@ SECTIONS = {
     "rarefied": "Rarefied sharing (depth-fair)",
     "regions": "Shared clonotypes between samples",
     "track": "Top clones of the reference over samples",
+    "persistence": "Persistence: detection, origin, recapture, trajectories",
     "overlap": "Repertoire overlap (Morisita–Horn)",
     "definitions": "Definitions",
 }

@@ -21,7 +21,7 @@ from tcrtrack.report._render import table as _table
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from tcrtrack.tl import CloneCounts
+    from tcrtrack.tl import CloneCounts, Persistence
 
 
 def header(
@@ -31,6 +31,7 @@ def header(
     ci: float,
     seed: int,
     inputs: Mapping[str, str | os.PathLike[str]] | None,
+    baseline: str | None = None,
 ) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = [
@@ -39,6 +40,7 @@ def header(
         ("Clonotype", str(counts.spec)),
         ("Unit", counts.unit),
         ("Reference", reference),
+        ("Baseline", baseline if baseline is not None else "none"),
         ("Samples", ", ".join(others)),
         ("Intervals", f"{ci:.0%}; seed {seed}"),
     ]
@@ -258,4 +260,63 @@ def track(tracked: Any) -> str:
         f"{escape(tracked.unit)} (frequency) per sample, and the class against each later "
         f"sample (Fisher's exact test, Benjamini–Hochberg q &lt; {tracked.alpha}, at least "
         f"{tracked.min_count} {escape(tracked.unit)} in the larger sample).</p>" + _table(frame)
+    )
+
+
+def persistence(result: Persistence) -> str:
+    """The tables of :meth:`Persistence.display_tables` (the ones ``tcrtrack persist``
+    prints) and the recapture, origin and trajectory plots."""
+    import tcrtrack as tt
+
+    ref, unit = escape(result.reference), escape(result.unit)
+    level = f"{result.detection_level:.0%}"
+    tables = result.display_tables()
+    if result.baseline is None:
+        roles = (
+            "<p>No baseline (blood before the infusion) was given: clones of the product "
+            f"cannot be told from clones already in the blood; origin <i>reference</i> = in "
+            f"{ref}.</p>"
+        )
+    else:
+        roles = (
+            f"<p>Baseline <b>{escape(result.baseline)}</b>: the blood before the infusion. "
+            f"Origin of a later clonotype: <i>product</i> (in {ref}, not in the baseline), "
+            f"<i>pre-existing</i> (in both), <i>baseline-only</i>, <i>unexplained</i> "
+            "(in neither).</p>"
+        )
+    n = len(result.samples)
+    return (
+        roles + f"<h3>Detection of {ref} clonotypes in each later sample</h3>"
+        f"<p>LOD: the clone frequency seen with {level} probability in the sample; "
+        f"<i>absent</i>: not seen although it would have been with {level} probability at "
+        f"its {ref} frequency; <i>undersampled</i>: not seen, could have been missed; "
+        "<i>expected if unchanged</i>: the number detected had every clone kept its "
+        f"frequency ({result.ci:.0%} exact intervals).</p>"
+        + _table(tables["detection"])
+        + f"<h3>Origin of each later sample's clonotypes (clonotypes; {unit})</h3>"
+        + _table(tables["origin"])
+        + _figure(
+            lambda ax: tt.pl.origin(result, ax=ax),
+            f"Origin of each later sample's clonotypes (fractions of its {result.unit}).",
+            (5.5 + 0.6 * n, 4),
+        )
+        + f"<h3>Recapture by {ref} clone size</h3>"
+        "<p>Detected / clonotypes of that size (expected if every clone had kept its "
+        "frequency: depth alone). Observed below expected is evidence of loss.</p>"
+        + _table(tables["recapture"])
+        + _figure(
+            lambda ax: tt.pl.recapture(result, ax=ax),
+            f"Fraction of {result.reference} clonotypes detected in each later sample by their "
+            f"size in {result.reference} (bars: {result.ci:.0%} exact intervals), beside the "
+            "fraction expected from depth alone (dashed).",
+            (7, 4),
+        )
+        + f"<h3>Trajectories over the later time points "
+        f"({escape(', '.join(result.timepoints))})</h3>"
+        + _table(tables["trajectories"])
+        + _figure(
+            lambda ax: tilt(tt.pl.trajectories(result, ax=ax), n > 4),
+            f"Frequency of the largest {result.reference} clones at each time point.",
+            (max(7.0, 3.0 + 0.8 * n), 4),
+        )
     )

@@ -83,6 +83,27 @@ q = Benjamini–Hochberg over all clones found in <i>R</i> or <i>S</i>. Class: <
 (<i>a</i> = 0 &lt; <i>b</i>), <i>lost</i> (<i>b</i> = 0 &lt; <i>a</i>), <i>expanded</i> /
 <i>contracted</i> (q &lt; α, log2FC &gt; 0 / &lt; 0, at least 2 cells in the larger sample),
 else <i>persistent</i>.</dd>
+<dt>Origin of later clones</dt>
+<dd>Each clonotype of a later sample is <i>product</i> (in <i>R</i>, not in the baseline
+<i>B</i>), <i>pre-existing</i> (in <i>R</i> and <i>B</i>), <i>baseline-only</i> (in <i>B</i>,
+not in <i>R</i>) or <i>unexplained</i> (in neither); without a baseline, <i>reference</i> (in
+<i>R</i>) or <i>unexplained</i>. Fractions of clonotypes carry exact binomial intervals.</dd>
+<dt>Detection limit and absent clones</dt>
+<dd>A clone at frequency <i>f</i> is missed by a sample of <i>N</i> cells with probability
+(1 − <i>f</i>)<sup><i>N</i></sup>; LOD = 1 − (1 − <i>d</i>)<sup>1/<i>N</i></sup>, the frequency
+seen with probability <i>d</i> (95%). For reads or UMIs <i>N</i> is the effective number
+1/<i>N</i><sub>eff</sub> = 1/<i>N</i><sub>cells</sub> + 1/<i>N</i><sub>reads</sub> (cells given,
+or estimated by the number of clonotypes, a lower bound). A reference clone not seen is
+<i>absent</i> when it would have been seen with probability ≥ <i>d</i> at its reference
+frequency <i>a</i>/<i>N<sub>R</sub></i>, else <i>undersampled</i>; <i>expected if unchanged</i>
+is the sum of these probabilities.</dd>
+<dt>Recapture and trajectories</dt>
+<dd>Recapture: the fraction of reference clones of each size class (1, 2–3, 4–10, 11–100,
+&gt; 100) detected in a sample (exact interval), beside the mean detection probability of the
+class (depth alone). Trajectory of a reference clone over the later time points:
+<i>persistent</i> (seen at every one), <i>intermittent</i> (at the first and the last, not
+every one between), <i>late</i> (not the first, the last), <i>transient</i> (seen, not at the
+last), <i>lost</i> (never seen again).</dd>
 <dt>Morisita–Horn overlap</dt>
 <dd>2 Σ<sub><i>i</i></sub> <i>a<sub>i</sub></i> <i>b<sub>i</sub></i> /
 ((<i>D<sub>A</sub></i> + <i>D<sub>B</sub></i>) <i>A</i> <i>B</i>), with
