@@ -24,8 +24,8 @@ from scipy import sparse
 import tcrtrack as tt
 from naive import naive_translate, naive_well_formed
 from tcrtrack._arrow import encode, strings
+from tcrtrack._contigs import filter_masks
 from tcrtrack.errors import FormatError, SchemaError
-from tcrtrack.pp._filter import filter_masks
 from tcrtrack.tl._clonotypes import _csr
 
 DATA = Path(__file__).parent / "data"

@@ -23,7 +23,7 @@ for _i, _b in enumerate(_BASES):
 _CODON_TABLE = np.frombuffer((_CODE + "X").encode(), dtype=np.uint8)
 
 
-def _buffers(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def buffers(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(offsets, data bytes, validity) of a string array (offsets int32 or int64, zero-copy)."""
     array = _large(array)
     n = len(array)
@@ -49,9 +49,9 @@ def translate(nt: pa.ChunkedArray | pa.Array) -> pa.Array:
     >>> translate(pa.array(["TGTGCCAGCAGTTTC", None, "TGA"])).to_pylist()
     ['CASSF', None, '*']
     """
-    offsets, data, valid = _buffers(nt)
+    offsets, data, valid = buffers(nt)
     lengths = np.diff(offsets) // 3
-    aa = _translate_codons(offsets[:-1], lengths, data)
+    aa = translate_codons(offsets[:-1], lengths, data)
     aa_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     return _with_nulls(aa, aa_offsets, valid)
 
@@ -64,7 +64,7 @@ def _with_nulls(aa: np.ndarray, aa_offsets: np.ndarray, valid: np.ndarray) -> pa
     return out.cast(pa.string())
 
 
-def _translate_codons(starts: np.ndarray, n_codons: np.ndarray, data: np.ndarray) -> np.ndarray:
+def translate_codons(starts: np.ndarray, n_codons: np.ndarray, data: np.ndarray) -> np.ndarray:
     total = int(n_codons.sum())
     if total == 0:
         return np.zeros(0, dtype=np.uint8)
@@ -123,7 +123,7 @@ def is_codon_sequence(nt: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """
     parts = []
     for chunk in _chunks(nt):
-        off, data, valid = _buffers(chunk)
+        off, data, valid = buffers(chunk)
         length = np.diff(off)
         ok = (length % 3 == 0) & (length > 0)
         bad = np.flatnonzero(~_ACGT[data[off[0] : off[-1]]])

@@ -73,7 +73,7 @@ def usage_error(message: str) -> click.UsageError:
 
 def sample_names(paths: list[Path], names: list[str] | None) -> list[str]:
     """Names given with ``-n``, else file stems; both must be distinct."""
-    from tcrtrack.io._files import sample_name
+    from tcrtrack.io import sample_name
 
     if names:
         if len(names) != len(paths):
@@ -212,12 +212,11 @@ def make_spec(locus: str, sequence: str, genes: str, multichain: str):  # type: 
 def load_counts(paths: list[Path], names: list[str], spec):  # type: ignore[no-untyped-def]
     """Read each file and define clonotypes; every sample must have some."""
     import tcrtrack as tt
-    from tcrtrack.tl._clonotypes import needed_columns
 
     progress(f"reading {', '.join(map(str, paths))} ...")
     # each file is reduced to integer codes before the one after next is read, and the next
     # file is parsed while the current one is digested
-    tables = tt.io.read_each(paths, samples=names, columns=needed_columns(spec))
+    tables = tt.io.read_each(paths, samples=names, columns=spec.columns)
     counts = tt.tl.clonotypes(tables, spec)
     check_nonempty(counts, dict(zip(names, map(str, paths), strict=True)))
     return counts
@@ -307,22 +306,6 @@ seed_option = click.option(
 def depth_option(help: str):  # type: ignore[no-untyped-def]
     """``--depth N``: cells per subsample when rarefying."""
     return click.option("--depth", type=click.IntRange(min=1), default=None, help=help)
-
-
-def reference_and_samples(func):  # type: ignore[no-untyped-def]
-    """REF SAMPLE... arguments, ``-n``, ``--samples SHEET`` and the clonotype options."""
-    from tcrtrack.cli import _sheet
-
-    decorators = [
-        click.argument("reference", required=False, type=INPUT_FILE, metavar="REF"),
-        click.argument("samples", nargs=-1, type=INPUT_FILE, metavar="SAMPLE..."),
-        name_option,
-        _sheet.samples_option,
-        spec_options,
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
 
 
 baseline_option = click.option(

@@ -102,7 +102,7 @@ def _payload(result: Persistence) -> dict[str, object]:
 
 
 @click.command("persist")
-@_common.reference_and_samples
+@_sheet.reference_and_samples
 @_common.baseline_option
 @click.option(
     "--cells",

@@ -35,7 +35,7 @@ def _check_writable(output: Path) -> None:
 
 
 @click.command("report")
-@_common.reference_and_samples
+@_sheet.reference_and_samples
 @click.option(
     "--top",
     type=click.IntRange(min=1),

@@ -112,7 +112,7 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("share")
-@_common.reference_and_samples
+@_sheet.reference_and_samples
 @_common.format_option
 @_common.output_option
 @_common.figure_option("--venn", "Draw the Venn diagram of the reference and up to two samples")

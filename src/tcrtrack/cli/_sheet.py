@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tcrtrack.cli import _common
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from tcrtrack.io._sheet import SampleSheet
+    from tcrtrack.io import SampleSheet
 
 _samples = click.option(
     "--samples",
@@ -108,7 +110,6 @@ def patient_counts(sheet: SampleSheet, patient: str, spec: Any) -> tuple[Any, li
     """The patient's :class:`~tcrtrack.tl.CloneCounts` and sample names in time order
     (reference first); every sample must have clonotypes."""
     import tcrtrack as tt
-    from tcrtrack.cli import _common
 
     names = sheet.samples(patient)
     _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
@@ -150,3 +151,17 @@ def emit_blocks(
         sys.stdout.write(body)
     else:
         Path(output).write_text(body)
+
+
+def reference_and_samples(func):  # type: ignore[no-untyped-def]
+    """REF SAMPLE... arguments, ``-n``, ``--samples SHEET`` and the clonotype options."""
+    decorators = [
+        click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF"),
+        click.argument("samples", nargs=-1, type=_common.INPUT_FILE, metavar="SAMPLE..."),
+        _common.name_option,
+        samples_option,
+        _common.spec_options,
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func

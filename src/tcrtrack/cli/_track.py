@@ -48,7 +48,7 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
 
 
 @click.command("track")
-@_common.reference_and_samples
+@_sheet.reference_and_samples
 @click.option(
     "--top",
     type=click.IntRange(min=0),

@@ -7,6 +7,7 @@ rows read.
 from tcrtrack.io._airr import read_airr, write_airr
 from tcrtrack.io._bulk import read_immunoseq
 from tcrtrack.io._detect import detect, known_formats, read, read_each
+from tcrtrack.io._files import sample_name
 from tcrtrack.io._mixcr import read_mixcr
 from tcrtrack.io._paired import read_paired
 from tcrtrack.io._scirpy import from_scirpy
@@ -65,6 +66,7 @@ __all__ = [
     "read_mixcr",
     "read_paired",
     "read_sheet",
+    "sample_name",
     "write_airr",
     "write_counts",
     "write_table",

@@ -14,7 +14,7 @@ from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._tenx import finish
+from tcrtrack.io._files import finish
 
 #: Fields the AIRR Rearrangement standard (v1.4) requires in every file.
 AIRR_REQUIRED: Final = (

@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._translate import _buffers, _translate_codons
+from tcrtrack._translate import buffers, translate_codons
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
+from tcrtrack.io._files import finish
 from tcrtrack.io._genes import convert_genes
-from tcrtrack.io._tenx import finish
 
 __all__ = ["read_immunoseq"]
 
@@ -271,7 +271,7 @@ def cut_junction(
     (['TGTGCCAGCAGTTTC', 'TGTGCCAGCAGTTTC', None], 2, 1)
     """
     n = len(read)
-    offsets, data, valid = _buffers(read)
+    offsets, data, valid = buffers(read)
     read_len = np.diff(offsets)
     aa_len = np.asarray(pc.fill_null(pc.utf8_length(aa), 0), dtype=np.int64)
     has_aa = aa_len > 0
@@ -309,10 +309,10 @@ def _translates_in_place(
 
     Codons are translated where they lie in the read's byte buffer: nothing is copied.
     """
-    aa_off, aa_data, _ = _buffers(aa)
+    aa_off, aa_data, _ = buffers(aa)
     rows = np.flatnonzero(rows_mask)
     n_codons = aa_len[rows]
-    translated = _translate_codons(offsets[rows] + start[rows], n_codons, data)
+    translated = translate_codons(offsets[rows] + start[rows], n_codons, data)
     total = int(n_codons.sum())
     shift = np.repeat(aa_off[rows] - (np.cumsum(n_codons) - n_codons), n_codons)
     expected = aa_data[np.arange(total, dtype=np.int64) + shift]
@@ -330,7 +330,7 @@ def _slice(
     strings: pa.ChunkedArray | pa.Array, start: np.ndarray, length: np.ndarray, keep: np.ndarray
 ) -> pa.Array:
     """Substrings ``[start, start + length)`` of each string (ASCII), NA where not ``keep``."""
-    offsets, data, _ = _buffers(strings)
+    offsets, data, _ = buffers(strings)
     length = np.where(keep, length, 0).astype(np.int64)
     out_offsets = np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
     total = int(out_offsets[-1])

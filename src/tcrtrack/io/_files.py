@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError, InputError
 
@@ -278,10 +279,60 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def sample_name(path: Path) -> str:
-    """Default sample name: the file name without ``.gz`` and its extension."""
-    name = path.name
+def sample_name(path: str | os.PathLike[str]) -> str:
+    """The sample name a reader gives a file by default: its name without ``.gz`` and its
+    extension (``.csv``, ``.tsv``, ``.txt``).
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> tt.io.sample_name("runs/patient1_day28.csv.gz")
+    'patient1_day28'
+    """
+    name = Path(path).name
     for suffix in (".gz", ".csv", ".tsv", ".txt"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
     return name
+
+
+#: Order of the optional columns after the required ones, whatever the input format.
+_OPTIONAL_ORDER: Final = (
+    s.SEQUENCE_ID,
+    s.D_CALL,
+    s.C_CALL,
+    s.UMI_COUNT,
+    s.CONSENSUS_COUNT,
+    s.DUPLICATE_COUNT,
+    s.IS_CELL,
+    s.HIGH_CONFIDENCE,
+    s.FULL_LENGTH,
+    s.CLONE_ID,
+)
+
+
+def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELLS) -> pd.DataFrame:
+    """Add missing required columns, the sample column and the ledger's read entry.
+
+    Columns come in a fixed order (required, then known optional ones, then any others), so
+    tables read from different formats line up.
+    """
+    n = table.num_rows
+    for col in s.REQUIRED_COLUMNS:
+        if col == s.SAMPLE or col in table.column_names:
+            continue
+        kind = pa.bool_() if col in s.BOOLEAN_COLUMNS else pa.string()
+        table = table.append_column(col, pa.nulls(n, kind))
+    table = (
+        table.append_column(
+            s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), [sample])
+        )
+        if n
+        else table.append_column(s.SAMPLE, pa.array([], pa.string()))
+    )
+    known = [c for c in (*s.REQUIRED_COLUMNS, *_OPTIONAL_ORDER) if c in table.column_names]
+    order = known + [c for c in table.column_names if c not in known]
+    frame = to_frame(table.select(order))
+    frame.attrs[s.ATTRS_UNIT] = unit
+    ledger = _qc.QCLedger((_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source),))
+    return _qc.with_ledger(frame, ledger)

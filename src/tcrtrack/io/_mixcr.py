@@ -17,8 +17,8 @@ from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, _to_int
+from tcrtrack.io._files import finish
 from tcrtrack.io._genes import convert_genes
-from tcrtrack.io._tenx import finish
 
 __all__ = ["read_mixcr"]
 

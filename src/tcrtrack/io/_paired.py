@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._tenx import finish
+from tcrtrack.io._files import finish
 
 __all__ = ["read_paired"]
 

@@ -12,13 +12,14 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
+from tcrtrack._anndata import airr_anndata
 from tcrtrack.errors import SchemaError
-from tcrtrack.io._tenx import finish
+from tcrtrack.io._files import finish
 
 if TYPE_CHECKING:
-    import anndata
+    pass
 
-__all__ = ["airr_anndata", "from_scirpy"]
+__all__ = ["from_scirpy"]
 
 #: AIRR fields copied from scirpy's storage when present.
 SCIRPY_FIELDS: Final = (
@@ -46,20 +47,6 @@ def _missing(package: str) -> ImportError:
         f"{package} is needed to read scirpy data; install it with "
         "`pip install 'tcrtrack[scirpy]'` (or `pip install scirpy`)"
     )
-
-
-def airr_anndata(data: Any, *, airr_mod: str = "airr") -> anndata.AnnData:
-    """The AnnData holding the AIRR data: ``data`` itself, or ``data.mod[airr_mod]`` of a MuData."""
-    mod = getattr(data, "mod", None)
-    if mod is not None:
-        if airr_mod not in mod:
-            msg = (
-                f"the MuData has no modality {airr_mod!r} (modalities: {', '.join(mod)}); "
-                "pass airr_mod= naming the one scirpy wrote"
-            )
-            raise SchemaError(msg)
-        return mod[airr_mod]
-    return data
 
 
 def from_scirpy(
@@ -183,7 +170,7 @@ def from_scirpy(
         finish(table.filter(pa.array(row_sample == i)), str(name), source=source)
         for i, name in enumerate(names)
     ]
-    from tcrtrack.pp import concat
+    from tcrtrack._contigs import concat
 
     out = concat(parts)
     return _qc.with_ledger(out, _qc.ledger_of(out))

@@ -143,7 +143,7 @@ class SampleSheet:
         tcrtrack.errors.SchemaError
             The samples count in different units; the message lists them.
         """
-        from tcrtrack.pp import concat
+        from tcrtrack._contigs import concat
 
         rows = self._rows(patient)
         tables = [self.read(str(name)) for name in rows["sample"]]  # one call per file

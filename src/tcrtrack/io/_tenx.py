@@ -6,11 +6,9 @@ import os
 from collections.abc import Collection
 from typing import Final
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack.io import _files
 
@@ -37,20 +35,6 @@ TENX_COLUMNS: Final = {
 TENX_REQUIRED: Final = ("barcode", "chain", "productive", "cdr3")
 #: Columns that identify the layout (checked by :func:`tcrtrack.io.read`).
 TENX_SIGNATURE: Final = ("barcode", "contig_id", "chain", "v_gene", "cdr3")
-
-#: Order of the optional columns after the required ones, whatever the input format.
-_OPTIONAL_ORDER: Final = (
-    s.SEQUENCE_ID,
-    s.D_CALL,
-    s.C_CALL,
-    s.UMI_COUNT,
-    s.CONSENSUS_COUNT,
-    s.DUPLICATE_COUNT,
-    s.IS_CELL,
-    s.HIGH_CONFIDENCE,
-    s.FULL_LENGTH,
-    s.CLONE_ID,
-)
 
 _TYPES: Final = {
     "productive": pa.bool_(),
@@ -134,32 +118,5 @@ def read_10x(
     _files.nonempty(p, table)
     table = table.rename_columns([TENX_COLUMNS[c] for c in table.column_names])
     name = sample if sample is not None else _files.sample_name(p)
-    frame = finish(table, name, source=str(p))
+    frame = _files.finish(table, name, source=str(p))
     return frame
-
-
-def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELLS) -> pd.DataFrame:
-    """Add missing required columns, the sample column and the ledger's read entry.
-
-    Columns come in a fixed order (required, then known optional ones, then any others), so
-    tables read from different formats line up.
-    """
-    n = table.num_rows
-    for col in s.REQUIRED_COLUMNS:
-        if col == s.SAMPLE or col in table.column_names:
-            continue
-        kind = pa.bool_() if col in s.BOOLEAN_COLUMNS else pa.string()
-        table = table.append_column(col, pa.nulls(n, kind))
-    table = (
-        table.append_column(
-            s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), [sample])
-        )
-        if n
-        else table.append_column(s.SAMPLE, pa.array([], pa.string()))
-    )
-    known = [c for c in (*s.REQUIRED_COLUMNS, *_OPTIONAL_ORDER) if c in table.column_names]
-    order = known + [c for c in table.column_names if c not in known]
-    frame = _files.to_frame(table.select(order))
-    frame.attrs[s.ATTRS_UNIT] = unit
-    ledger = _qc.QCLedger((_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source),))
-    return _qc.with_ledger(frame, ledger)

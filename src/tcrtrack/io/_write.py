@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-import numpy as np
 import pandas as pd
 
-from tcrtrack.errors import FormatError, ParameterError
-
-if TYPE_CHECKING:
-    from tcrtrack.tl._counts import CloneCounts
+from tcrtrack.errors import FormatError
 
 __all__ = ["write_counts", "write_table"]
 
 TableFormat = Literal["tsv", "csv", "parquet"]
+
+
+class Counts(Protocol):
+    """What :func:`write_counts` needs of a :class:`~tcrtrack.tl.CloneCounts` (``tt.io``
+    writes results without knowing the analysis that made them)."""
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def spec(self) -> object: ...
+
+    def to_frame(self, *, layout: Literal["wide", "long"] = ...) -> pd.DataFrame: ...
 
 
 def _format_of(path: Path, fmt: TableFormat | None) -> TableFormat:
@@ -81,7 +90,7 @@ def write_table(
 
 
 def write_counts(
-    counts: CloneCounts,
+    counts: Counts,
     path: str | os.PathLike[str],
     *,
     format: TableFormat | None = None,
@@ -103,18 +112,7 @@ def write_counts(
     >>> int(pd.read_csv(out, sep="\\t")["count"].sum()) == int(cc.totals()["p"])
     True
     """
-    if layout == "wide":
-        frame = counts.to_frame()
-    elif layout == "long":
-        coo = counts.counts.tocoo()
-        rows = counts.clonotypes.iloc[coo.col].reset_index(drop=True)
-        rows.insert(0, "sample", np.asarray(counts.samples, dtype=object)[coo.row])
-        rows["count"] = coo.data.astype("int64")
-        frame = rows.sort_values(["sample", "count"], ascending=[True, False], kind="stable")
-        frame = frame.reset_index(drop=True)
-    else:
-        msg = f"unknown layout {layout!r}; use 'wide' or 'long'"
-        raise ParameterError(msg)
+    frame = counts.to_frame(layout=layout)
     write_table(
         frame, path, format=format, metadata={"unit": counts.unit, "spec": str(counts.spec)}
     )

@@ -14,7 +14,7 @@ from tcrtrack.errors import SchemaError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from tcrtrack.tl._persist import Persistence
+    from tcrtrack.tl import Persistence
 
 __all__ = ["ORIGIN_COLORS", "origin", "recapture", "trajectories"]
 

@@ -14,8 +14,7 @@ from tcrtrack.errors import NotFoundError, ParameterError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from tcrtrack.tl._rarefy import SharingCurve
-    from tcrtrack.tl._track import Track
+    from tcrtrack.tl import SharingCurve, Track
 
 __all__ = [
     "CLASS_COLORS",

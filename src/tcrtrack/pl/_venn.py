@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib_venn._common import VennDiagram
 
-    from tcrtrack.tl._sharing import VennRegions
+    from tcrtrack.tl import VennRegions
 
 __all__ = ["venn", "venn_region_id"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tcrtrack import schema as s
-from tcrtrack.pp._filter import check_contig_table
+from tcrtrack._contigs import check_contig_table
 
 __all__ = ["chain_qc"]
 

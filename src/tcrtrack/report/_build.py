@@ -131,11 +131,11 @@ def build(
     if int(top) < 1:
         msg = f"top must be a positive number of clones, got {top!r}"
         raise ParameterError(msg)
-    from tcrtrack.tl._sharing import _check_reference
-
-    if samples is None and baseline is not None:
-        samples = [x for x in counts.samples if x not in (reference, baseline)]
-    others = _check_reference(counts, reference, samples)
+    counts.index(reference)  # an unknown name: NotFoundError listing the samples
+    if samples is None:
+        others = [x for x in counts.samples if x not in (reference, baseline)]
+    else:
+        others = list(samples)
     if reference in others or baseline in others or len(set(others)) != len(others):
         roles = f"the reference {reference!r}" + (
             f" and the baseline {baseline!r}" if baseline is not None else ""

@@ -136,7 +136,7 @@ def annotate(
     in_ref = np.asarray(cc.counts[[ref_row]].toarray()).ravel() > 0
     labels = cc.clonotypes["clonotype"].astype("string").to_numpy()
 
-    from tcrtrack.io._scirpy import airr_anndata
+    from tcrtrack._anndata import airr_anndata
 
     target = airr_anndata(adata, airr_mod=airr_mod)
     obs = target.obs

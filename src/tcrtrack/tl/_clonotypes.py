@@ -25,28 +25,6 @@ from tcrtrack.tl._spec import ClonotypeSpec
 __all__ = ["CloneCounts", "clonotypes"]
 
 
-def needed_columns(spec: ClonotypeSpec) -> tuple[str, ...]:
-    """The contig-table columns :func:`clonotypes` (with its filter) reads for ``spec``.
-
-    A reader given these columns only (``tt.io.read(..., columns=...)``) yields the same
-    :class:`CloneCounts`, faster.
-    """
-    return (
-        s.SAMPLE,
-        s.CELL_ID,
-        s.LOCUS,
-        s.JUNCTION,
-        s.JUNCTION_AA,
-        s.PRODUCTIVE,
-        s.IS_CELL,
-        s.HIGH_CONFIDENCE,
-        s.UMI_COUNT,
-        s.CONSENSUS_COUNT,
-        s.DUPLICATE_COUNT,
-        *spec.gene_columns,
-    )
-
-
 def _is_filtered(contigs: pd.DataFrame) -> bool:
     ledger = _qc.ledger_of(contigs)
     stages = {(e.sample, e.stage) for e in ledger.entries}
@@ -130,7 +108,7 @@ def clonotypes(
     >>> two.samples, two.n_clonotypes == cc.n_clonotypes
     (('a', 'b'), True)
     """
-    from tcrtrack.pp._filter import check_contig_table, check_units, claim_sample
+    from tcrtrack._contigs import check_contig_table, check_units, claim_sample
 
     spec = spec if spec is not None else ClonotypeSpec()
     tables = [contigs] if isinstance(contigs, pd.DataFrame) else contigs

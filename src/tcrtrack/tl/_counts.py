@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from tcrtrack import _qc
-from tcrtrack.errors import NotFoundError
+from tcrtrack.errors import NotFoundError, ParameterError
 from tcrtrack.tl._spec import ClonotypeSpec
 
 if TYPE_CHECKING:
@@ -117,10 +117,25 @@ class CloneCounts:
             cells=cells,
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """Wide table: one row per clonotype, its defining columns, then a count per sample."""
-        counts = pd.DataFrame(self.dense().T, columns=list(self.samples))
-        return pd.concat([self.clonotypes.reset_index(drop=True), counts], axis=1)
+    def to_frame(self, *, layout: Literal["wide", "long"] = "wide") -> pd.DataFrame:
+        """The counts as a table.
+
+        ``wide``: one row per clonotype, its defining columns, then a count per sample.
+        ``long``: one row per sample and clonotype found in it (``sample``, the clonotype's
+        columns, ``count``), zeros omitted, by sample and then by decreasing count.
+        """
+        if layout == "wide":
+            counts = pd.DataFrame(self.dense().T, columns=list(self.samples))
+            return pd.concat([self.clonotypes.reset_index(drop=True), counts], axis=1)
+        if layout != "long":
+            msg = f"unknown layout {layout!r}; use 'wide' or 'long'"
+            raise ParameterError(msg)
+        coo = self.counts.tocoo()
+        rows = self.clonotypes.iloc[coo.col].reset_index(drop=True)
+        rows.insert(0, "sample", np.asarray(self.samples, dtype=object)[coo.row])
+        rows["count"] = coo.data.astype("int64")
+        frame = rows.sort_values(["sample", "count"], ascending=[True, False], kind="stable")
+        return frame.reset_index(drop=True)
 
     def to_anndata(self) -> anndata.AnnData:
         """An AnnData with obs = samples, var = clonotypes, X = counts (sparse)."""

@@ -218,7 +218,7 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     ``filter`` applies :func:`tcrtrack.pp.filter_masks` first, counting each drop as
     :func:`tcrtrack.pp.filter_contigs` would.
     """
-    from tcrtrack.pp._filter import filter_masks
+    from tcrtrack._contigs import filter_masks
 
     n = len(contigs)
     entries: list[_qc.QCEntry] = []
