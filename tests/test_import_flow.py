@@ -231,6 +231,6 @@ def test_the_rules_catch_what_they_should(source, target, names, upward, private
     assert _private(edge) is private
 
 
-def test_the_walk_sees_local_and_attribute_imports(tmp_path):
+def test_the_walk_sees_local_and_attribute_imports():
     assert any(e.source == "tcrtrack.cli._common" and e.target == "tcrtrack.tl" for e in EDGES)
     assert len({e.source for e in EDGES}) > 40
