@@ -80,8 +80,8 @@ def main() -> int:
     )
     print("| task | share | persist | persist / share |\n|---|---|---|---|")
     print(
-        f"| whole command (`python -m tcrtrack share FILES`, `... persist FILES`) | {whole[0]:.2f} s | "
-        f"{whole[1]:.2f} s | {ratio:.2f} |"
+        "| whole command (`python -m tcrtrack share FILES`, `... persist FILES`) | "
+        f"{whole[0]:.2f} s | {whole[1]:.2f} s | {ratio:.2f} |"
     )
     print(
         f"| analysis alone, in process (`tt.tl.sharing` vs `tt.tl.persist`) | "
