@@ -20,11 +20,12 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from components import median_time  # noqa: E402  (this folder is on sys.path)
 
 import tcrtrack as tt  # noqa: E402
 
@@ -45,15 +46,6 @@ def _run(command: str) -> float:
     return time.perf_counter() - start
 
 
-def _median(task: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -70,8 +62,8 @@ def main() -> int:
     counts = tt.tl.clonotypes(tt.io.read_each(PATIENT1, samples=list(NAMES)))
     tt.tl.persist(counts, reference="infusion")  # warm-up: imports scipy.special
     inner = (
-        _median(lambda: tt.tl.sharing(counts, reference="infusion"), args.repeats),
-        _median(lambda: tt.tl.persist(counts, reference="infusion"), args.repeats),
+        median_time(lambda: tt.tl.sharing(counts, reference="infusion"), args.repeats),
+        median_time(lambda: tt.tl.persist(counts, reference="infusion"), args.repeats),
     )
 
     ratio = whole[1] / whole[0]
