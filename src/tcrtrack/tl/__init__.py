@@ -3,6 +3,7 @@
 from tcrtrack.tl._annotate import annotate
 from tcrtrack.tl._clonotypes import clonotypes
 from tcrtrack.tl._counts import CloneCounts
+from tcrtrack.tl._diversity import Diversity, diversity
 from tcrtrack.tl._overlap import intersections, overlap
 from tcrtrack.tl._persist import Persistence, persist
 from tcrtrack.tl._rarefy import Rarefaction, SharingCurve, rarefy, sharing_curve
@@ -13,6 +14,7 @@ from tcrtrack.tl._track import Track, track
 __all__ = [
     "CloneCounts",
     "ClonotypeSpec",
+    "Diversity",
     "Persistence",
     "Rarefaction",
     "Sharing",
@@ -21,6 +23,7 @@ __all__ = [
     "VennRegions",
     "annotate",
     "clonotypes",
+    "diversity",
     "intersections",
     "overlap",
     "persist",
