@@ -7,6 +7,8 @@ nothing with the library but the definitions in docs/statistics.md.
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 import tcrtrack as tt
 from stats_helpers import bulk_counts, cell_counts, cells_from_sizes
+from tcrtrack.cli import main
 from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, SchemaError
 
 ROOT = Path(__file__).parents[1]
@@ -308,11 +311,108 @@ def test_result_repr_and_html():
     assert repr(result).startswith("Diversity(2 samples, units='cells', depth=6, n_repeats=5")
     html = result._repr_html_()
     assert "<b>Diversity</b>" in html and "rarefied to 6" in html and "<table" in html
-    shown = result.display_table()
-    assert shown.loc["a", "units"] == "9 cells" and shown.loc["a", "D50"] == "1 (33.33%)"
-    assert "richness at 6" in shown.columns
+    shown = result.display_tables()
+    observed = shown["observed"]
+    assert observed.loc["a", "units"] == "9 cells" and observed.loc["a", "D50"] == "1 (33.33%)"
+    assert observed.loc["b", "clonality"] == "0.0000" and observed.loc["b", "gini"] == "0.0000"
+    # b has three clones of 2 cells: any 6 cells are all of them
+    assert shown["rarefied"].loc["b", "richness"] == "3.0 [3.0-3.0]"
     with pytest.raises(AttributeError):
         result.depth = 3  # type: ignore[misc]
     plain = tt.tl.diversity(counts)
     assert plain.depth is None and "richness_rarefied" not in plain.table
     assert plain.replicates.empty
+
+
+# ------------------------------------------------------------------ the command line
+def _json(capsys, args: list[str]) -> dict:
+    assert main(["diversity", *args, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_json_from_files_equals_naive(capsys):
+    files = [str(SHARING / f"{x}.csv.gz") for x in ("lt6", "lb6")]
+    payload = _json(capsys, files)
+    assert set(payload) == {"command", "clonotype", "patients"}
+    assert payload["command"] == "diversity"
+    assert payload["clonotype"] == "TRB junction nucleotides, multichain=primary"
+    (block,) = payload["patients"]
+    assert block["patient"] is None and block["units"] == ["cells"]
+    assert block["depth"] is None and block["n_repeats"] is None
+    counts = tt.tl.clonotypes(tt.io.read_each([Path(f) for f in files], samples=["lt6", "lb6"]))
+    assert [r["sample"] for r in block["samples"]] == ["lt6", "lb6"]
+    for r in block["samples"]:
+        assert r["unit"] == "cells"
+        sizes = sizes_of(counts, r["sample"])
+        assert r["n_units"] == sum(sizes)
+        check_row(pd.Series(r), sizes)
+
+
+def test_cli_json_at_depth_matches_the_library(capsys):
+    files = [str(SHARING / f"{x}.csv.gz") for x in ("lt6", "lb6")]
+    block = _json(capsys, [*files, "--depth", "min", "--repeats", "7", "--seed", "3"])["patients"][
+        0
+    ]
+    counts = tt.tl.clonotypes(tt.io.read_each([Path(f) for f in files], samples=["lt6", "lb6"]))
+    result = tt.tl.diversity(counts, depth="min", n_repeats=7, seed=3)
+    assert block["depth"] == result.depth == int(counts.totals().min())
+    assert block["n_repeats"] == 7 and block["seed"] == 3 and block["ci"] == 0.95
+    for r in block["samples"]:
+        expected = result.table.loc[r["sample"]]
+        for metric in METRICS:
+            for col in (f"{metric}_rarefied", f"{metric}_rarefied_low"):
+                assert r[col] == pytest.approx(float(expected[col]), rel=1e-12), col
+
+
+def test_cli_sheet_has_the_same_shape_and_labels_the_unit(tmp_path, capsys):
+    sheet = tmp_path / "sheet.tsv"
+    rows = [
+        ("BMT1", "day0", 0, BMT / "TRB_Unsorted_0.tsv.gz"),
+        ("BMT1", "day949", 949, BMT / "TRB_Unsorted_949.tsv.gz"),
+        ("P6", "lt6", 0, SHARING / "lt6.csv.gz"),
+        ("P6", "lb6", 1, SHARING / "lb6.csv.gz"),
+    ]
+    sheet.write_text(
+        "patient\tsample\ttimepoint\tpath\n"
+        + "".join(f"{p}\t{s}\t{t}\t{path}\n" for p, s, t, path in rows)
+    )
+    payload = _json(capsys, ["--samples", str(sheet), "--depth", "min", "--repeats", "5"])
+    assert set(payload) == {"command", "clonotype", "patients"}
+    bmt, p6 = payload["patients"]
+    assert (bmt["patient"], bmt["units"]) == ("BMT1", ["templates"])
+    assert (p6["patient"], p6["units"]) == ("P6", ["cells"])
+    assert bmt["depth"] == min(sum(naive_immunoseq_v2(p)) for _, _, _, p in rows[:2])
+    for r, (_, _, _, path) in zip(bmt["samples"], rows[:2], strict=True):
+        check_row(pd.Series(r), naive_immunoseq_v2(path))
+    # readable table: the data's unit, never "cells" for templates
+    assert main(["diversity", "--samples", str(sheet)]) == 0
+    out = capsys.readouterr().out
+    assert "== Patient BMT1 ==" in out and "14,238 templates" in out
+    assert "== Patient P6 ==" in out and " cells" in out
+    # TSV: one row per sample, a leading patient column
+    assert main(["diversity", "--samples", str(sheet), "-f", "tsv"]) == 0
+    tsv = pd.read_csv(io.StringIO(capsys.readouterr().out), sep="\t")
+    assert tsv.columns[:4].tolist() == ["patient", "sample", "unit", "n_units"]
+    assert tsv["sample"].tolist() == ["day0", "day949", "lt6", "lb6"]
+
+
+def test_cli_files_in_two_units(tmp_path, capsys):
+    files = [str(BMT / "TRB_Unsorted_0.tsv.gz"), str(BMT / "TRB_Unsorted_32.tsv.gz")]
+    block = _json(capsys, files)["patients"][0]
+    assert block["units"] == ["templates", "reads"]
+    assert [r["unit"] for r in block["samples"]] == ["templates", "reads"]
+    out = tmp_path / "d.tsv"
+    assert main(["diversity", *files, "--depth", "min", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and not out.exists()
+    assert "different units (templates: TRB_Unsorted_0; reads: TRB_Unsorted_32)" in err[0]
+
+
+def test_cli_usage_errors(capsys):
+    assert main(["diversity"]) == 2
+    assert "give at least one FILE" in capsys.readouterr().err
+    f = str(SHARING / "lb6.csv.gz")
+    assert main(["diversity", f, "--depth", "max"]) == 2
+    assert "'max' is neither 'min' nor a positive whole number" in capsys.readouterr().err
+    assert main(["diversity", f, "--depth", "99999999"]) == 1
+    assert "is more than sample(s) 'lb6'" in capsys.readouterr().err

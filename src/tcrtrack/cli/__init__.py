@@ -34,9 +34,17 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from tcrtrack.cli import _inspect, _overlap, _persist, _report, _share, _track
+    from tcrtrack.cli import (
+        _diversity,
+        _inspect,
+        _overlap,
+        _persist,
+        _report,
+        _share,
+        _track,
+    )
 
-    for module in (_inspect, _share, _track, _persist, _overlap, _report):
+    for module in (_inspect, _share, _track, _persist, _diversity, _overlap, _report):
         module.register(cli)
 
 

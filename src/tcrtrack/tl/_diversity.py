@@ -78,26 +78,25 @@ class Diversity:
         """The table (a copy)."""
         return self.table.copy()
 
-    def display_table(self) -> pd.DataFrame:
-        """The readable table the command line prints and the report shows: one row per
-        sample, counts with thousands separators, indices rounded, the rarefied values as
-        ``mean [low-high]``."""
+    def display_tables(self) -> dict[str, pd.DataFrame]:
+        """The readable tables the command line prints and the report shows, one row per
+        sample: ``observed`` (counts with thousands separators, indices rounded, D50 with its
+        percentage) and, with a depth, ``rarefied`` (each index as ``mean [low-high]``)."""
         t = self.table
         out = pd.DataFrame(index=t.index)
         out["units"] = [f"{int(n):,} {u}" for n, u in zip(t["n_units"], t["unit"], strict=True)]
         out["richness"] = t["richness"].map("{:,}".format)
-        out["shannon"] = t["shannon"].map(_fmt)
-        out["clonality"] = t["clonality"].map(_fmt)
-        out["simpson"] = t["simpson"].map(_fmt)
-        out["gini"] = t["gini"].map(_fmt)
+        for metric in ("shannon", "clonality", "simpson", "gini"):
+            out[metric] = t[metric].map(_fmt)
         out["D50"] = [
             f"{int(d):,} ({_pct(p)})" for d, p in zip(t["d50"], t["d50_percent"], strict=True)
         ]
+        tables = {"observed": out}
         if self.depth is not None:
+            rare = pd.DataFrame(index=t.index)
             for metric in ("richness", "shannon", "clonality", "simpson", "gini", "d50"):
                 digits = "{:,.1f}" if metric in ("richness", "d50") else "{:.4f}"
-                label = "D50" if metric == "d50" else metric
-                out[f"{label} at {self.depth:,}"] = [
+                rare["D50" if metric == "d50" else metric] = [
                     _range(m, lo, hi, digits)
                     for m, lo, hi in zip(
                         t[f"{metric}_rarefied"],
@@ -106,7 +105,8 @@ class Diversity:
                         strict=True,
                     )
                 ]
-        return out
+            tables["rarefied"] = rare
+        return tables
 
     def __repr__(self) -> str:
         depth = "" if self.depth is None else f", depth={self.depth}, n_repeats={self.n_repeats}"
@@ -273,8 +273,8 @@ def _check_depth(
         )
         msg = (
             f"cannot subsample to a common depth samples counted in different units ({listing}); "
-            "a depth in cells is not a depth in templates or reads: compute the rarefied "
-            "diversity of each unit's samples separately, or leave out the depth"
+            "a depth in one unit is not a depth in another: compute the rarefied diversity "
+            "of each unit's samples separately, or leave out the depth"
         )
         raise SchemaError(msg)
     if isinstance(depth, str):
