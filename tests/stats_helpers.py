@@ -22,7 +22,7 @@ def bulk_counts(
     samples = tuple(samples or [f"s{i}" for i in range(m.shape[0])])
     labels = list(labels or [f"C{j}" for j in range(m.shape[1])])
     return CloneCounts(
-        counts=sparse.csr_array(m),
+        matrix=sparse.csr_array(m),
         samples=samples,
         clonotypes=pd.DataFrame({"clonotype": labels, "junction_aa": labels}),
         spec=ClonotypeSpec(),
@@ -47,7 +47,7 @@ def cell_counts(
     m.sum_duplicates()
     labels = [f"C{j}" for j in range(n_clonotypes)]
     return CloneCounts(
-        counts=m,
+        matrix=m,
         samples=tuple(samples),
         clonotypes=pd.DataFrame({"clonotype": labels, "junction_aa": labels}),
         spec=ClonotypeSpec(),

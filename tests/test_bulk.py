@@ -309,7 +309,7 @@ def test_write_counts(tmp_path, suffix, layout):
             "d0": int(cc.totals()["d0"]),
             "twin": 822,
         }
-        assert len(back) == cc.counts.nnz
+        assert len(back) == cc.matrix.nnz
     if suffix == ".parquet":
         import json
 

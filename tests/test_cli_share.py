@@ -48,10 +48,27 @@ def test_share_tsv_and_json_agree_with_the_api(capsys):
 
 def test_share_writes_shared_clones(tmp_path, capsys):
     out = tmp_path / "shared.tsv"
-    assert main(["share", LT, LB, "--shared-clones", str(out), "-o", str(tmp_path / "t.txt")]) == 0
+    assert (
+        main(["share", LT, LB, "--shared-clonotypes", str(out), "-o", str(tmp_path / "t.txt")]) == 0
+    )
     table = pd.read_csv(out, sep="\t")
     assert len(table) == 95
     assert list(table.columns[-3:]) == ["lt6", "lb6", "n_samples_found"]
+
+
+def test_share_former_shared_clones_option_still_works(tmp_path, capsys):
+    new, old = tmp_path / "new.tsv", tmp_path / "old.tsv"
+    assert main(["share", LT, LB, "--shared-clonotypes", str(new), "-o", str(tmp_path / "a")]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["share", LT, LB, "--shared-clones", str(old), "-o", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert err == "tcrtrack: warning: --shared-clones is deprecated; use --shared-clonotypes\n"
+    assert old.read_text() == new.read_text()
+    both = ["--shared-clonotypes", str(new), "--shared-clones", str(old)]
+    assert main(["share", LT, LB, *both]) == 2
+    assert "give --shared-clonotypes once (--shared-clones is its former name)" in (
+        capsys.readouterr().err
+    )
 
 
 def test_share_needs_a_sample(capsys):

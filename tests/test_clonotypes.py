@@ -91,7 +91,7 @@ def test_paired_definition_equals_naive():
     assert int(cc.totals()["s"]) == len(both)
     # cells lacking one of the two chains are counted in the ledger
     filtered_cells = tt.pp.filter_contigs(tt.io.read_10x(PATH, sample="s"))["cell_id"].nunique()
-    without = cc.qc.count("s", reason="cell_without_locus_chain", unit="cells")
+    without = cc.qc.count("s", reason="cell_without_locus_chain", counted="cells")
     assert without == filtered_cells - len(both)
     assert without >= len(set(tra) ^ set(trb))
 
@@ -103,7 +103,7 @@ def test_multichain_drop_excludes_cells_with_two_different_chains():
     kept = distinct[distinct == 1].index
     cc = tt.tl.clonotypes(tt.io.read_10x(PATH, sample="s"), tt.tl.ClonotypeSpec(multichain="drop"))
     assert int(cc.totals()["s"]) == len(kept)
-    assert cc.qc.count("s", reason="cell_with_extra_chains", unit="cells") == int(
+    assert cc.qc.count("s", reason="cell_with_extra_chains", counted="cells") == int(
         (distinct > 1).sum()
     )
 

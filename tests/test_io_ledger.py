@@ -21,7 +21,7 @@ REAL = sorted(
 FILTER_REASONS = [
     _qc.NOT_A_CELL,
     _qc.LOW_CONFIDENCE,
-    _qc.MULTI_LOCUS,
+    _qc.MULTI_LOCUS_CONTIG,
     _qc.NON_PRODUCTIVE,
     _qc.MISSING_JUNCTION,
     _qc.MALFORMED_JUNCTION,
@@ -66,7 +66,7 @@ def test_filter_reasons_against_naive_count():
         elif row["high_confidence"] == "False":
             expected[_qc.LOW_CONFIDENCE] += 1
         elif row["chain"] == "Multi":
-            expected[_qc.MULTI_LOCUS] += 1
+            expected[_qc.MULTI_LOCUS_CONTIG] += 1
         elif row["productive"] != "True":
             expected[_qc.NON_PRODUCTIVE] += 1
         elif nt[i] is None:

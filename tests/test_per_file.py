@@ -44,7 +44,7 @@ SPECS = [
 
 def assert_same(a: tt.tl.CloneCounts, b: tt.tl.CloneCounts) -> None:
     assert a.samples == b.samples
-    assert (a.counts != b.counts).nnz == 0
+    assert (a.matrix != b.matrix).nnz == 0
     pd.testing.assert_frame_equal(a.clonotypes, b.clonotypes)
     assert (a.cells is None) == (b.cells is None)
     if a.cells is not None:
@@ -74,8 +74,8 @@ def test_interleaved_samples_equal_contiguous_ones(tables):
     b = tt.tl.clonotypes(shuffled)
     assert a.samples == b.samples
     for name in a.samples:
-        row_a = a.counts[[a.index(name)]].toarray()[0]
-        row_b = b.counts[[b.index(name)]].toarray()[0]
+        row_a = a.matrix[[a.index(name)]].toarray()[0]
+        row_b = b.matrix[[b.index(name)]].toarray()[0]
         ca = dict(zip(a.clonotypes["clonotype"], row_a, strict=True))
         cb = dict(zip(b.clonotypes["clonotype"], row_b, strict=True))
         assert {k: v for k, v in ca.items() if v} == {k: v for k, v in cb.items() if v}

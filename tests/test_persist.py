@@ -300,7 +300,7 @@ def _counts_from(matrix: np.ndarray, samples: list[str], unit: str) -> tt.tl.Clo
     matrix = matrix[:, keep]
     labels = [f"C{i}" for i in range(matrix.shape[1])]
     return tt.tl.CloneCounts(
-        counts=sparse.csr_array(matrix),
+        matrix=sparse.csr_array(matrix),
         samples=tuple(samples),
         clonotypes=pd.DataFrame({"clonotype": labels, "junction": labels}),
         spec=tt.tl.ClonotypeSpec(),

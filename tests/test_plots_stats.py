@@ -121,7 +121,7 @@ def test_sharing_curve_axis_names_the_bulk_unit():
     from tcrtrack.tl._counts import CloneCounts
 
     counts = CloneCounts(
-        counts=sp.csr_array(np.array([[5, 3, 0, 2], [4, 0, 6, 1]], dtype=np.int64)),
+        matrix=sp.csr_array(np.array([[5, 3, 0, 2], [4, 0, 6, 1]], dtype=np.int64)),
         samples=("ref", "later"),
         clonotypes=pd.DataFrame({"clonotype": ["A", "B", "C", "D"]}),
         spec=tt.tl.ClonotypeSpec(),

@@ -281,7 +281,7 @@ def test_share_by_sheet_per_patient_files(folder, capsys):
             str(path),
             "-f",
             "tsv",
-            "--shared-clones",
+            "--shared-clonotypes",
             str(shared),
             "--venn",
             str(folder / "venn.png"),

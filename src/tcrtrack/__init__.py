@@ -50,6 +50,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(msg)
 
 
+def __dir__() -> list[str]:
+    """The public names (also the namespaces not imported yet), not the helpers of this file."""
+    return sorted(__all__)
+
+
 def qc(obj: Any) -> QCLedger:
     """The QC ledger of a contig table or of a result that carries one (``.qc``).
 

@@ -86,7 +86,7 @@ def filter_masks(
         masks.append((_qc.NOT_A_CELL, _false(contigs.get(s.IS_CELL), n)))
     if high_confidence:
         masks.append((_qc.LOW_CONFIDENCE, _false(contigs.get(s.HIGH_CONFIDENCE), n)))
-    masks.append((_qc.MULTI_LOCUS, _equals(contigs[s.LOCUS], s.MULTI_LOCUS)))
+    masks.append((_qc.MULTI_LOCUS_CONTIG, _equals(contigs[s.LOCUS], s.MULTI_LOCUS)))
     if productive:
         masks.append((_qc.NON_PRODUCTIVE, ~_true(contigs[s.PRODUCTIVE])))
     column = s.JUNCTION if sequence == "nt" else s.JUNCTION_AA

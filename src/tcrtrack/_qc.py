@@ -3,8 +3,8 @@
 A contig table carries its ledger in ``DataFrame.attrs`` (key :data:`tcrtrack.schema.ATTRS_QC`)
 as plain records, so it survives copying and boolean indexing. Readers add one ``read`` entry per
 sample, and one ``dropped`` or ``changed`` entry per reason; filters and
-:func:`tcrtrack.tl.clonotypes` add theirs. For each sample and unit, the rows kept equal the rows
-read minus the rows dropped: :meth:`QCLedger.summary` shows that balance.
+:func:`tcrtrack.tl.clonotypes` add theirs. For each sample, the contig (or bulk) rows kept equal
+the rows read minus the rows dropped: :meth:`QCLedger.summary` shows that balance.
 """
 
 from __future__ import annotations
@@ -29,25 +29,26 @@ LOW_CONFIDENCE: Final = "low_confidence"
 NON_PRODUCTIVE: Final = "non_productive"
 MISSING_JUNCTION: Final = "missing_junction"
 MALFORMED_JUNCTION: Final = "malformed_junction"
-MULTI_LOCUS: Final = "multi_locus_contig"
+MULTI_LOCUS_CONTIG: Final = "multi_locus_contig"
 OTHER_LOCUS: Final = "other_locus"
 EXTRA_CHAIN: Final = "extra_chain"
-NO_CHAIN: Final = "cell_without_locus_chain"
-AMBIGUOUS_CELL: Final = "cell_with_extra_chains"
+CELL_WITHOUT_LOCUS_CHAIN: Final = "cell_without_locus_chain"
+CELL_WITH_EXTRA_CHAINS: Final = "cell_with_extra_chains"
 ZERO_COUNT: Final = "zero_count"
 LOCUS_RENAMED: Final = "locus_renamed"
 GENE_RENAMED: Final = "gene_renamed"
-JUNCTION_TRIMMED: Final = "junction_cut_from_read"
+JUNCTION_CUT_FROM_READ: Final = "junction_cut_from_read"
 JUNCTION_NOT_IN_READ: Final = "junction_not_in_read"
 COUNT_MISSING: Final = "count_missing"
-JUNCTION_DERIVED: Final = "junction_derived_from_regions"
-LOCUS_INFERRED: Final = "locus_inferred_from_genes"
-UPPERCASED: Final = "sequence_uppercased"
-COUNT_COLUMN: Final = "count_from_nonstandard_column"
+JUNCTION_DERIVED_FROM_REGIONS: Final = "junction_derived_from_regions"
+LOCUS_INFERRED_FROM_GENES: Final = "locus_inferred_from_genes"
+SEQUENCE_UPPERCASED: Final = "sequence_uppercased"
+COUNT_FROM_NONSTANDARD_COLUMN: Final = "count_from_nonstandard_column"
 
 Reason = str
 Action = Literal["read", "dropped", "changed"]
-Unit = Literal["contigs", "cells", "rows"]
+#: What the ``n`` of a ledger entry counts (never a clone-size unit: see ``CloneCounts.unit``).
+Counted = Literal["contigs", "cells", "rows"]
 
 #: Human descriptions of the reasons (docs/qc.md lists each; a test checks both agree).
 DESCRIPTIONS: Final = {
@@ -60,27 +61,31 @@ DESCRIPTIONS: Final = {
         "junction with characters other than A, C, G, T, a length not a multiple of 3, "
         "or a translation different from junction_aa"
     ),
-    MULTI_LOCUS: "10x chain 'Multi': V, J and C genes from different loci",
+    MULTI_LOCUS_CONTIG: "10x chain 'Multi': V, J and C genes from different loci",
     OTHER_LOCUS: "contig of a locus the clonotype definition does not use",
     EXTRA_CHAIN: "second or further chain of a cell under multichain='primary'",
-    NO_CHAIN: "cell without a usable chain of the clonotype's locus",
-    AMBIGUOUS_CELL: "cell with more than one chain of a locus, excluded under multichain='drop'",
+    CELL_WITHOUT_LOCUS_CHAIN: "cell without a usable chain of the clonotype's locus",
+    CELL_WITH_EXTRA_CHAINS: (
+        "cell with more than one chain of a locus, excluded under multichain='drop'"
+    ),
     ZERO_COUNT: "bulk sequence with a clone size of 0 or missing",
     LOCUS_RENAMED: "locus spelled in a non-standard way (e.g. TCRB) renamed to AIRR (TRB)",
     GENE_RENAMED: "gene name converted to IMGT nomenclature",
-    JUNCTION_TRIMMED: "junction cut out of a longer bulk read",
+    JUNCTION_CUT_FROM_READ: "junction cut out of a longer bulk read",
     JUNCTION_NOT_IN_READ: (
         "bulk read whose junction runs past its end or does not translate to the amino-acid "
         "sequence (junction set to NA)"
     ),
     COUNT_MISSING: "bulk export without a count column: each row counts once",
-    JUNCTION_DERIVED: (
+    JUNCTION_DERIVED_FROM_REGIONS: (
         "junction missing, rebuilt as the last codon of fwr3 + cdr3 + the first codon of fwr4 "
         "(checked: Cys first, Phe/Trp last, translation equal to cdr3_aa / junction_aa)"
     ),
-    LOCUS_INFERRED: "locus column absent, taken from the V, J or C gene name prefix",
-    UPPERCASED: "junction written in lower case, upper-cased",
-    COUNT_COLUMN: "clone size taken from a non-standard column (e.g. counts) as duplicate_count",
+    LOCUS_INFERRED_FROM_GENES: "locus column absent, taken from the V, J or C gene name prefix",
+    SEQUENCE_UPPERCASED: "junction written in lower case, upper-cased",
+    COUNT_FROM_NONSTANDARD_COLUMN: (
+        "clone size taken from a non-standard column (e.g. counts) as duplicate_count"
+    ),
 }
 
 
@@ -93,11 +98,11 @@ class QCEntry:
     action: Action
     reason: Reason
     n: int
-    unit: Unit = "contigs"
+    counted: Counted = "contigs"
     source: str = ""
 
 
-_COLUMNS: Final = ("sample", "source", "stage", "action", "reason", "unit", "n")
+_COLUMNS: Final = ("sample", "source", "stage", "action", "reason", "counted", "n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +135,7 @@ class QCLedger:
         return QCLedger(self.entries + tuple(entries))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per entry: sample, source, stage, action, reason, unit, n."""
+        """One row per entry: sample, source, stage, action, reason, counted, n."""
         return pd.DataFrame(
             [[getattr(e, c) for c in _COLUMNS] for e in self.entries], columns=list(_COLUMNS)
         ).astype({"n": "int64"})
@@ -145,7 +150,7 @@ class QCLedger:
         *,
         action: Action | None = None,
         reason: Reason | None = None,
-        unit: Unit | None = None,
+        counted: Counted | None = None,
     ) -> int:
         """Sum of ``n`` over the entries of ``sample`` matching the given fields."""
         return sum(
@@ -154,7 +159,7 @@ class QCLedger:
             if e.sample == sample
             and (action is None or e.action == action)
             and (reason is None or e.reason == reason)
-            and (unit is None or e.unit == unit)
+            and (counted is None or e.counted == counted)
         )
 
     def summary(self) -> pd.DataFrame:
@@ -170,12 +175,12 @@ class QCLedger:
             by_reason: dict[str, int] = {}
             for e in self.entries:
                 if e.sample == sample and e.action == "dropped":
-                    prefix = "cells" if e.unit == "cells" else "dropped"
+                    prefix = "cells" if e.counted == "cells" else "dropped"
                     by_reason[f"{prefix}_{e.reason}"] = (
                         by_reason.get(f"{prefix}_{e.reason}", 0) + e.n
                     )
-            row_dropped = self.count(sample, action="dropped", unit="contigs") + self.count(
-                sample, action="dropped", unit="rows"
+            row_dropped = self.count(sample, action="dropped", counted="contigs") + self.count(
+                sample, action="dropped", counted="rows"
             )
             row = {"sample": sample, "read": read, "dropped": row_dropped} | by_reason
             row["kept"] = read - row_dropped
@@ -209,7 +214,7 @@ def drop_rows(
     masks: Sequence[tuple[Reason, pd.Series]],
     *,
     stage: str,
-    unit: Unit = "contigs",
+    counted: Counted = "contigs",
 ) -> pd.DataFrame:
     """Drop rows by reason, each row counted under the first reason whose mask holds.
 
@@ -219,7 +224,7 @@ def drop_rows(
     """
     import numpy as np
 
-    entries, remaining = count_drops(frame[s.SAMPLE], masks, stage=stage, unit=unit)
+    entries, remaining = count_drops(frame[s.SAMPLE], masks, stage=stage, counted=counted)
     if remaining.all():
         out = frame.reset_index(drop=True)  # a new frame sharing the (immutable) columns
     else:
@@ -233,7 +238,7 @@ def count_drops(
     masks: Sequence[tuple[Reason, object]],
     *,
     stage: str,
-    unit: Unit = "contigs",
+    counted: Counted = "contigs",
 ) -> tuple[list[QCEntry], np.ndarray]:
     """The ledger entries of :func:`drop_rows` and the boolean mask of the rows it keeps.
 
@@ -248,7 +253,7 @@ def count_drops(
         hit = np.asarray(mask, dtype=bool) & remaining
         per_sample = np.bincount(codes[hit], minlength=len(names))
         entries.extend(
-            QCEntry(str(name), stage, "dropped", reason, int(n), unit)
+            QCEntry(str(name), stage, "dropped", reason, int(n), counted)
             for name, n in zip(names, per_sample, strict=True)
         )
         remaining &= ~hit

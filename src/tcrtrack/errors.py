@@ -7,8 +7,6 @@ keep working. The command-line interface turns each of them into one line on std
 status 1; any other exception is a bug in tcrtrack (exit status 3).
 """
 
-from __future__ import annotations
-
 __all__ = [
     "EmptyError",
     "FormatError",

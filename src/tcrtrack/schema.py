@@ -85,3 +85,8 @@ UNITS: Final = (UNIT_CELLS, UNIT_TEMPLATES, UNIT_READS, UNIT_UMIS)
 ATTRS_QC: Final = "tcrtrack_qc"
 #: Key under ``DataFrame.attrs`` holding the clone-size unit of a contig table.
 ATTRS_UNIT: Final = "tcrtrack_unit"
+
+
+def __dir__() -> list[str]:
+    """The constants (not ``Final`` or ``annotations``, which this file only uses)."""
+    return sorted(name for name in globals() if name.isupper())

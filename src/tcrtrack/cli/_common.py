@@ -233,7 +233,7 @@ def check_nonempty(counts, sources: dict[str, str]) -> None:  # type: ignore[no-
                 e.reason: 0 for e in ledger.entries if e.sample == name and e.action == "dropped"
             }
             for e in ledger.entries:
-                if e.sample == name and e.action == "dropped" and e.unit != "cells":
+                if e.sample == name and e.action == "dropped" and e.counted != "cells":
                     reasons[e.reason] += e.n
             top = ", ".join(
                 f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]) if v
@@ -254,6 +254,26 @@ def _check_figure(ctx: click.Context, param: click.Parameter, value: Path | None
         msg = f"{param.opts[-1]} file {str(value)!r} must end in .png, .svg or .pdf"
         raise click.UsageError(msg, ctx=ctx)
     return value
+
+
+def renamed_option(old: str, new: str, *, path_type: type | None = None):  # type: ignore[no-untyped-def]
+    """The former name ``old`` of option ``new``, kept working: hidden from ``--help``, a
+    warning on stderr when used. The command merges both with :func:`renamed`."""
+
+    def warn(ctx: click.Context, param: click.Parameter, value: object) -> object:
+        if value is not None:
+            click.echo(f"tcrtrack: warning: {old} is deprecated; use {new}", err=True)
+        return value
+
+    kind = click.Path(dir_okay=False, path_type=path_type) if path_type else None
+    return click.option(old, type=kind, default=None, hidden=True, callback=warn)
+
+
+def renamed(value: Path | None, old_value: Path | None, new: str, old: str) -> Path | None:
+    """The value of an option given under its new or its former name (a usage error if both)."""
+    if value is not None and old_value is not None:
+        raise usage_error(f"give {new} once ({old} is its former name)")
+    return value if value is not None else old_value
 
 
 def figure_option(flag: str, help: str):  # type: ignore[no-untyped-def]

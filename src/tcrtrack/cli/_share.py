@@ -117,11 +117,12 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 @_common.output_option
 @_common.figure_option("--venn", "Draw the Venn diagram of the reference and up to two samples")
 @click.option(
-    "--shared-clones",
+    "--shared-clonotypes",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the shared clonotypes (sequence, genes, counts per sample) to this TSV file.",
 )
+@_common.renamed_option("--shared-clones", "--shared-clonotypes", path_type=Path)
 @_common.ci_option(
     "Confidence level of the intervals on every fraction (exact binomial for clonotype "
     "fractions, bootstrap over cells for cell fractions); 0 for none.",
@@ -143,6 +144,7 @@ def share(
     fmt: str,
     output: Path | None,
     venn: Path | None,
+    shared_clonotypes: Path | None,
     shared_clones: Path | None,
     ci: float,
     rarefy: bool,
@@ -159,7 +161,7 @@ def share(
     subsamples), so that samples of different size can be compared.
 
     With --samples SHEET instead of files, each patient of the sheet is compared with its
-    reference row, one block per patient (--venn and --shared-clones then write one file per
+    reference row, one block per patient (--venn and --shared-clonotypes then write one file per
     patient, the patient's name added to the file name).
 
     \b
@@ -168,6 +170,9 @@ def share(
       tcrtrack share infusion.csv pbmc_3m.csv pbmc_6m.csv --rarefy --seed 1
       tcrtrack share --samples cohort.tsv
     """
+    shared_clonotypes = _common.renamed(
+        shared_clonotypes, shared_clones, "--shared-clonotypes", "--shared-clones"
+    )
     if depth is not None and not rarefy:
         raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
     options = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
@@ -191,7 +196,7 @@ def share(
                 names,
                 ref,
                 _common.per_patient(venn, patient) if venn else None,
-                _common.per_patient(shared_clones, patient) if shared_clones else None,
+                _common.per_patient(shared_clonotypes, patient) if shared_clonotypes else None,
             )
         _sheet.emit_blocks(
             blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
@@ -211,7 +216,7 @@ def share(
     counts = _common.load_counts(paths, names, spec)
     table, text, meta = _share(counts, names[0], spec, **options)  # type: ignore[arg-type]
     _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
-    _write_files(counts, names, names[0], venn, shared_clones)
+    _write_files(counts, names, names[0], venn, shared_clonotypes)
 
 
 def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore[no-untyped-def]
@@ -235,13 +240,13 @@ def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore
     return table, text, meta
 
 
-def _write_files(counts, names, reference, venn, shared_clones) -> None:  # type: ignore[no-untyped-def]
-    """--shared-clones and --venn outputs."""
+def _write_files(counts, names, reference, venn, shared_clonotypes) -> None:  # type: ignore[no-untyped-def]
+    """--shared-clonotypes and --venn outputs."""
     import tcrtrack as tt
 
-    if shared_clones is not None:
+    if shared_clonotypes is not None:
         tt.tl.shared_clonotypes(counts, reference=reference).to_csv(
-            shared_clones, sep="\t", index=False
+            shared_clonotypes, sep="\t", index=False
         )
     if venn is not None:
         regions = tt.tl.venn_regions(counts, names)

@@ -194,7 +194,7 @@ def read_airr(
         table = _set(table, "locus", new_locus)
     else:
         inferred = _locus_from_genes(table)
-        changed(_qc.LOCUS_INFERRED, len(inferred) - inferred.null_count)
+        changed(_qc.LOCUS_INFERRED_FROM_GENES, len(inferred) - inferred.null_count)
         table = table.append_column("locus", inferred)
 
     # junctions are upper-case
@@ -206,12 +206,12 @@ def read_airr(
             upper = pc.utf8_upper(original)
             lowered |= np.asarray(pc.fill_null(pc.not_equal(upper, original), False), bool)
             table = _set(table, col, upper)
-    changed(_qc.UPPERCASED, int(lowered.sum()))
+    changed(_qc.SEQUENCE_UPPERCASED, int(lowered.sum()))
 
     # a missing junction rebuilt from the regions around the CDR3
     if derivable:
         table, n_derived = _derive_junction(table)
-        changed(_qc.JUNCTION_DERIVED, n_derived)
+        changed(_qc.JUNCTION_DERIVED_FROM_REGIONS, n_derived)
 
     # the non-standard counts column
     if _COUNTS in table.column_names:
@@ -225,7 +225,7 @@ def read_airr(
             if "duplicate_count" in table.column_names:
                 table = table.drop_columns(["duplicate_count"])
             table = table.append_column("duplicate_count", counts)
-            changed(_qc.COUNT_COLUMN, n - counts.null_count)
+            changed(_qc.COUNT_FROM_NONSTANDARD_COLUMN, n - counts.null_count)
 
     is_single_cell = (
         "cell_id" in table.column_names and table.column("cell_id").null_count < table.num_rows

@@ -212,7 +212,7 @@ def read_immunoseq(
     )
     junction, n_cut, n_failed = cut_junction(read, aa, v_index, cdr3_length)
     changes.append(
-        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_TRIMMED, n_cut, "rows", str(p))
+        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_CUT_FROM_READ, n_cut, "rows", str(p))
     )
     changes.append(
         _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_NOT_IN_READ, n_failed, "rows", str(p))

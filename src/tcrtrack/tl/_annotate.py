@@ -133,7 +133,7 @@ def annotate(
         msg = f"the counts are bulk ({cc.unit}), without cells; annotate needs single-cell data"
         raise SchemaError(msg)
     ref_row = cc.index(reference)
-    in_ref = np.asarray(cc.counts[[ref_row]].toarray()).ravel() > 0
+    in_ref = np.asarray(cc.matrix[[ref_row]].toarray()).ravel() > 0
     labels = cc.clonotypes["clonotype"].astype("string").to_numpy()
 
     from tcrtrack._anndata import airr_anndata

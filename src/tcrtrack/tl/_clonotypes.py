@@ -206,7 +206,7 @@ def _assemble(
         ).tocsr()
         counts.sum_duplicates()
         return CloneCounts(
-            counts=counts,
+            matrix=counts,
             samples=tuple(names),
             clonotypes=table,
             spec=spec,
@@ -233,7 +233,7 @@ def _assemble(
         lonely = ~pairs["cell"].isin(merged["cell"]).to_numpy()
         per = np.bincount(sample_of[lonely], minlength=len(names))
         entries.extend(
-            _qc.QCEntry(x, "clonotypes", "dropped", _qc.NO_CHAIN, int(n), "contigs")
+            _qc.QCEntry(x, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, int(n), "contigs")
             for x, n in zip(names, per, strict=True)
         )
         n_keys = keys.num_rows
@@ -265,18 +265,19 @@ def _assemble(
     counted[np.diff(offset) == 0] = 0  # reduceat of an empty range gives the next value
     for i, d in enumerate(digests):
         n = d.n_cells_before - int(counted[i]) - d.n_ambiguous
-        entries.append(_qc.QCEntry(d.sample, "clonotypes", "dropped", _qc.NO_CHAIN, n, "cells"))
-    result = CloneCounts(
-        counts=counts,
+        entries.append(
+            _qc.QCEntry(d.sample, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, n, "cells")
+        )
+    return CloneCounts(
+        matrix=counts,
         samples=tuple(names),
         clonotypes=table,
         spec=spec,
         unit=unit,
         qc=ledger.extend(entries),
         cells=cells,
+        n_cells=counted.astype(np.int64),
     )
-    object.__setattr__(result, "_n_cells", counted.astype(np.int64))
-    return result
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -26,13 +27,14 @@ class CloneCounts:
 
     Attributes
     ----------
-    counts
+    matrix
         ``scipy.sparse.csr_array`` of shape samples × clonotypes: cells (single-cell data) or
-        templates, reads or UMIs (bulk data) of each clonotype in each sample.
+        templates, reads or UMIs (bulk data) of each clonotype in each sample (formerly
+        ``counts``, now a deprecated alias).
     samples
-        Sample names, in the order of the rows of ``counts``.
+        Sample names, in the order of the rows of ``matrix``.
     clonotypes
-        One row per clonotype (column of ``counts``): the sequence(s) and genes that define
+        One row per clonotype (column of ``matrix``): the sequence(s) and genes that define
         it, and ``clonotype``, a readable label.
     spec
         The :class:`ClonotypeSpec` used.
@@ -42,16 +44,28 @@ class CloneCounts:
         The QC ledger from file to clonotypes.
     cells
         Single-cell data only: one row per cell and clonotype (``sample``, ``cell_id``,
-        ``clonotype`` = column index of ``counts``); ``None`` for bulk data.
+        ``clonotype`` = column index of ``matrix``); ``None`` for bulk data.
+    n_cells
+        Single-cell data: the distinct cells with a clonotype in each sample (in the order of
+        ``samples``), as :func:`~tcrtrack.tl.clonotypes` counted them on the way; ``None``
+        when not given, and :meth:`totals` counts them from ``cells``.
     """
 
-    counts: sp.csr_array
+    matrix: sp.csr_array
     samples: tuple[str, ...]
     clonotypes: pd.DataFrame
     spec: ClonotypeSpec
     unit: str
     qc: _qc.QCLedger = field(default_factory=_qc.QCLedger)
     cells: pd.DataFrame | None = None
+    n_cells: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def counts(self) -> sp.csr_array:
+        """Deprecated alias of :attr:`matrix` (``counts`` names the whole object elsewhere)."""
+        msg = "CloneCounts.counts is renamed CloneCounts.matrix"
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return self.matrix
 
     @property
     def n_samples(self) -> int:
@@ -59,10 +73,10 @@ class CloneCounts:
 
     @property
     def n_clonotypes(self) -> int:
-        return int(self.counts.shape[1])
+        return int(self.matrix.shape[1])
 
     def index(self, sample: str) -> int:
-        """Row of ``sample`` in :attr:`counts`; raises ``KeyError`` naming the samples known."""
+        """Row of ``sample`` in :attr:`matrix`; raises ``KeyError`` naming the samples known."""
         try:
             return self.samples.index(sample)
         except ValueError:
@@ -70,8 +84,8 @@ class CloneCounts:
             raise NotFoundError(msg) from None
 
     def dense(self) -> np.ndarray:
-        """:attr:`counts` as a dense ``int64`` array."""
-        return np.asarray(self.counts.toarray(), dtype=np.int64)
+        """:attr:`matrix` as a dense ``int64`` array."""
+        return np.asarray(self.matrix.toarray(), dtype=np.int64)
 
     def presence(self) -> np.ndarray:
         """Boolean samples × clonotypes array: is the clonotype found in the sample."""
@@ -80,16 +94,16 @@ class CloneCounts:
     def totals(self) -> pd.Series:
         """Per sample: cells (distinct cells with a clonotype) or summed bulk counts."""
         if self.cells is not None:
-            n = self.__dict__.get("_n_cells")  # set by clonotypes(), which counts them anyway
+            n = self.n_cells
             if n is None:
                 n = _distinct_per_sample(self.cells, list(self.samples))
             return pd.Series(n, index=list(self.samples), name=self.unit)
-        sums = np.asarray(self.counts.sum(axis=1)).ravel().astype(np.int64)
+        sums = np.asarray(self.matrix.sum(axis=1)).ravel().astype(np.int64)
         return pd.Series(sums, index=list(self.samples), name=self.unit)
 
     def n_clonotypes_per_sample(self) -> pd.Series:
         """Per sample: the number of distinct clonotypes found."""
-        n = np.diff(self.counts.indptr) if self.counts.has_canonical_format else None
+        n = np.diff(self.matrix.indptr) if self.matrix.has_canonical_format else None
         if n is None:
             n = (self.dense() > 0).sum(axis=1)
         return pd.Series(np.asarray(n, dtype=np.int64), index=list(self.samples), name="clonotypes")
@@ -97,7 +111,7 @@ class CloneCounts:
     def select(self, samples: Sequence[str]) -> CloneCounts:
         """The counts of ``samples`` only (in that order), keeping clonotypes found in them."""
         rows = [self.index(x) for x in samples]
-        sub = self.counts[rows]
+        sub = self.matrix[rows]
         keep = np.flatnonzero(np.asarray((sub > 0).sum(axis=0)).ravel())
         new_index = np.full(self.n_clonotypes, -1, dtype=np.int64)
         new_index[keep] = np.arange(len(keep))
@@ -108,13 +122,14 @@ class CloneCounts:
             cells["clonotype"] = new_index[cells["clonotype"].to_numpy()]
             cells = cells.reset_index(drop=True)
         return CloneCounts(
-            counts=sub[:, keep].tocsr(),
+            matrix=sub[:, keep].tocsr(),
             samples=tuple(samples),
             clonotypes=self.clonotypes.iloc[keep].reset_index(drop=True),
             spec=self.spec,
             unit=self.unit,
             qc=self.qc.select(samples),
             cells=cells,
+            n_cells=None if self.n_cells is None else self.n_cells[rows],
         )
 
     def to_frame(self, *, layout: Literal["wide", "long"] = "wide") -> pd.DataFrame:
@@ -130,7 +145,7 @@ class CloneCounts:
         if layout != "long":
             msg = f"unknown layout {layout!r}; use 'wide' or 'long'"
             raise ParameterError(msg)
-        coo = self.counts.tocoo()
+        coo = self.matrix.tocoo()
         rows = self.clonotypes.iloc[coo.col].reset_index(drop=True)
         rows.insert(0, "sample", np.asarray(self.samples, dtype=object)[coo.row])
         rows["count"] = coo.data.astype("int64")
@@ -146,7 +161,7 @@ class CloneCounts:
         obs = pd.DataFrame(index=list(self.samples))
         obs[self.unit] = self.totals().to_numpy()
         return anndata.AnnData(
-            X=self.counts.astype(np.float32).tocsr(),
+            X=self.matrix.astype(np.float32).tocsr(),
             obs=obs,
             var=var.drop(columns=["clonotype"]),
             uns={"tcrtrack": {"spec": str(self.spec), "unit": self.unit}},

@@ -224,8 +224,10 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     entries: list[_qc.QCEntry] = []
     samples = pd.Series(pd.Categorical.from_codes(np.zeros(n, np.int8), [sample]))
 
-    def count(reason: str, mask: np.ndarray, unit: _qc.Unit = "contigs") -> None:
-        entries.append(_qc.QCEntry(sample, "clonotypes", "dropped", reason, int(mask.sum()), unit))
+    def count(reason: str, mask: np.ndarray, counted: _qc.Counted = "contigs") -> None:
+        entries.append(
+            _qc.QCEntry(sample, "clonotypes", "dropped", reason, int(mask.sum()), counted)
+        )
 
     # Barcodes are hashed in a second thread while this one hashes the sequences and runs the
     # filter's checks once per distinct sequence (Arrow and numpy release the GIL).
@@ -308,12 +310,12 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
             differs[o2[1:]] = same_group & (k2[1:] != k2[:-1])
             ambiguous = np.isin(cell_o, np.unique(cell_o[differs]))
             keep = group_start & ~ambiguous
-            count(_qc.AMBIGUOUS_CELL, ambiguous)
+            count(_qc.CELL_WITH_EXTRA_CHAINS, ambiguous)
             count(_qc.EXTRA_CHAIN, ~group_start & ~ambiguous)
             cell_first = np.ones(len(order), dtype=bool)
             cell_first[1:] = cell_o[1:] != cell_o[:-1]
             n_ambiguous = int((ambiguous & cell_first).sum())
-            count(_qc.AMBIGUOUS_CELL, ambiguous & cell_first, "cells")
+            count(_qc.CELL_WITH_EXTRA_CHAINS, ambiguous & cell_first, "cells")
     return Digest(
         sample,
         tuple(entries),

@@ -30,7 +30,7 @@ def _rows(counts: CloneCounts, samples: Sequence[str] | None) -> tuple[list[str]
         msg = "give at least one sample"
         raise ParameterError(msg)
     idx = [counts.index(x) for x in names]
-    return names, np.asarray(counts.counts[idx].toarray(), dtype=np.float64)
+    return names, np.asarray(counts.matrix[idx].toarray(), dtype=np.float64)
 
 
 def overlap(

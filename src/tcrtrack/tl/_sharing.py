@@ -100,7 +100,7 @@ def _cells_in(counts: CloneCounts, sample: str, clonotype_mask: np.ndarray) -> i
             # one row per cell (every definition but multichain="all"): rows are cells
             return int(sel.sum())
         return int(cells.loc[sel, "cell_id"].nunique())
-    row = counts.counts[[counts.index(sample)]].toarray().ravel()
+    row = counts.matrix[[counts.index(sample)]].toarray().ravel()
     return int(row[clonotype_mask].sum())
 
 
@@ -190,7 +190,7 @@ def sharing(
     1.0
     """
     others = _check_reference(counts, reference, samples)
-    present = counts.counts.toarray() > 0
+    present = counts.matrix.toarray() > 0
     totals = counts.totals()
     ref_row = present[counts.index(reference)]
     n_ref = int(ref_row.sum())

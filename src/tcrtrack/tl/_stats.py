@@ -202,7 +202,7 @@ def units_of(counts: CloneCounts, sample: str) -> Units:
         membership.sum_duplicates()
         membership.data[:] = 1.0
         return Units(weights=np.ones(n_units, dtype=np.int64), membership=membership)
-    row = counts.counts[[counts.index(sample)]].toarray().ravel().astype(np.int64)
+    row = counts.matrix[[counts.index(sample)]].toarray().ravel().astype(np.int64)
     present = np.flatnonzero(row)
     membership = sparse.csr_array(
         (np.ones(len(present)), (np.arange(len(present)), present)), shape=(len(present), k)
