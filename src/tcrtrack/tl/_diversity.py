@@ -419,7 +419,7 @@ def diversity(
 
     rows, reps = [], []
     for name, g in pairs:
-        row_sizes = g.counts[[g.index(name)]].toarray().ravel()
+        row_sizes = g.matrix[[g.index(name)]].toarray().ravel()
         observed = diversity_metrics(row_sizes[row_sizes > 0])
         row: dict[str, object] = {"sample": name, "unit": g.unit, "n_units": totals[name]}
         row |= {m: observed[m][0].item() for m in DIVERSITY_METRICS}
