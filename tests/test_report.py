@@ -361,3 +361,29 @@ def test_report_sheet_takes_the_baseline_row(tmp_path, capsys):
     r, s, b = (set(naive_immunoseq(BMT / f"TRB_Unsorted_{d}.tsv.gz")) for d in (32, 83, 0))
     n = len((s & r) - b)
     assert f"{n:,} ({100 * n / len(s):.2f}%)" in _section(html, "persistence")
+
+
+def test_diversity_section_holds_the_diversity_numbers(patient1):
+    import math
+
+    counts, report, _ = patient1
+    part = re.sub(r">\s+<", "><", _section(report.html, "diversity"))
+    dense = counts.dense()
+    for i, name in enumerate(counts.samples):
+        # naive from the clone sizes: richness, Shannon, clonality, D50
+        sizes = sorted((int(x) for x in dense[i] if x > 0), reverse=True)
+        n = sum(sizes)
+        shannon = -sum(x / n * math.log(x / n) for x in sizes)
+        d50 = next(k for k in range(1, len(sizes) + 1) if 2 * sum(sizes[:k]) >= n)
+        row = f"{n:,} cells</td><td>{len(sizes):,}</td><td>{shannon:.4f}</td>"
+        assert row in part, name
+        assert f"<td>{1 - shannon / math.log(len(sizes)):.4f}</td>" in part
+        assert f"{d50:,} ({100 * d50 / len(sizes):.2f}%)" in part
+    depth = int(counts.totals().min())
+    assert f"At a common depth of {depth:,} cells" in part
+    rarefied = tt.tl.diversity(counts, depth="min", seed=0).table
+    for _, r in rarefied.iterrows():
+        low, high = r["shannon_rarefied_low"], r["shannon_rarefied_high"]
+        assert f"{r['shannon_rarefied']:.4f} [{low:.4f}-{high:.4f}]" in part
+    assert EVIL not in part and "&lt;b&gt;x&lt;/b&gt;" in part
+    assert "Diversity</dt>" in _section(report.html, "definitions")

@@ -47,7 +47,9 @@ def build(
     1. input and settings: tcrtrack version, date (UTC), the clonotype definition, the
        reference, and for each file in ``inputs`` its size and SHA-256;
     2. the QC ledger per sample (``counts.qc.summary()``);
-    3. clonotypes and cells per sample (``counts.summary()``);
+    3. clonotypes and cells per sample (``counts.summary()``), and the diversity of each
+       sample, observed and with every sample subsampled to the smallest
+       (:func:`tcrtrack.tl.diversity` with ``depth="min"``);
     4. sharing with the reference, every fraction as ``shared/total = percent [interval]``
        (:func:`tcrtrack.tl.sharing` with ``ci``);
     5. rarefied sharing (:func:`tcrtrack.tl.rarefy` at ``depth``) and the
@@ -163,6 +165,7 @@ def build(
         ci=ci,
     )
     mh = tt.tl.overlap(counts, metric="morisita_horn", samples=every)
+    diverse = tt.tl.diversity(counts, samples=every, depth="min", seed=seed, ci=ci)
 
     parts: dict[str, str] = {}
     parts["header"] = sec.header(counts, reference, others, ci, seed, inputs, baseline)
@@ -172,6 +175,7 @@ def build(
     )
     summary = counts.summary().loc[every]
     parts["samples"] = table(summary.map(lambda v: f"{int(v):,}"))
+    parts["diversity"] = sec.diversity(diverse)
     parts["sharing"] = sec.sharing(result)
     parts["rarefied"] = sec.rarefied(rarefied, counts.unit) + figure(
         lambda ax: tt.pl.sharing_curve(curve, ax=ax),

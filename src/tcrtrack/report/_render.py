@@ -27,6 +27,7 @@ SECTIONS = {
     "header": "Input and settings",
     "qc": "QC ledger",
     "samples": "Clonotypes and cells per sample",
+    "diversity": "Diversity of each sample",
     "sharing": "Sharing with the reference",
     "rarefied": "Rarefied sharing (depth-fair)",
     "regions": "Shared clonotypes between samples",

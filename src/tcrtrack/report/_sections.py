@@ -21,7 +21,7 @@ from tcrtrack.report._render import table as _table
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from tcrtrack.tl import CloneCounts, Persistence
+    from tcrtrack.tl import CloneCounts, Diversity, Persistence
 
 
 def header(
@@ -320,3 +320,26 @@ def persistence(result: Persistence) -> str:
             (max(7.0, 3.0 + 0.8 * n), 4),
         )
     )
+
+
+def diversity(result: Diversity) -> str:
+    """The tables of :meth:`Diversity.display_tables` (the ones ``tcrtrack diversity``
+    prints): observed, then at the common depth."""
+    tables = result.display_tables()
+    unit = escape("/".join(result.units))
+    html = (
+        "<p>Richness: distinct clonotypes; Shannon entropy (natural log); clonality = 1 − "
+        "Shannon / ln(richness) (NA for one clonotype); Simpson = Σ<i>p</i><sup>2</sup>; "
+        "Gini coefficient of the clone sizes; D50: the fewest clonotypes, largest first, that "
+        f"hold at least half of the sample's {unit} (and their % of the richness).</p>"
+        + _table(tables["observed"])
+    )
+    if result.depth is not None:
+        html += (
+            f"<h3>At a common depth of {result.depth:,} {unit}</h3>"
+            "<p>Richness, Shannon entropy and D50 grow with the number sequenced: every "
+            f"sample subsampled without replacement to the smallest one, {result.n_repeats} "
+            f"times (seed {result.seed}); mean [central {result.ci:.0%} range].</p>"
+            + _table(tables["rarefied"])
+        )
+    return html

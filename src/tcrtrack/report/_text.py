@@ -104,6 +104,16 @@ class (depth alone). Trajectory of a reference clone over the later time points:
 <i>persistent</i> (seen at every one), <i>intermittent</i> (at the first and the last, not
 every one between), <i>late</i> (not the first, the last), <i>transient</i> (seen, not at the
 last), <i>lost</i> (never seen again).</dd>
+<dt>Diversity</dt>
+<dd>With clone sizes <i>c<sub>i</sub></i> of the <i>S</i> clonotypes of a sample,
+<i>N</i> = Σ <i>c<sub>i</sub></i> and <i>p<sub>i</sub></i> = <i>c<sub>i</sub></i>/<i>N</i>:
+richness <i>S</i>; Shannon entropy <i>H</i> = −Σ <i>p<sub>i</sub></i> ln <i>p<sub>i</sub></i>;
+clonality 1 − <i>H</i>/ln <i>S</i> (0 for equal clones, towards 1 when one dominates; NA for
+<i>S</i> = 1); Simpson Σ <i>p<sub>i</sub></i><sup>2</sup>; Gini
+Σ<sub><i>i</i>,<i>j</i></sub> |<i>c<sub>i</sub></i> − <i>c<sub>j</sub></i>| /
+(2 <i>S</i><sup>2</sup> <i>c̄</i>); D50 the smallest number of clonotypes, largest first,
+holding ≥ <i>N</i>/2 (and as % of <i>S</i>). At a common depth: the mean and central range over
+subsamples drawn without replacement.</dd>
 <dt>Morisita–Horn overlap</dt>
 <dd>2 Σ<sub><i>i</i></sub> <i>a<sub>i</sub></i> <i>b<sub>i</sub></i> /
 ((<i>D<sub>A</sub></i> + <i>D<sub>B</sub></i>) <i>A</i> <i>B</i>), with
