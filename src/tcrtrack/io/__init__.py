@@ -6,7 +6,8 @@ rows read.
 
 from tcrtrack.io._airr import read_airr, write_airr
 from tcrtrack.io._bulk import read_immunoseq
-from tcrtrack.io._detect import detect, known_formats, read, read_each
+from tcrtrack.io._detect import detect, known_formats, read
+from tcrtrack.io._each import ContigFiles, read_each
 from tcrtrack.io._files import sample_name
 from tcrtrack.io._mixcr import read_mixcr
 from tcrtrack.io._paired import read_paired
@@ -54,6 +55,7 @@ def _register_formats() -> None:
 _register_formats()
 
 __all__ = [
+    "ContigFiles",
     "SampleSheet",
     "detect",
     "from_scirpy",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
 
-from tcrtrack.errors import FormatError, ParameterError
+from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 
 
@@ -130,60 +129,3 @@ def read(
     if columns is not None and "columns" in inspect.signature(fmt.reader).parameters:
         return fmt.reader(path, sample=sample, columns=columns)  # type: ignore[call-arg]
     return fmt.reader(path, sample=sample)
-
-
-def read_each(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    samples: Sequence[str] | None = None,
-    columns: Collection[str] | None = None,
-    read_ahead: bool = True,
-) -> Iterator[pd.DataFrame]:
-    """Read files one after the other, yielding one contig table per file.
-
-    With ``read_ahead``, the next file is parsed in a background thread while the caller works
-    on the current table, so reading overlaps the caller's work (at most two files are in
-    memory at once). Pass the result to :func:`tcrtrack.tl.clonotypes`, which reduces each
-    table to integer codes before asking for the next one.
-
-    Parameters
-    ----------
-    paths
-        The files (any format :func:`read` detects).
-    samples
-        One sample name per file; default: the file names without extensions.
-    columns
-        Contig-table columns needed (default: all), as for :func:`read`.
-    read_ahead
-        Parse the next file while the current one is being used.
-
-    Examples
-    --------
-    >>> import tcrtrack as tt
-    >>> path = tt.datasets.path("pbmc3_t_filtered")
-    >>> counts = tt.tl.clonotypes(tt.io.read_each([path, path], samples=["a", "b"]))
-    >>> counts.samples
-    ('a', 'b')
-    """
-    paths = list(paths)
-    names: list[str | None] = list(samples) if samples is not None else [None] * len(paths)
-    if len(names) != len(paths):
-        msg = (
-            f"read_each: {len(paths)} file(s) but {len(names)} sample name(s); "
-            "give one sample name per file, in the same order"
-        )
-        raise ParameterError(msg)
-    jobs = [(p, x) for p, x in zip(paths, names, strict=True)]
-    if not read_ahead or len(jobs) < 2:
-        for p, x in jobs:
-            yield read(p, sample=x, columns=columns)
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(read, jobs[0][0], sample=jobs[0][1], columns=columns)
-        for i in range(len(jobs)):
-            table = pending.result()
-            if i + 1 < len(jobs):
-                p, x = jobs[i + 1]
-                pending = pool.submit(read, p, sample=x, columns=columns)
-            yield table
-            del table

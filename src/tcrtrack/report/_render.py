@@ -76,6 +76,9 @@ class Report:
             raise InputError(msg) from None
         return target
 
+    def __repr__(self) -> str:
+        return f"Report({self.title!r}, {len(self.html):,} characters; .write(path) saves it)"
+
     def _repr_html_(self) -> str:
         return self.fragment
 

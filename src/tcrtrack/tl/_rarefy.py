@@ -55,6 +55,12 @@ class Rarefaction:
         """The summary table (a copy)."""
         return self.table.copy()
 
+    def __repr__(self) -> str:
+        return (
+            f"Rarefaction(reference={self.reference!r}, samples={list(self.table.index)!r}, "
+            f"depth={self.depth}, n={self.n}, seed={self.seed}, ci={self.ci})"
+        )
+
     def _repr_html_(self) -> str:
         return (
             f"<p><b>Sharing with {self.reference} rarefied</b> to {self.depth:,} per sample "
@@ -88,6 +94,14 @@ class SharingCurve:
     def to_frame(self) -> pd.DataFrame:
         """The table (a copy)."""
         return self.table.copy()
+
+    def __repr__(self) -> str:
+        samples = list(dict.fromkeys(self.table["sample"])) if len(self.table) else []
+        depths = self.table["depth"].nunique() if len(self.table) else 0
+        return (
+            f"SharingCurve(reference={self.reference!r}, samples={samples!r}, "
+            f"{depths} depth(s), unit={self.unit!r}, n={self.n}, seed={self.seed})"
+        )
 
     def _repr_html_(self) -> str:
         return f"<p><b>Sharing curve</b> against {self.reference}</p>" + self.table.to_html()

@@ -65,6 +65,13 @@ class Sharing:
         """The table (a copy)."""
         return self.table.copy()
 
+    def __repr__(self) -> str:
+        ci = "" if self.ci is None else f", ci={self.ci}"
+        return (
+            f"Sharing(reference={self.reference!r}, samples={list(self.table.index)!r}, "
+            f"unit={self.unit!r}{ci}, spec='{self.spec}')"
+        )
+
     def _repr_html_(self) -> str:
         return (
             f"<p><b>Sharing with {self.reference}</b> (clonotype = {self.spec}; unit = "

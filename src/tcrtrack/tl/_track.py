@@ -100,6 +100,13 @@ class Track:
         out.index.name = "clonotype"
         return out.drop(columns=["clonotype"], errors="ignore")
 
+    def __repr__(self) -> str:
+        return (
+            f"Track({len(self.sizes)} clonotypes over {list(self.samples)!r}, "
+            f"reference={self.reference!r}, unit={self.unit!r}, test={self.test!r}, "
+            f"alpha={self.alpha})"
+        )
+
     def _repr_html_(self) -> str:
         summary = (
             self.tests.groupby(["sample", "class"], observed=True).size().unstack(fill_value=0)
