@@ -59,7 +59,43 @@ def test_track_lines_equal_table(series, value):
     expected = result.frequencies if value == "frequency" else result.sizes
     drawn = np.array([line.get_ydata() for line in ax.lines])
     np.testing.assert_allclose(drawn, expected.to_numpy())
-    assert [line.get_label() for line in ax.lines] == list(result.clonotypes["junction_aa"])
+    # the clonotype key, the amino acids beside it
+    assert [line.get_label() for line in ax.lines] == [
+        f"{key} ({aa})"
+        for key, aa in zip(result.sizes.index, result.clonotypes["junction_aa"], strict=True)
+    ]
+
+
+def test_track_labels_nucleotide_clones_by_their_key_beside_the_amino_acids():
+    import pandas as pd
+    from scipy import sparse
+
+    from tcrtrack.tl import ClonotypeSpec
+    from tcrtrack.tl._counts import CloneCounts
+
+    # two nucleotide clonotypes with the same amino acids (synonymous codons), and a long key
+    nt1, nt2 = "TGTGCCAGCAGCTTAGGACAGGAGACCCAGTACTTC", "TGCGCCAGCAGTCTAGGACAGGAGACCCAGTACTTC"
+    long = "TGTGCCAGCAGCCAACTCGGTCGGACTAAGGACAGTAAAAACTATGGCTACACCTTC"
+    counts = CloneCounts(
+        counts=sparse.csr_array(np.array([[9, 0, 5], [0, 9, 5]])),
+        samples=("r", "s"),
+        clonotypes=pd.DataFrame(
+            {
+                "clonotype": [nt1, nt2, long],
+                "junction": [nt1, nt2, long],
+                "junction_aa": ["CASSLGQETQYF", "CASSLGQETQYF", "CASSQLGRTKDSKNYGYTF"],
+            }
+        ),
+        spec=ClonotypeSpec(),
+        unit="templates",
+    )
+    result = tt.tl.track(counts)
+    ax = tt.pl.track(result)
+    labels = dict(zip(result.sizes.index, [line.get_label() for line in ax.lines], strict=True))
+    assert labels[nt1] == f"{nt1} (CASSLGQETQYF)"
+    assert labels[nt2] == f"{nt2} (CASSLGQETQYF)"
+    # a key of more than 48 characters keeps both ends around an ellipsis
+    assert labels[long] == f"{long[:23]}…{long[-24:]} (CASSQLGRTKDSKNYGYTF)"
 
 
 def test_track_area_stacks_frequencies(series):

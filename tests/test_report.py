@@ -145,8 +145,9 @@ def test_qc_ledger_and_track_tables(patient1):
         assert f"{summary.loc[name, 'read']:,}" in report.html
         assert f"{summary.loc[name, 'kept']:,}" in report.html
     tracked = tt.tl.track(counts, reference="infusion", top=10)
-    for aa in tracked.clonotypes["junction_aa"]:
-        assert aa in report.html
+    # every clone by its key (the junction), the amino acids beside it
+    for key, aa in zip(tracked.sizes.index, tracked.clonotypes["junction_aa"], strict=True):
+        assert re.search(f"<td>{key}</td>\\s*<td>{aa}</td>", report.html)
 
 
 @pytest.fixture(scope="module")

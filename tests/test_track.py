@@ -169,3 +169,25 @@ def test_track_html_repr_counts_classes():
     html = result._repr_html_()
     assert "<b>Track</b>: 4 clonotypes over r, s" in html
     assert "expanded" in html and "new" in html
+
+
+def test_amino_acids_beside_the_key_single_and_paired():
+    a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+    b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+    table = tt.pp.concat([a, b])
+    single = tt.tl.track(tt.tl.clonotypes(table), top=5)
+    assert list(single.amino_acids().index) == list(single.sizes.index)
+    assert single.amino_acids().tolist() == single.clonotypes["junction_aa"].tolist()
+    spec = tt.tl.ClonotypeSpec(locus="TRA+TRB")
+    paired = tt.tl.track(tt.tl.clonotypes(table, spec=spec), top=5)
+    expected = [
+        f"{x}+{y}"
+        for x, y in zip(
+            paired.clonotypes["TRA_junction_aa"], paired.clonotypes["TRB_junction_aa"], strict=True
+        )
+    ]
+    assert paired.amino_acids().tolist() == expected
+    # the key is the nucleotide pair, never the amino acids
+    assert all(
+        "+" in key and key != aa for key, aa in zip(paired.sizes.index, expected, strict=True)
+    )

@@ -74,3 +74,57 @@ def test_track_top_zero_is_every_clone(capsys):
         tt.pp.concat([tt.io.read(LT, sample="lt6"), tt.io.read(LB, sample="lb6")])
     )
     assert len(table) == counts.n_clonotypes
+
+
+# two nucleotide clonotypes with the same amino acids (synonymous codons)
+NT_1 = "TGTGCCAGCAGCTTAGGACAGGAGACCCAGTACTTC"
+NT_2 = "TGCGCCAGCAGTCTAGGACAGGAGACCCAGTACTTC"
+AA_12 = "CASSLGQETQYF"
+NT_3 = "TGTGCCAGCAGTGACTCGACCGTCGGGGAGCTGTTTTTT"
+AA_3 = "CASSDSTVGELFF"
+HEADER = (
+    "barcode,is_cell,contig_id,high_confidence,length,chain,v_gene,d_gene,j_gene,c_gene,"
+    "full_length,productive,cdr3,cdr3_nt,reads,umis,raw_clonotype_id,raw_consensus_id"
+)
+
+
+def _tenx(path: Path, clones: list[tuple[str, str, int]]) -> str:
+    """A 10x contig file with one productive TRB contig per cell: (nt, aa, cells) per clone."""
+    lines = [HEADER]
+    k = 0
+    for nt, aa, cells in clones:
+        for _ in range(cells):
+            k += 1
+            barcode = f"AAAC{k:012d}-1"
+            lines.append(
+                f"{barcode},True,{barcode}_contig_1,True,500,TRB,TRBV7-9,None,TRBJ2-5,TRBC2,"
+                f"True,True,{aa},{nt},1000,10,clonotype{k},None"
+            )
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_nucleotide_clonotypes_sharing_amino_acids_are_two_labelled_clones(tmp_path, capsys):
+    # the bug: the table labelled nucleotide clonotypes by their amino acids, so NT_1 (lost)
+    # and NT_2 (new) looked like one clone listed twice ("lost q=1", "new q=0")
+    ref = _tenx(tmp_path / "ref.csv", [(NT_1, AA_12, 6), (NT_3, AA_3, 10)])
+    later = _tenx(tmp_path / "later.csv", [(NT_2, AA_12, 6), (NT_3, AA_3, 10)])
+    assert main(["track", ref, later, "-n", "r", "-n", "s", "--top", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[1]: line.split() for line in lines[2:]}
+    assert set(rows) == {NT_1, NT_2, NT_3}  # keyed by the junction, each once
+    assert rows[NT_1][2] == AA_12 and rows[NT_2][2] == AA_12 and rows[NT_3][2] == AA_3
+    assert rows[NT_1][-2] == "lost" and rows[NT_2][-2] == "new"
+    assert lines[1].split()[:2] == ["clonotype", "junction_aa"]
+    # the machine-readable table is keyed by the junction too, with the amino acids beside
+    assert main(["track", ref, later, "-n", "r", "-n", "s", "--top", "0", "-f", "tsv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out), sep="\t", index_col=0)
+    assert sorted(table.index) == sorted([NT_1, NT_2, NT_3])
+    assert table.loc[NT_1, "junction_aa"] == table.loc[NT_2, "junction_aa"] == AA_12
+    assert table.loc[NT_1, "count_r"] == 6 and table.loc[NT_1, "count_s"] == 0
+    assert table.loc[NT_2, "count_r"] == 0 and table.loc[NT_2, "count_s"] == 6
+    # under an amino-acid clonotype definition they are one clone, found in both
+    assert main(["track", ref, later, "-n", "r", "-n", "s", "--sequence", "aa"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in out[2:]] == [AA_3, AA_12]
+    assert "junction_aa" not in out[1]

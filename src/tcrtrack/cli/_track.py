@@ -18,16 +18,20 @@ def register(group: click.Group) -> None:
 
 
 def render_track(result) -> str:  # type: ignore[no-untyped-def]
-    """The human table: per clone, the count and frequency per sample, then its class."""
+    """The human table: per clone, its clonotype key (the amino acids beside it when the
+    clonotypes are nucleotide sequences), the count and frequency per sample, then its class."""
     import pandas as pd
 
     later = [x for x in result.samples if x != result.reference]
     classes = result.classes()
     qvalues = result.tests.pivot(index="clonotype", columns="sample", values="qvalue")
+    show_aa = result.counts.spec.sequence == "nt"
+    amino = result.amino_acids()
     rows = []
-    aa = "junction_aa" if "junction_aa" in result.clonotypes.columns else None
-    for i, clone in enumerate(result.sizes.index):
-        row = {"clonotype": result.clonotypes[aa].iloc[i] if aa else clone}
+    for clone in result.sizes.index:
+        row = {"clonotype": clone}
+        if show_aa:
+            row["junction_aa"] = "" if amino[clone] is None else amino[clone]
         for x in result.samples:
             n = int(result.sizes.loc[clone, x])
             row[x] = f"{n:,} ({100 * result.frequencies.loc[clone, x]:.2f}%)"

@@ -182,12 +182,7 @@ def track(
     data = result.frequencies if value == "frequency" else result.sizes
     ax = _axes(ax, (7, 4))
     x = np.arange(len(result.samples))
-    names = (
-        result.clonotypes["junction_aa"].astype(str).tolist()
-        if "junction_aa" in result.clonotypes.columns
-        else [str(c) for c in data.index]
-    )
-    labels = [_short(x) for x in names]
+    labels = clone_labels(result)
     if kind == "line":
         for label, row in zip(labels, data.to_numpy(dtype=float), strict=True):
             ax.plot(x, row, marker="o", ms=3, label=label)
@@ -203,8 +198,21 @@ def track(
     return ax
 
 
-def _short(label: str, width: int = 24) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+def clone_labels(result: Track, *, width: int = 48) -> list[str]:
+    """A legend label per clone of ``result`` (in the order of ``sizes``): the clonotype key,
+    with the amino acids beside it in parentheses when clonotypes are nucleotide sequences.
+    A key longer than ``width`` keeps its first and last characters around an ellipsis
+    (nucleotide variants of one clone differ anywhere, so neither end alone tells them
+    apart)."""
+    amino = result.amino_acids().to_numpy()
+    nt = result.counts.spec.sequence == "nt"
+    labels = []
+    for key, aa in zip(map(str, result.sizes.index), amino, strict=True):
+        if len(key) > width:
+            head = (width - 1) // 2
+            key = key[:head] + "…" + key[len(key) - (width - 1 - head) :]
+        labels.append(f"{key} ({aa})" if nt and aa is not None else key)
+    return labels
 
 
 def _later(result: Track, sample: str | None) -> str:

@@ -235,17 +235,21 @@ def track(tracked: Any) -> str:
     later = [x for x in tracked.samples if x != tracked.reference]
     classes = tracked.classes()
     qvalues = tracked.tests.pivot(index="clonotype", columns="sample", values="qvalue")
-    aa = "junction_aa" in tracked.clonotypes.columns
-    data: dict[str, list[str]] = {"CDR3 (aa)": []} if aa else {}
+    # the clonotype key first; the amino acids beside it (nucleotide clonotypes only: two of
+    # them can share their amino acids)
+    aa = tracked.counts.spec.sequence == "nt"
+    amino = tracked.amino_acids()
+    data: dict[str, list[str]] = {"clonotype": []}
+    if aa:
+        data["CDR3 (aa)"] = []
     for x in tracked.samples:
         data[x] = []
     for x in later:
         data[f"vs {x}"] = []
-    data["clonotype"] = []
-    for i, clone in enumerate(tracked.sizes.index):
-        if aa:
-            data["CDR3 (aa)"].append(str(tracked.clonotypes["junction_aa"].iloc[i]))
+    for clone in tracked.sizes.index:
         data["clonotype"].append(str(clone))
+        if aa:
+            data["CDR3 (aa)"].append("" if amino[clone] is None else str(amino[clone]))
         for x in tracked.samples:
             n = int(tracked.sizes.loc[clone, x])
             data[x].append(f"{n:,} ({100 * tracked.frequencies.loc[clone, x]:.2f}%)")

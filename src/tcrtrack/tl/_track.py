@@ -80,6 +80,25 @@ class Track:
     pseudocount: float
     counts: CloneCounts
 
+    def amino_acids(self) -> pd.Series:
+        """The junction amino acids of each clone (index: the clonotype key, in the order of
+        ``sizes``): ``junction_aa``, or for paired clonotypes each locus's amino acids joined
+        by ``+`` in the order of the key (``TRA+TRB``). A label to show *beside* the key,
+        never instead of it: clonotypes defined by nucleotides can share their amino acids.
+
+        Examples
+        --------
+        >>> import tcrtrack as tt
+        >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+        >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+        >>> result = tt.tl.track(tt.tl.clonotypes(tt.pp.concat([a, b])), top=1)
+        >>> result.amino_acids().tolist()
+        ['CASSLEVGGGEETQYF']
+        """
+        return pd.Series(
+            amino_acid_labels(self.clonotypes), index=self.sizes.index, name="junction_aa"
+        )
+
     def classes(self) -> pd.DataFrame:
         """Clonotype × later sample: the class of each clone."""
         wide = self.tests.pivot(index="clonotype", columns="sample", values="class")
@@ -116,6 +135,20 @@ class Track:
             f"(reference {self.reference}; {self.test} test, BH q &lt; {self.alpha})</p>"
             + summary.to_html()
         )
+
+
+def amino_acid_labels(clonotypes: pd.DataFrame) -> np.ndarray:
+    """Per row of a clonotype table: ``junction_aa``, or the ``<locus>_junction_aa`` columns
+    joined by ``+`` (paired clonotypes); NA where a clonotype has none."""
+    if "junction_aa" in clonotypes.columns:
+        return clonotypes["junction_aa"].astype("string").to_numpy(dtype=object, na_value=None)
+    parts = [c for c in clonotypes.columns if str(c).endswith("_junction_aa")]
+    if not parts:
+        return np.full(len(clonotypes), None, dtype=object)
+    joined = clonotypes[parts[0]].astype("string")
+    for col in parts[1:]:
+        joined = joined + "+" + clonotypes[col].astype("string")
+    return joined.to_numpy(dtype=object, na_value=None)
 
 
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
