@@ -77,7 +77,7 @@ def test_track_labels_nucleotide_clones_by_their_key_beside_the_amino_acids():
     nt1, nt2 = "TGTGCCAGCAGCTTAGGACAGGAGACCCAGTACTTC", "TGCGCCAGCAGTCTAGGACAGGAGACCCAGTACTTC"
     long = "TGTGCCAGCAGCCAACTCGGTCGGACTAAGGACAGTAAAAACTATGGCTACACCTTC"
     counts = CloneCounts(
-        counts=sparse.csr_array(np.array([[9, 0, 5], [0, 9, 5]])),
+        matrix=sparse.csr_array(np.array([[9, 0, 5], [0, 9, 5]])),
         samples=("r", "s"),
         clonotypes=pd.DataFrame(
             {
