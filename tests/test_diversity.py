@@ -416,3 +416,18 @@ def test_cli_usage_errors(capsys):
     assert "'max' is neither 'min' nor a positive whole number" in capsys.readouterr().err
     assert main(["diversity", f, "--depth", "99999999"]) == 1
     assert "is more than sample(s) 'lb6'" in capsys.readouterr().err
+
+
+def test_large_samples_are_subsampled_in_smaller_batches(monkeypatch):
+    from tcrtrack.tl import _diversity
+
+    counts = cells_from_sizes({"a": [5, 3, 1, 1], "b": [2, 2, 2, 2, 9, 1]})
+    whole = tt.tl.diversity(counts, depth=10, n_repeats=13, seed=2)
+    monkeypatch.setattr(_diversity, "_BATCH_CELLS", 7)  # one replicate per batch
+    batched = tt.tl.diversity(counts, depth=10, n_repeats=13, seed=2)
+    assert len(batched.replicates) == 26
+    # a has 10 cells: every batch is the whole sample
+    assert (batched.replicates.query("sample == 'a'")["richness"] == 4).all()
+    b = batched.replicates.query("sample == 'b'")
+    assert ((b["richness"] >= 3) & (b["richness"] <= 6)).all()
+    assert whole.table.loc["a"].equals(batched.table.loc["a"])

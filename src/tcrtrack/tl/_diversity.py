@@ -28,8 +28,10 @@ __all__ = ["DIVERSITY_METRICS", "Diversity", "diversity"]
 #: The metrics of :func:`diversity`, in the order of the table's columns.
 DIVERSITY_METRICS = ("richness", "shannon", "clonality", "simpson", "gini", "d50", "d50_percent")
 
-#: Replicates drawn at once (bounds the memory of the replicates × clonotypes array).
+#: Replicates drawn at once, at most; fewer for large samples so that a batch's
+#: replicates × cells (or × clonotypes) arrays hold at most :data:`_BATCH_CELLS` values.
 _CHUNK = 50
+_BATCH_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,8 +202,10 @@ def _own_clonotypes(units: Units) -> Units:
 def _rarefied(units: Units, depth: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     parts = []
     done = 0
+    width = max(len(units.weights), units.membership.shape[1], 1)
+    chunk = max(1, min(_CHUNK, _BATCH_CELLS // width))
     while done < n:
-        b = min(_CHUNK, n - done)
+        b = min(chunk, n - done)
         weights = units.subsample(depth, b, rng)
         parts.append(diversity_metrics(units.clone_counts(weights)))
         done += b
