@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tcrtrack as tt
 from stats_helpers import bulk_counts, cell_counts, cells_from_sizes
@@ -123,6 +125,24 @@ def test_random_bulk_tables_equal_the_naive_values(seed):
     for i, name in enumerate("abc"):
         assert table.loc[name, "n_units"] == matrix[i].sum()
         check_row(table.loc[name], matrix[i].tolist())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sizes=st.lists(
+        st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=25).filter(any),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_every_metric_equals_the_naive_value_on_random_sizes(sizes):
+    width = max(len(x) for x in sizes)
+    matrix = [x + [0] * (width - len(x)) for x in sizes]
+    table = tt.tl.diversity(bulk_counts(matrix)).table
+    for i, row in enumerate(sizes):
+        check_row(table.iloc[i], row)
+        assert 0 <= table.iloc[i]["gini"] <= 1 - 1 / table.iloc[i]["richness"] + 1e-12
+        assert 1 / table.iloc[i]["richness"] - 1e-12 <= table.iloc[i]["simpson"] <= 1
 
 
 def test_multichain_all_frequencies_are_over_summed_clone_sizes():
