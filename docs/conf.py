@@ -88,7 +88,7 @@ html_theme_options = {
 
 #: The order of the namespaces in the API reference (the flow); any other public submodule of
 #: ``tcrtrack.__all__`` follows them, so a new namespace is documented without editing this file.
-_ORDER = ["io", "pp", "tl", "pl", "report", "datasets", "errors", "schema"]
+_ORDER = ["io", "pp", "tl", "pl", "report", "cohort", "datasets", "errors", "schema"]
 NAMESPACES = sorted(
     (n for n in tcrtrack.__all__ if isinstance(getattr(tcrtrack, n), types.ModuleType)),
     key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n),

@@ -34,7 +34,7 @@ import tcrtrack
 SRC = Path(tcrtrack.__file__).parent
 
 #: Rank of each package along the flow; a package imports only packages of a lower rank.
-RANK = {"io": 1, "datasets": 1, "pp": 2, "tl": 3, "pl": 4, "report": 5, "cli": 6}
+RANK = {"io": 1, "datasets": 1, "pp": 2, "tl": 3, "pl": 4, "cohort": 4, "report": 5, "cli": 6}
 #: Modules outside the rules: the namespace root (imports its packages lazily) and ``-m``.
 ENTRY = {"tcrtrack", "tcrtrack.__main__"}
 

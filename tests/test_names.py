@@ -13,6 +13,7 @@ from tcrtrack import _qc
 
 NAMESPACES = [
     "tcrtrack",
+    "tcrtrack.cohort",
     "tcrtrack.datasets",
     "tcrtrack.errors",
     "tcrtrack.io",

@@ -7,7 +7,8 @@
 Namespaces: :mod:`tcrtrack.io` reads files into contig tables, :mod:`tcrtrack.pp` filters
 them, :mod:`tcrtrack.tl` computes clonotypes and metrics, :mod:`tcrtrack.pl` plots,
 :mod:`tcrtrack.datasets` provides bundled and simulated data, :mod:`tcrtrack.report` builds
-one HTML page of tables and figures. Heavy libraries (matplotlib,
+one HTML page of tables and figures, :mod:`tcrtrack.cohort` keeps a whole cohort's clonotypes
+in a store and queries it on local processes or a Dask cluster. Heavy libraries (matplotlib,
 scipy, anndata) are imported only when a function needs them.
 """
 
@@ -19,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from tcrtrack._version import __version__
 
 if TYPE_CHECKING:
-    from tcrtrack import datasets, errors, io, pl, pp, report, schema, tl
+    from tcrtrack import cohort, datasets, errors, io, pl, pp, report, schema, tl
     from tcrtrack._qc import QCLedger
 
 __all__ = [
     "QCLedger",
     "__version__",
+    "cohort",
     "datasets",
     "errors",
     "io",
@@ -36,7 +38,7 @@ __all__ = [
     "tl",
 ]
 
-_SUBMODULES = {"datasets", "errors", "io", "pl", "pp", "report", "schema", "tl"}
+_SUBMODULES = {"cohort", "datasets", "errors", "io", "pl", "pp", "report", "schema", "tl"}
 
 
 def __getattr__(name: str) -> Any:

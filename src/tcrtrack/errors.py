@@ -8,6 +8,7 @@ status 1; any other exception is a bug in tcrtrack (exit status 3).
 """
 
 __all__ = [
+    "ClusterError",
     "EmptyError",
     "FormatError",
     "InputError",
@@ -24,6 +25,10 @@ class TcrtrackError(Exception):
 
 class InputError(TcrtrackError, OSError):
     """A file cannot be opened or read (missing, a directory, unreadable, truncated)."""
+
+
+class ClusterError(TcrtrackError, ConnectionError):
+    """A Dask scheduler cannot be reached, or its workers failed while running a task."""
 
 
 class FormatError(TcrtrackError, ValueError):

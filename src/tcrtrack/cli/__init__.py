@@ -35,6 +35,7 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     from tcrtrack.cli import (
+        _cohort,
         _diversity,
         _inspect,
         _overlap,
@@ -44,7 +45,7 @@ def _register() -> None:
         _track,
     )
 
-    for module in (_inspect, _share, _track, _persist, _diversity, _overlap, _report):
+    for module in (_inspect, _share, _track, _persist, _diversity, _overlap, _report, _cohort):
         module.register(cli)
 
 

@@ -1,0 +1,429 @@
+"""Queries of a clonotype store, one task per hash partition: ``tt.cohort.query`` and
+``tt.cohort.overlap``.
+
+A clonotype and every clonotype equal to it (same junction, nucleotides or amino acids, and the
+same genes when asked) share one partition, because the partition is a hash of the amino-acid
+junction, which the nucleotides determine. So exact matches never cross partitions: each task
+reads one partition's files and returns a small result, and the driver adds them up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tcrtrack import schema as s
+from tcrtrack.cohort._store import Store, open_store
+from tcrtrack.errors import FormatError, NotFoundError, ParameterError
+
+Sequence_ = Literal["nt", "aa"]
+Genes = Literal["none", "v", "vj"]
+_SEQUENCES: Final = ("nt", "aa")
+_GENES: Final = ("none", "v", "vj")
+
+
+def _check(sequence: str, genes: str, mismatches: int = 0) -> None:
+    if sequence not in _SEQUENCES:
+        msg = f"sequence must be nt or aa, got {sequence!r}"
+        raise ParameterError(msg)
+    if genes not in _GENES:
+        msg = f"genes must be none, v or vj, got {genes!r}"
+        raise ParameterError(msg)
+    if mismatches not in (0, 1):
+        msg = f"mismatches must be 0 (exact) or 1, got {mismatches!r}"
+        raise ParameterError(msg)
+
+
+def key_columns(sequence: str, genes: str) -> list[str]:
+    """The store columns that define a clonotype for ``sequence`` and ``genes``."""
+    seq = s.JUNCTION if sequence == "nt" else s.JUNCTION_AA
+    return [seq, *{"none": [], "v": [s.V_CALL], "vj": [s.V_CALL, s.J_CALL]}[genes]]
+
+
+def label(table: pa.Table, sequence: str, genes: str) -> pa.ChunkedArray | pa.Array:
+    """The clonotype of each row as one string: the sequence, ``V|seq`` or ``V|seq|J``
+    (a missing gene written ``NA``), as :func:`tcrtrack.tl.clonotypes` labels them."""
+    cols = key_columns(sequence, genes)
+    seq = table.column(cols[0]).cast(pa.large_string())
+    if genes == "none":
+        return seq
+    gene = [pc.fill_null(table.column(c), "NA").cast(pa.large_string()) for c in cols[1:]]
+    parts = [gene[0], seq] if genes == "v" else [gene[0], seq, gene[1]]
+    return pc.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string()))
+
+
+def _open(store: Store | str | os.PathLike[str]) -> Store:
+    return store if isinstance(store, Store) else open_store(store)
+
+
+def _read(files: Sequence[str], columns: Sequence[str]) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    from tcrtrack.cohort._store import ROW_SCHEMA
+
+    if not files:
+        return pa.schema([ROW_SCHEMA.field(c) for c in columns]).empty_table()
+    return pa.concat_tables([pq.read_table(f, columns=list(columns)) for f in files])
+
+
+# ---------------------------------------------------------------- overlap
+@dataclass(frozen=True, eq=False)
+class CohortOverlap:
+    """Repertoire × repertoire overlap of a store.
+
+    Attributes
+    ----------
+    shared
+        Samples × samples: clonotypes found in both (the diagonal: the sample's clonotypes).
+    jaccard
+        Samples × samples: ``shared / (n_i + n_j - shared)``.
+    n_clonotypes
+        Distinct clonotypes per sample under this definition.
+    definition
+        The clonotype definition, e.g. ``junction_aa + V, exact``.
+    """
+
+    shared: pd.DataFrame
+    jaccard: pd.DataFrame
+    n_clonotypes: pd.Series
+    definition: str
+
+    def __repr__(self) -> str:
+        n = len(self.n_clonotypes)
+        return f"CohortOverlap({n} × {n} repertoires; clonotype = {self.definition})"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self!r}</b></p>" + self.jaccard.round(4).to_html()
+
+
+def _definition(sequence: str, genes: str, mismatches: int = 0) -> str:
+    seq = {"nt": "junction", "aa": "junction_aa"}[sequence]
+    extra = {"none": "", "v": " + V", "vj": " + V + J"}[genes]
+    match = "exact" if mismatches == 0 else f"up to {mismatches} mismatch (same length)"
+    return f"{seq}{extra}, {match}"
+
+
+def overlap_partition(job: dict[str, Any]) -> np.ndarray:
+    """Samples × samples shared-clonotype counts of one partition (a task)."""
+    from scipy import sparse
+
+    n = len(job["samples"])
+    cols = key_columns(job["sequence"], job["genes"])
+    table = _read(job["files"], [s.SAMPLE, *cols])
+    if table.num_rows == 0:
+        return np.zeros((n, n), dtype=np.int64)
+    index = {name: i for i, name in enumerate(job["samples"])}
+    sample_names = table.column(s.SAMPLE).dictionary_encode().combine_chunks()
+    lut = np.array([index[x] for x in sample_names.dictionary.to_pylist()], dtype=np.int64)
+    sample = lut[sample_names.indices.to_numpy()]
+    code, _ = pd.factorize(np.asarray(label(table, job["sequence"], job["genes"])), sort=False)
+    x = sparse.coo_array(
+        (np.ones(len(code), dtype=np.int64), (sample, code)), shape=(n, int(code.max()) + 1)
+    ).tocsr()
+    x.data[:] = 1  # presence: a clonotype counted once per sample
+    return np.asarray((x @ x.T).toarray(), dtype=np.int64)
+
+
+def overlap(
+    store: Store | str | os.PathLike[str],
+    *,
+    sequence: Sequence_ = "aa",
+    genes: Genes = "none",
+    samples: Sequence[str] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> CohortOverlap:
+    """Overlap of every pair of repertoires of a store: shared clonotypes and Jaccard.
+
+    One task per hash partition counts, for each pair of samples, the clonotypes of that
+    partition found in both (a sparse product of the presence matrix with itself); the
+    partitions' counts add up, because a clonotype lives in one partition.
+    ``jaccard = shared / (n_i + n_j - shared)``, with ``n_i`` the distinct clonotypes of
+    sample ``i``.
+
+    Parameters
+    ----------
+    store
+        A :class:`Store` or its folder.
+    sequence
+        Compare ``aa`` (amino-acid junctions, default; the usual definition across donors)
+        or ``nt`` junctions.
+    genes
+        Also require the same V gene (``v``) or V and J genes (``vj``).
+    samples
+        Restrict to these samples (default: all, in the store's order).
+    scheduler, workers
+        As for :func:`build`.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> sheet, data = os.path.join(folder, "sheet.tsv"), tt.datasets.path("pbmc3_t_filtered")
+    >>> with open(sheet, "w") as fh:  # one file under two names, for two patients
+    ...     _ = fh.write(f"patient\\tsample\\ttimepoint\\tpath\\nP1\\ta\\t0\\t{data}\\n"
+    ...                  f"P2\\tb\\t0\\t{data}\\n")
+    >>> store = tt.cohort.build(sheet, os.path.join(folder, "s"), partitions=4, workers=1).store
+    >>> ov = tt.cohort.overlap(store, workers=1)
+    >>> int(ov.shared.loc["a", "b"]) == int(ov.n_clonotypes["a"]), float(ov.jaccard.loc["a", "b"])
+    (True, 1.0)
+    >>> bool((ov.jaccard == ov.jaccard.T).all().all())
+    True
+    """
+    from tcrtrack.cohort._engine import Engine
+
+    _check(sequence, genes)
+    st = _open(store)
+    names = _select(st, samples)
+    keep = set(names)
+    jobs = [
+        {
+            "files": [f for f, r in zip(st.files(p), _records_in(st, p), strict=True) if r in keep],
+            "samples": names,
+            "sequence": sequence,
+            "genes": genes,
+        }
+        for p in range(st.partitions)
+    ]
+    shared = np.zeros((len(names), len(names)), dtype=np.int64)
+    with Engine(scheduler, workers=workers) as engine:
+        for _, part in engine.map(overlap_partition, jobs):
+            shared += part
+    size = np.diag(shared).copy()
+    union = size[:, None] + size[None, :] - shared
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jac = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
+    frame = lambda a: pd.DataFrame(a, index=list(names), columns=list(names))  # noqa: E731
+    return CohortOverlap(
+        shared=frame(shared),
+        jaccard=frame(jac),
+        n_clonotypes=pd.Series(size, index=list(names), name="n_clonotypes"),
+        definition=_definition(sequence, genes),
+    )
+
+
+def _records_in(store: Store, partition: int) -> list[str]:
+    return [r.sample for r in store.records if partition in r.partitions]
+
+
+def _select(store: Store, samples: Sequence[str] | None) -> list[str]:
+    known = [r.sample for r in store.records]
+    if samples is None:
+        return known
+    missing = [x for x in samples if x not in set(known)]
+    if missing:
+        msg = (
+            f"{store.path}: no sample(s) {', '.join(map(repr, missing))} in the store; "
+            f"samples: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
+        )
+        raise NotFoundError(msg)
+    return list(samples)
+
+
+# ---------------------------------------------------------------- query
+@dataclass(frozen=True, eq=False)
+class CohortQuery:
+    """Where a set of clonotypes is found in a store.
+
+    Attributes
+    ----------
+    table
+        One row per queried clonotype (in the query's order): ``clonotype``, ``n_repertoires``
+        (samples of the store containing it), ``n_patients`` (distinct patients among them),
+        ``max_frequency`` and ``mean_frequency`` (its frequency, count / the sample's total,
+        highest and mean over the repertoires containing it; 0 when in none).
+    hits
+        One row per clonotype and sample containing it: ``clonotype``, ``sample``,
+        ``patient``, ``count``, ``frequency``.
+    definition
+        The clonotype definition.
+    """
+
+    table: pd.DataFrame
+    hits: pd.DataFrame
+    definition: str
+
+    def __repr__(self) -> str:
+        found = int((self.table["n_repertoires"] > 0).sum())
+        return (
+            f"CohortQuery({len(self.table)} clonotypes, {found} found in the store; "
+            f"clonotype = {self.definition})"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self!r}</b></p>" + self.table.head(50).to_html()
+
+
+def query_partition(job: dict[str, Any]) -> pd.DataFrame:
+    """Rows of one partition whose clonotype is queried (a task): clonotype, sample,
+    patient, count (summed over rows of a sample with the same clonotype)."""
+    cols = key_columns(job["sequence"], job["genes"])
+    wanted = list(dict.fromkeys([s.SAMPLE, "patient", "count", *cols]))
+    table = _read(job["files"], wanted)
+    labels = label(table, job["sequence"], job["genes"])
+    if job["sample"] is not None:
+        own = pc.equal(table.column(s.SAMPLE), job["sample"])
+        queried = pc.unique(pc.filter(labels, own))
+    else:
+        queried = pa.array(job["clonotypes"], pa.large_string())
+    mask = pc.is_in(labels, value_set=queried.cast(pa.large_string()))
+    hits = pa.table(
+        {
+            "clonotype": pc.filter(labels, mask),
+            "sample": pc.filter(table.column(s.SAMPLE), mask),
+            "patient": pc.filter(table.column("patient"), mask),
+            "count": pc.filter(table.column("count"), mask),
+        }
+    ).to_pandas()
+    return hits.groupby(["clonotype", "sample", "patient"], sort=False, as_index=False)[
+        "count"
+    ].sum()
+
+
+def read_clonotypes(path: str | os.PathLike[str], *, sequence: str, genes: str) -> list[str]:
+    """The clonotypes of a query file: a CSV/TSV with a ``junction_aa`` (for ``aa``) or
+    ``junction`` (for ``nt``) column, and ``v_call`` / ``j_call`` when genes are compared;
+    other columns are ignored. Labels as :func:`label` writes them, duplicates once."""
+    frame = _read_table(Path(path))
+    cols = key_columns(sequence, genes)
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        msg = (
+            f"{path}: the clonotype file lacks column(s) {', '.join(missing)} (columns seen: "
+            f"{', '.join(map(str, frame.columns[:12]))}); give a CSV/TSV with "
+            f"{', '.join(cols)} (e.g. tcrtrack share --shared-clonotypes output)"
+        )
+        raise FormatError(msg)
+    sub = frame[cols].astype("string")
+    empty = sub[cols[0]].isna() | (sub[cols[0]].str.len() == 0)
+    if empty.any():
+        line = int(np.flatnonzero(empty.to_numpy())[0]) + 2
+        msg = f"{path}, line {line}: empty {cols[0]}; every row needs a sequence"
+        raise FormatError(msg)
+    table = pa.Table.from_pandas(sub, preserve_index=False)
+    return list(dict.fromkeys(label(table, sequence, genes).to_pylist()))
+
+
+def query(
+    store: Store | str | os.PathLike[str],
+    *,
+    clonotypes: Sequence[str] | str | os.PathLike[str] | None = None,
+    sample: str | None = None,
+    sequence: Sequence_ = "aa",
+    genes: Genes = "none",
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> CohortQuery:
+    """How many repertoires and patients of a store contain each of some clonotypes.
+
+    Give either ``clonotypes`` (labels — the junction, ``V|junction`` or ``V|junction|J``
+    as :func:`tcrtrack.tl.clonotypes` writes them — or the path of a CSV/TSV with
+    ``junction_aa``/``junction`` and gene columns) or ``sample``, a sample of the store whose
+    clonotypes are queried (that sample is counted among the repertoires containing them).
+
+    Frequencies are the clonotype's count in a sample over that sample's total (cells, or
+    bulk counts) in the store.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> sheet, data = os.path.join(folder, "sheet.tsv"), tt.datasets.path("pbmc3_t_filtered")
+    >>> with open(sheet, "w") as fh:  # one file under two names, for two patients
+    ...     _ = fh.write(f"patient\\tsample\\ttimepoint\\tpath\\nP1\\ta\\t0\\t{data}\\n"
+    ...                  f"P2\\tb\\t0\\t{data}\\n")
+    >>> store = tt.cohort.build(sheet, os.path.join(folder, "s"), partitions=4, workers=1).store
+    >>> q = tt.cohort.query(store, sample="a", workers=1)
+    >>> int(q.table.loc[0, "n_repertoires"]), int(q.table.loc[0, "n_patients"])
+    (2, 2)
+    """
+    from tcrtrack.cohort._engine import Engine
+
+    _check(sequence, genes)
+    if (clonotypes is None) == (sample is None):
+        msg = "give either clonotypes (labels or a file) or sample, not both and not neither"
+        raise ParameterError(msg)
+    st = _open(store)
+    if sample is not None:
+        _select(st, [sample])
+        wanted: list[str] = []
+    elif isinstance(clonotypes, str | os.PathLike) and (
+        not isinstance(clonotypes, str) or Path(clonotypes).suffix.lower() in _TABLE_SUFFIXES
+    ):
+        wanted = read_clonotypes(clonotypes, sequence=sequence, genes=genes)
+    else:
+        wanted = list(dict.fromkeys([clonotypes] if isinstance(clonotypes, str) else clonotypes))  # type: ignore[list-item]
+    jobs = [
+        {
+            "files": st.files(p),
+            "sequence": sequence,
+            "genes": genes,
+            "sample": sample,
+            "clonotypes": wanted,
+        }
+        for p in range(st.partitions)
+    ]
+    parts = []
+    with Engine(scheduler, workers=workers) as engine:
+        for i, part in engine.map(query_partition, jobs):
+            parts.append((i, part))
+    parts.sort(key=lambda x: x[0])
+    columns = ["clonotype", "sample", "patient", "count"]
+    hits = pd.concat([p for _, p in parts], ignore_index=True) if parts else pd.DataFrame()
+    hits = hits.reindex(columns=columns)
+    totals = st.samples.set_index("sample")["total"]
+    hits["count"] = hits["count"].astype("int64")
+    hits["frequency"] = hits["count"].to_numpy() / totals.reindex(hits["sample"]).to_numpy()
+    order = {name: i for i, name in enumerate(st.samples["sample"])}
+    if sample is not None:
+        own = hits[hits["sample"] == sample].sort_values(
+            ["count", "clonotype"], ascending=[False, True], kind="stable"
+        )
+        wanted = own["clonotype"].tolist()
+    rank = {c: i for i, c in enumerate(wanted)}
+    hits = hits.assign(_c=hits["clonotype"].map(rank), _s=hits["sample"].map(order))
+    hits = hits.sort_values(["_c", "_s"], kind="stable").drop(columns=["_c", "_s"])
+    hits = hits.reset_index(drop=True)
+    grouped = hits.groupby("clonotype", sort=False)
+    table = pd.DataFrame({"clonotype": wanted})
+    table["n_repertoires"] = table["clonotype"].map(grouped["sample"].nunique())
+    table["n_patients"] = table["clonotype"].map(grouped["patient"].nunique())
+    table["max_frequency"] = table["clonotype"].map(grouped["frequency"].max())
+    table["mean_frequency"] = table["clonotype"].map(grouped["frequency"].mean())
+    table = table.fillna(
+        {"n_repertoires": 0, "n_patients": 0, "max_frequency": 0.0, "mean_frequency": 0.0}
+    )
+    table["n_repertoires"] = table["n_repertoires"].astype("int64")
+    table["n_patients"] = table["n_patients"].astype("int64")
+    return CohortQuery(table=table, hits=hits, definition=_definition(sequence, genes))
+
+
+_TABLE_SUFFIXES: Final = (".tsv", ".csv", ".txt", ".gz")
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A CSV or TSV (the delimiter from the header line; gzip by suffix) as strings."""
+    import gzip
+
+    from tcrtrack.errors import InputError
+
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            header = fh.readline()
+            sep = "\t" if "\t" in header else ","
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        msg = f"{path}: clonotype file not found; check the path"
+        raise InputError(msg) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        msg = f"{path}: cannot read the clonotype file as CSV/TSV ({e})"
+        raise FormatError(msg) from None

@@ -1,0 +1,680 @@
+"""The clonotype store: ``tt.cohort.build`` and ``tt.cohort.open_store``.
+
+Layout of a store folder::
+
+    tcrtrack-store.json        the manifest: format version, partitions, hash, clonotype
+                               definition, and one record per committed sample
+    part=007/s1a2b....parquet  the rows of one sample whose junction_aa hashes to partition 7
+    qc/s1a2b....json           the sample's QC ledger
+    .pending/s1a2b....json     a finished task not yet committed (see below)
+
+One task per sample file reads the file, defines its clonotypes and writes one Parquet file per
+hash partition the sample has rows in, each under a temporary name renamed into place when it
+is complete (a rename is atomic on a POSIX file system), then its QC ledger, then, last, its
+``.pending`` record. The driver commits a build batch by rewriting the manifest (again a
+temporary file renamed into place) once every task of the batch has finished. So:
+
+- readers see only the files the manifest lists, never a half-written one;
+- a task that dies and is rerun (a killed Dask worker) rewrites the same names: harmless;
+- a build that fails on bad input removes the uncommitted files of its batch and leaves the
+  committed store as it was;
+- a build killed outright leaves its finished tasks' ``.pending`` records, and a rerun reuses
+  them (the file must still have the same size and modification time) and reads only what is
+  left; samples already committed are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from tcrtrack import schema as s
+from tcrtrack._version import __version__
+from tcrtrack.errors import ClusterError, EmptyError, FormatError, InputError, ParameterError
+
+#: What the manifest's ``format`` field says.
+STORE_FORMAT: Final = "tcrtrack-cohort-store"
+#: The store layout this version writes and reads; a store with a larger number is refused.
+STORE_VERSION: Final = 1
+MANIFEST: Final = "tcrtrack-store.json"
+#: How a clonotype's partition is computed (recorded in the manifest).
+HASH_NAME: Final = "siphash24(junction_aa, key='0123456789123456') mod partitions"
+#: The columns of the rows of a store, in order.
+ROW_COLUMNS: Final = (
+    s.SAMPLE,
+    "patient",
+    s.JUNCTION,
+    s.JUNCTION_AA,
+    s.V_CALL,
+    s.J_CALL,
+    "count",
+    "unit",
+)
+ROW_SCHEMA: Final = pa.schema(
+    [
+        (s.SAMPLE, pa.string()),
+        ("patient", pa.string()),
+        (s.JUNCTION, pa.string()),
+        (s.JUNCTION_AA, pa.string()),
+        (s.V_CALL, pa.string()),
+        (s.J_CALL, pa.string()),
+        ("count", pa.int64()),
+        ("unit", pa.string()),
+    ]
+)
+_LOCI: Final = ("TRB", "TRA", "TRG", "TRD", "IGH")
+
+
+@dataclass(frozen=True)
+class StoreSample:
+    """One committed sample of a store (a row of :attr:`Store.samples`)."""
+
+    id: str
+    sample: str
+    patient: str
+    timepoint: object
+    reference: bool
+    baseline: bool
+    path: str
+    unit: str
+    n_clonotypes: int
+    total: int
+    partitions: tuple[int, ...]
+    batch: int
+    size: int = 0
+    mtime_ns: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Store:
+    """An opened clonotype store (read-only view of its manifest).
+
+    Attributes
+    ----------
+    path
+        The store folder.
+    partitions
+        Number of hash partitions (fixed when the store was created).
+    locus, multichain
+        The chain and the rule for cells with two chains of it used to define clonotypes.
+    samples
+        One row per committed sample: ``id``, ``sample``, ``patient``, ``timepoint``,
+        ``reference``, ``baseline``, ``path`` (the file read), ``unit``, ``n_clonotypes``
+        (distinct junction + V + J), ``total`` (cells or bulk counts of the sample),
+        ``batch`` (the build that added it).
+    n_batches
+        Number of builds committed.
+    """
+
+    path: Path
+    partitions: int
+    locus: str
+    multichain: str
+    samples: pd.DataFrame
+    n_batches: int
+    records: tuple[StoreSample, ...] = field(repr=False, default=())
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.records)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the store: one per sample × clonotype (junction, V, J)."""
+        return int(sum(r.n_clonotypes for r in self.records))
+
+    def files(self, partition: int) -> list[str]:
+        """The Parquet files of ``partition`` (committed samples only)."""
+        return [
+            str(part_file(self.path, partition, r.id))
+            for r in self.records
+            if partition in r.partitions
+        ]
+
+    def qc(self, sample: str | None = None) -> Any:
+        """The QC ledger of ``sample`` (all samples when None), a :class:`tcrtrack.QCLedger`."""
+        from tcrtrack._qc import QCEntry, QCLedger
+
+        entries: list[QCEntry] = []
+        for r in self.records:
+            if sample is None or r.sample == sample:
+                data = json.loads((self.path / "qc" / f"{r.id}.json").read_text())
+                entries.extend(QCEntry(**e) for e in data)
+        return QCLedger(tuple(entries))
+
+    def rows(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every row of the store as one table (small stores; tests and notebooks)."""
+        tables = [read_partition(self, p, columns) for p in range(self.partitions)]
+        return pa.concat_tables(tables).to_pandas()
+
+    def __repr__(self) -> str:
+        return (
+            f"Store({str(self.path)!r}, {self.n_samples} samples of "
+            f"{self.samples['patient'].nunique() if len(self.samples) else 0} patients, "
+            f"{self.n_rows} rows, {self.partitions} partitions, {self.locus})"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self!r}</b></p>" + self.samples.drop(columns=["path"]).to_html()
+
+
+def part_file(store: Path, partition: int, sample_id: str) -> Path:
+    return store / f"part={partition:03d}" / f"{sample_id}.parquet"
+
+
+def sample_id(name: str) -> str:
+    """A short file-name-safe id of a sample name (stable across builds)."""
+    return "s" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
+
+
+def partition_of(junction_aa: pa.Array | pa.ChunkedArray | Sequence[str], n: int) -> np.ndarray:
+    """The hash partition (0..n-1) of each amino-acid junction."""
+    values = np.asarray(
+        junction_aa.to_pylist()
+        if isinstance(junction_aa, pa.Array | pa.ChunkedArray)
+        else list(junction_aa),
+        dtype=object,
+    )
+    values[pd.isna(values)] = ""
+    hashed = pd.util.hash_array(values, categorize=True)
+    return (hashed % np.uint64(n)).astype(np.int64)
+
+
+def read_partition(store: Store, partition: int, columns: Sequence[str] | None = None) -> pa.Table:
+    """The rows of one partition (only committed samples' files)."""
+    import pyarrow.parquet as pq
+
+    files = store.files(partition)
+    schema = ROW_SCHEMA if columns is None else pa.schema([ROW_SCHEMA.field(c) for c in columns])
+    if not files:
+        return schema.empty_table()
+    tables = [pq.read_table(f, columns=list(schema.names)) for f in files]
+    return pa.concat_tables(tables)
+
+
+# ---------------------------------------------------------------- manifest
+def _manifest_path(store: Path) -> Path:
+    return store / MANIFEST
+
+
+def _read_manifest(store: Path) -> dict[str, Any] | None:
+    path = _manifest_path(store)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        msg = f"{path}: cannot read the store's manifest ({e}); is {store} a tcrtrack store?"
+        raise FormatError(msg) from None
+    if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
+        msg = f"{path}: not a tcrtrack clonotype store manifest (no format {STORE_FORMAT!r})"
+        raise FormatError(msg)
+    version = data.get("version")
+    if not isinstance(version, int) or version > STORE_VERSION:
+        msg = (
+            f"{store}: the store has format version {version!r}, written by tcrtrack "
+            f"{data.get('written_by', '?')}; this tcrtrack ({__version__}) reads versions up to "
+            f"{STORE_VERSION}: upgrade tcrtrack (pip install -U tcrtrack)"
+        )
+        raise FormatError(msg)
+    return data
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (temporary file, then rename)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1, default=_json_default))
+    os.replace(tmp, path)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return str(value)
+
+
+def open_store(path: str | os.PathLike[str]) -> Store:
+    """Open a clonotype store written by :func:`build`.
+
+    Raises
+    ------
+    tcrtrack.errors.InputError
+        ``path`` is not a folder with a store manifest.
+    tcrtrack.errors.FormatError
+        The manifest is not a store's, or the store was written by a newer tcrtrack.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> tt.cohort.open_store("no/such/store")
+    Traceback (most recent call last):
+    ...
+    tcrtrack.errors.InputError: no/such/store: no clonotype store here ...
+    """
+    root = Path(path)
+    data = _read_manifest(root)
+    if data is None:
+        msg = (
+            f"{root}: no clonotype store here (no {MANIFEST}); build one with "
+            "tcrtrack cohort build SHEET --out STORE"
+        )
+        raise InputError(msg)
+    return _store_from(root, data)
+
+
+def _store_from(root: Path, data: dict[str, Any]) -> Store:
+    records = tuple(
+        StoreSample(**{**r, "partitions": tuple(r["partitions"])}) for r in data["samples"]
+    )
+    columns = [
+        "id",
+        "sample",
+        "patient",
+        "timepoint",
+        "reference",
+        "baseline",
+        "path",
+        "unit",
+        "n_clonotypes",
+        "total",
+        "batch",
+    ]
+    table = pd.DataFrame([{c: getattr(r, c) for c in columns} for r in records], columns=columns)
+    return Store(
+        path=root,
+        partitions=int(data["partitions"]),
+        locus=str(data["locus"]),
+        multichain=str(data["multichain"]),
+        samples=table,
+        n_batches=len(data["batches"]),
+        records=records,
+    )
+
+
+# ---------------------------------------------------------------- the task
+def ingest(job: dict[str, Any]) -> dict[str, Any]:
+    """Read one sample's file and write its rows into the store; return its record.
+
+    Runs on a worker (local process or Dask). Memory: the one file.
+    """
+    import pyarrow.parquet as pq
+
+    import tcrtrack as tt
+
+    root = Path(job["store"])
+    spec = tt.tl.ClonotypeSpec(locus=job["locus"], genes="vj", multichain=job["multichain"])
+    table = tt.io.read(
+        job["path"], sample=job["sample"], format=job["format"], columns=spec.columns
+    )
+    if job["unit"]:
+        table.attrs[s.ATTRS_UNIT] = job["unit"]
+    counts = tt.tl.clonotypes(table, spec)
+    del table
+    unit = counts.unit
+    keys = counts.clonotypes
+    n = len(keys)
+    if n == 0:
+        msg = (
+            f"{job['path']}: sample {job['sample']!r} has no {job['locus']} clonotype after "
+            "filtering; check the file (tcrtrack inspect), or leave it out of the sheet"
+        )
+        raise EmptyError(msg)
+    values = np.asarray(counts.matrix.toarray()[0], dtype=np.int64)
+    rows = pa.table(
+        {
+            s.SAMPLE: pa.array([job["sample"]] * n, pa.string()),
+            "patient": pa.array([job["patient"]] * n, pa.string()),
+            s.JUNCTION: pa.array(keys[s.JUNCTION].array, pa.string()),
+            s.JUNCTION_AA: pa.array(keys[s.JUNCTION_AA].array, pa.string()),
+            s.V_CALL: pa.array(keys[s.V_CALL].array, pa.string()),
+            s.J_CALL: pa.array(keys[s.J_CALL].array, pa.string()),
+            "count": pa.array(values, pa.int64()),
+            "unit": pa.array([unit] * n, pa.string()),
+        },
+        schema=ROW_SCHEMA,
+    )
+    part = partition_of(rows.column(s.JUNCTION_AA), job["partitions"])
+    order = np.argsort(part, kind="stable")
+    part_sorted = part[order]
+    rows = rows.take(pa.array(order))
+    present = np.unique(part_sorted)
+    bounds = np.searchsorted(part_sorted, np.append(present, job["partitions"]))
+    for k, p in enumerate(present):
+        final = part_file(root, int(p), job["id"])
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+        pq.write_table(
+            rows.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k])),
+            tmp,
+            use_dictionary=[s.SAMPLE, "patient", s.V_CALL, s.J_CALL, "unit"],
+        )
+        os.replace(tmp, final)
+    (root / "qc").mkdir(exist_ok=True)
+    _write_json(
+        root / "qc" / f"{job['id']}.json",
+        [dataclasses.asdict(e) for e in counts.qc.entries],
+    )
+    record = {
+        "id": job["id"],
+        "sample": job["sample"],
+        "patient": job["patient"],
+        "timepoint": job["timepoint"],
+        "reference": job["reference"],
+        "baseline": job["baseline"],
+        "path": job["path"],
+        "unit": unit,
+        "n_clonotypes": n,
+        "total": int(values.sum()),
+        "partitions": [int(p) for p in present],
+        "batch": job["batch"],
+        "size": job["size"],
+        "mtime_ns": job["mtime_ns"],
+    }
+    (root / ".pending").mkdir(exist_ok=True)
+    _write_json(root / ".pending" / f"{job['id']}.json", record)
+    return record
+
+
+# ---------------------------------------------------------------- build
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build` did.
+
+    Attributes
+    ----------
+    store
+        The store after the build.
+    added
+        Samples read and committed by this build.
+    resumed
+        Samples of ``added`` whose files an earlier, interrupted build had already written.
+    skipped
+        Samples of the sheet already in the store (not read again).
+    engine
+        ``"local"`` or ``"dask"``.
+    seconds
+        Wall time of the build.
+    """
+
+    store: Store
+    added: tuple[str, ...]
+    resumed: tuple[str, ...]
+    skipped: tuple[str, ...]
+    engine: str
+    seconds: float
+
+    def __repr__(self) -> str:
+        return (
+            f"BuildResult({len(self.added)} added ({len(self.resumed)} resumed), "
+            f"{len(self.skipped)} skipped, {self.engine}, {self.seconds:.1f} s; {self.store!r})"
+        )
+
+
+def build(
+    sheet: Any,
+    out: str | os.PathLike[str],
+    *,
+    partitions: int = 16,
+    locus: str = "TRB",
+    multichain: str = "primary",
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> BuildResult:
+    """Build or extend a clonotype store from the samples of a sheet.
+
+    Every sample file becomes one task: read the file (any format :func:`tcrtrack.io.read`
+    knows, single-cell or bulk), define clonotypes (the ``locus`` junction nucleotides with V
+    and J genes, the amino-acid junction alongside; the default filters of
+    :func:`tcrtrack.tl.clonotypes`), and write one row per clonotype — ``sample``,
+    ``patient``, ``junction``, ``junction_aa``, ``v_call``, ``j_call``, ``count`` (cells or bulk
+    counts) and ``unit`` — into Parquet files partitioned by a hash of ``junction_aa`` (so a
+    clonotype, whether compared by nucleotides or amino acids, with or without genes, is
+    always in one partition). Memory per task is bounded by one file.
+
+    Samples already in the store are skipped; new samples add new files and never rewrite
+    existing ones. Writes are atomic per file and the build is committed at its end (see
+    the module notes): a failed build leaves the store as it was.
+
+    Parameters
+    ----------
+    sheet
+        A :class:`tcrtrack.io.SampleSheet` or the path of a sheet.
+    out
+        The store folder (created if needed).
+    partitions
+        Number of hash partitions of a new store (ignored when extending one).
+    locus, multichain
+        The chain and the rule for cells with two chains of it (see
+        :class:`tcrtrack.tl.ClonotypeSpec`); an existing store's must match.
+    scheduler
+        The address of a Dask scheduler (``tcp://host:8786``); default
+        ``$TCRTRACK_SCHEDULER``, else a local process pool.
+    workers
+        Processes of the local pool (default: one per core; 1 runs in this process).
+
+    Returns
+    -------
+    :class:`BuildResult`
+
+    Raises
+    ------
+    tcrtrack.errors.ClusterError
+        The scheduler cannot be reached, or its workers died.
+    tcrtrack.errors.FormatError
+        The store was written by a newer tcrtrack, or a sample file cannot be read.
+    tcrtrack.errors.ParameterError
+        ``locus``/``multichain``/``partitions`` not allowed or not those of the store.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> sheet, data = os.path.join(folder, "sheet.tsv"), tt.datasets.path("pbmc3_t_filtered")
+    >>> with open(sheet, "w") as fh:  # one file under two names, for two patients
+    ...     _ = fh.write(f"patient\\tsample\\ttimepoint\\tpath\\nP1\\ta\\t0\\t{data}\\n"
+    ...                  f"P2\\tb\\t0\\t{data}\\n")
+    >>> result = tt.cohort.build(sheet, os.path.join(folder, "store"), partitions=4, workers=1)
+    >>> result.store.n_samples, result.store.partitions
+    (2, 4)
+    >>> tt.cohort.build(sheet, os.path.join(folder, "store"), workers=1).skipped
+    ('a', 'b')
+    """
+    from tcrtrack.cohort._engine import Engine
+    from tcrtrack.io import SampleSheet, read_sheet
+
+    start = time.perf_counter()
+    if locus not in _LOCI:
+        msg = f"a store holds one chain: locus must be one of {', '.join(_LOCI)}, got {locus!r}"
+        raise ParameterError(msg)
+    if multichain not in ("primary", "all", "drop"):
+        msg = f"multichain must be primary, all or drop, got {multichain!r}"
+        raise ParameterError(msg)
+    if not isinstance(partitions, int) or not 1 <= partitions <= 4096:
+        msg = f"partitions must be a whole number from 1 to 4096, got {partitions!r}"
+        raise ParameterError(msg)
+    sheet = sheet if isinstance(sheet, SampleSheet) else read_sheet(sheet, order="sheet")
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        msg = f"{root}: exists and is not a folder; give --out a folder for the store"
+        raise InputError(msg)
+    data = _read_manifest(root) if root.exists() else None
+    if (
+        data is None
+        and root.exists()
+        and any(p.name != ".pending" for p in root.iterdir())
+        and not (root / ".pending").exists()
+    ):
+        msg = (
+            f"{root}: the folder is not empty and holds no clonotype store; give a new or "
+            "empty folder"
+        )
+        raise InputError(msg)
+    if data is not None:
+        for name, value in (("locus", locus), ("multichain", multichain)):
+            if data[name] != value:
+                msg = (
+                    f"{root}: the store was built with {name}={data[name]!r}, this build asks "
+                    f"for {value!r}; build another store for another clonotype definition"
+                )
+                raise ParameterError(msg)
+        partitions = int(data["partitions"])
+    committed = {r["sample"] for r in data["samples"]} if data is not None else set()
+    jobs = []
+    skipped = []
+    batch = (len(data["batches"]) if data is not None else 0) + 1
+    for rec in sheet.table.itertuples(index=False):
+        name = str(rec.sample)
+        if name in committed:
+            skipped.append(name)
+            continue
+        try:
+            stat = os.stat(rec.path)
+        except OSError:
+            stat = None
+        timepoint = rec.timepoint
+        jobs.append(
+            {
+                "store": str(root),
+                "id": sample_id(name),
+                "sample": name,
+                "patient": str(rec.patient),
+                "timepoint": None if pd.isna(timepoint) else timepoint,
+                "reference": bool(rec.reference),
+                "baseline": bool(rec.baseline),
+                "path": str(rec.path),
+                "format": None if pd.isna(rec.format) else str(rec.format),
+                "unit": None if pd.isna(rec.unit) else str(rec.unit),
+                "locus": locus,
+                "multichain": multichain,
+                "partitions": partitions,
+                "batch": batch,
+                "size": stat.st_size if stat else -1,
+                "mtime_ns": stat.st_mtime_ns if stat else -1,
+            }
+        )
+    with Engine(scheduler, workers=workers) as engine:  # an unreachable scheduler fails here
+        root.mkdir(parents=True, exist_ok=True)
+        done: dict[str, dict[str, Any]] = {}
+        todo = []
+        for job in jobs:
+            previous = _pending(root, job)
+            if previous is not None:
+                done[job["sample"]] = previous
+            else:
+                todo.append(job)
+        resumed = tuple(done)
+        failure: Exception | None = None
+        try:
+            for i, record in engine.map(ingest, todo):
+                done[todo[i]["sample"]] = record
+        except ClusterError:
+            raise  # the finished tasks' records stay in .pending: a rerun resumes
+        except Exception as e:
+            failure = e
+        if failure is not None:
+            engine.close()  # the tasks still running end before their files are removed
+            # bad input: nothing of this build stays (the committed store is untouched)
+            _discard(root, jobs)
+            raise failure
+        if jobs:
+            records = [done[j["sample"]] for j in jobs]
+            new = dict(data) if data is not None else _new_manifest(partitions, locus, multichain)
+            new["samples"] = [*new["samples"], *records]
+            new["batches"] = [
+                *new["batches"],
+                {"batch": batch, "samples": len(records), "written_by": __version__},
+            ]
+            new["written_by"] = __version__
+            _write_json(_manifest_path(root), new)
+            data = new
+            for job in jobs:
+                with contextlib.suppress(FileNotFoundError):
+                    (root / ".pending" / f"{job['id']}.json").unlink()
+            _remove_temporary(root, {j["id"] for j in jobs})
+        elif data is None:
+            data = _new_manifest(partitions, locus, multichain)
+            _write_json(_manifest_path(root), data)
+        kind = engine.kind
+    return BuildResult(
+        store=_store_from(root, data),
+        added=tuple(j["sample"] for j in jobs),
+        resumed=resumed,
+        skipped=tuple(skipped),
+        engine=kind,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _new_manifest(partitions: int, locus: str, multichain: str) -> dict[str, Any]:
+    return {
+        "format": STORE_FORMAT,
+        "version": STORE_VERSION,
+        "written_by": __version__,
+        "partitions": partitions,
+        "hash": HASH_NAME,
+        "locus": locus,
+        "multichain": multichain,
+        "columns": list(ROW_COLUMNS),
+        "batches": [],
+        "samples": [],
+    }
+
+
+def _pending(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The record an interrupted build left for ``job``, if its file is unchanged."""
+    path = root / ".pending" / f"{job['id']}.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    same = (
+        record.get("path") == job["path"]
+        and record.get("size") == job["size"]
+        and record.get("mtime_ns") == job["mtime_ns"]
+        and record.get("sample") == job["sample"]
+        and all(part_file(root, p, job["id"]).exists() for p in record.get("partitions", []))
+    )
+    if not same:
+        return None
+    record["batch"] = job["batch"]
+    return dict(record)
+
+
+def _remove_temporary(root: Path, ids: set[str]) -> None:
+    """Remove temporary files of ``ids`` that dead tasks left (never a committed file)."""
+    for folder in root.glob("part=*"):
+        for f in folder.glob(".*.tmp-*"):
+            if f.name[1:].split(".parquet")[0] in ids:
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+
+
+def _discard(root: Path, jobs: list[dict[str, Any]]) -> None:
+    """Remove every file of the uncommitted ``jobs`` (after a failed build)."""
+    ids = {j["id"] for j in jobs}
+    for folder in root.glob("part=*"):
+        for f in folder.iterdir():
+            if f.name.split(".parquet")[0].lstrip(".") in ids:
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+    for sub in ("qc", ".pending"):
+        for i in ids:
+            for f in (root / sub).glob(f"*{i}.json*"):
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
