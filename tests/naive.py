@@ -35,3 +35,32 @@ def naive_well_formed(nt: str | None, aa: str | None, sequence: str) -> bool:
         return True
     codons = re.fullmatch(r"(?:[ACGT]{3})+", nt) is not None
     return codons and (aa is None or naive_translates_to(nt, aa))
+
+
+def naive_10x_counts(path: object, *, genes: bool = False) -> dict[tuple[str, ...], int]:
+    """Cells per TRB clonotype of a clean Cell Ranger contig table, with plain pandas.
+
+    A contig counts when is_cell, high_confidence and productive are true, the chain is TRB and
+    cdr3_nt is given; a cell's primary chain has the most UMIs, then reads, then the larger
+    sequence. The key is ``(cdr3_nt,)``, or ``(cdr3_nt, v_gene, j_gene)`` with ``genes``.
+    """
+    import pandas as pd
+
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)  # type: ignore[call-overload]
+    ok = (
+        raw["is_cell"].str.lower().eq("true")
+        & raw["high_confidence"].str.lower().eq("true")
+        & raw["productive"].str.lower().eq("true")
+        & raw["chain"].eq("TRB")
+        & ~raw["cdr3_nt"].isin(["", "None"])
+    )
+    rows = raw[ok]
+    counts: dict[tuple[str, ...], int] = {}
+    for _, group in rows.groupby("barcode"):
+        best = max(
+            group.itertuples(index=False),
+            key=lambda r: (int(float(r.umis)), int(float(r.reads)), r.cdr3_nt),
+        )
+        key = (best.cdr3_nt, best.v_gene, best.j_gene) if genes else (best.cdr3_nt,)
+        counts[key] = counts.get(key, 0) + 1
+    return counts

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import tcrtrack as tt
+from naive import naive_10x_counts
 from tcrtrack.cli import main
-from tcrtrack.errors import FormatError, InputError
+from tcrtrack.errors import FormatError, InputError, TcrtrackWarning
 from tcrtrack.io import _files
 
 DATA = Path(__file__).parent / "data" / "10x"
@@ -154,8 +158,6 @@ def test_bad_input_one_line_exit_1(make, pattern, tmp_path, capsys):
     assert err.startswith("tcrtrack: error: ")
     assert "Traceback" not in err
     assert str(path) in err
-    import re
-
     assert re.search(pattern, err), err
 
 
@@ -231,3 +233,297 @@ def test_name_count_mismatch_is_usage_error(capsys):
     _, err = capsys.readouterr()
     assert status == 2
     assert "2 name(s) given with -n/--name for 1 file(s)" in err
+
+
+# ------------------------------------------------- damaged copies of real files (issue 14)
+P19L = DATA / "ards_P19L.csv"  # 5,011 contigs of one patient's lung (README of tests/data/10x)
+P19B = DATA / "ards_P19B.csv.gz"
+BULK = Path(__file__).parent / "data" / "bulk"
+AIRR = Path(__file__).parent / "data" / "airr" / "immundata_tcrb_200.tsv"
+MIXCR = BULK / "TRB-Pt-1-8_S150.clones.txt.gz"
+IMMUNOSEQ = BULK / "TRB_Unsorted_0.tsv"
+
+
+def _raw(path: Path) -> pd.DataFrame:
+    """A real file as strings, exactly as written (no NA conversion)."""
+    sep = "," if ".csv" in path.name else "\t"
+    return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep)
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    sep = "," if ".csv" in path.name else "\t"
+    frame.to_csv(path, index=False, sep=sep)
+    return path
+
+
+def _first_trb_productive(raw: pd.DataFrame) -> int:
+    ok = raw["chain"].eq("TRB") & raw["productive"].eq("True") & raw["is_cell"].eq("True")
+    return int(np.flatnonzero(ok.to_numpy())[0])
+
+
+def _nul_tail(d: Path) -> Path:
+    """The last 2% of the file overwritten with NUL bytes: a crashed copy."""
+    data = bytearray(P19L.read_bytes())
+    cut = len(data) * 98 // 100
+    data[cut:] = bytes(len(data) - cut)
+    p = d / "nul_tail.csv"
+    p.write_bytes(bytes(data))
+    return p
+
+
+def _nul_head(d: Path) -> Path:
+    data = bytearray(P19L.read_bytes())
+    data[5000:5040] = bytes(40)
+    p = d / "nul_head.csv"
+    p.write_bytes(bytes(data))
+    return p
+
+
+def _nul_gzip(d: Path) -> Path:
+    data = bytearray(gzip.decompress(P19B.read_bytes()))
+    cut = len(data) - 3000
+    data[cut:] = bytes(3000)
+    p = d / "nul_tail.csv.gz"
+    p.write_bytes(gzip.compress(bytes(data)))
+    return p
+
+
+def _nul_bulk(d: Path) -> Path:
+    data = bytearray(IMMUNOSEQ.read_bytes())
+    data[-2000:] = bytes(2000)
+    p = d / "nul_immunoseq.tsv"
+    p.write_bytes(bytes(data))
+    return p
+
+
+def _duplicate_barcode(d: Path) -> Path:
+    lines = P19L.read_text().splitlines()
+    lines = [line + "," + line.split(",")[0] for line in lines]
+    p = d / "two_barcodes.csv"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _duplicate_airr(d: Path) -> Path:
+    raw = _raw(AIRR)
+    raw.insert(3, "v_call_copy", raw["j_call"])
+    p = _write(raw, d / "two_v_calls.tsv")
+    p.write_text(p.read_text().replace("v_call_copy", "v_call", 1))
+    return p
+
+
+def _duplicate_immunoseq(d: Path) -> Path:
+    lines = IMMUNOSEQ.read_text().splitlines()
+    lines[0] = lines[0].replace("vGeneName", "aminoAcid", 1)
+    p = d / "two_amino_acids.tsv"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _negative(column: str, value: str, name: str) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        raw = _raw(P19L)
+        raw.loc[_first_trb_productive(raw) + 40, column] = value
+        return _write(raw, d / name)
+
+    return make
+
+
+def _negative_airr(d: Path) -> Path:
+    raw = _raw(AIRR)
+    raw.loc[17, "duplicate_count"] = "-3"
+    return _write(raw, d / "negative_airr.tsv")
+
+
+def _negative_immunoseq(d: Path) -> Path:
+    raw = _raw(IMMUNOSEQ)
+    raw.loc[9, "count (templates/reads)"] = "-12"
+    return _write(raw, d / "negative_immunoseq.tsv")
+
+
+def _negative_mixcr(d: Path) -> Path:
+    raw = pd.read_csv(MIXCR, dtype=str, keep_default_na=False, sep="\t")
+    raw.loc[4, "cloneCount"] = "-1"
+    return _write(raw, d / "negative_clones.txt")
+
+
+DAMAGED: list[tuple[str, Callable[[Path], Path], str]] = [
+    (
+        "nul-tail",
+        _nul_tail,
+        rf"nul_tail.csv: NUL byte at byte offset {P19L.stat().st_size * 98 // 100:,}: the file "
+        r"is damaged .*copy or download it again",
+    ),
+    ("nul-head", _nul_head, r"nul_head.csv: NUL byte at byte offset 5,000: the file is damaged"),
+    (
+        "nul-gzip",
+        _nul_gzip,
+        r"nul_tail.csv.gz: NUL byte at byte offset 3,088,166 of the decompressed data",
+    ),
+    ("nul-immunoseq", _nul_bulk, r"nul_immunoseq.tsv: NUL byte at byte offset \d"),
+    (
+        "duplicate-column",
+        _duplicate_barcode,
+        r"two_barcodes.csv: column 'barcode' occurs twice in the header \(columns 1 and 19\); "
+        r"remove or rename one",
+    ),
+    ("duplicate-column-airr", _duplicate_airr, r"two_v_calls.tsv: column 'v_call' occurs twice"),
+    (
+        "duplicate-column-immunoseq",
+        _duplicate_immunoseq,
+        r"two_amino_acids.tsv: column 'aminoAcid' occurs twice",
+    ),
+    (
+        "negative-umis",
+        _negative("umis", "-4", "negative_umis.csv"),
+        r"negative_umis.csv: column 'umis', line 43: count -4 is negative; .*fix the value or "
+        r"remove the row",
+    ),
+    (
+        "negative-reads",
+        _negative("reads", "-1200", "negative_reads.csv"),
+        r"negative_reads.csv: column 'reads', line 43: count -1200 is negative",
+    ),
+    (
+        "fractional-umis",
+        _negative("umis", "2.5", "half_umis.csv"),
+        r"half_umis.csv: column 'umis', line 43: count 2.5 is not a whole number",
+    ),
+    (
+        "negative-duplicate-count",
+        _negative_airr,
+        r"negative_airr.tsv: column 'duplicate_count', line 19: count -3 is negative",
+    ),
+    (
+        "negative-templates",
+        _negative_immunoseq,
+        r"negative_immunoseq.tsv: column 'count \(templates/reads\)', line 11: count -12 is "
+        r"negative",
+    ),
+    (
+        "negative-mixcr",
+        _negative_mixcr,
+        r"negative_clones.txt: column 'cloneCount', line 6: count -1 is negative",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "pattern"), [c[1:] for c in DAMAGED], ids=[c[0] for c in DAMAGED])
+def test_damaged_real_file_one_line_exit_1(make, pattern, tmp_path, capsys):
+    path = make(tmp_path)
+    status = main(["inspect", str(path)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (1, "")
+    assert err.startswith("tcrtrack: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert re.search(pattern, err), err
+    with pytest.raises(FormatError, match=pattern):
+        tt.io.read(path)
+
+
+def _tt_counts(path: Path, *, genes: bool = False, **read: object) -> dict[tuple[str, ...], int]:
+    spec = tt.tl.ClonotypeSpec(genes="vj" if genes else "none")
+    counts = tt.tl.clonotypes(tt.io.read(path, sample="s", **read), spec)  # type: ignore[arg-type]
+    long = counts.to_frame(layout="long")
+    key = ["junction", "v_call", "j_call"] if genes else ["junction"]
+    return {tuple(r[:-1]): int(r[-1]) for r in long[[*key, "count"]].itertuples(index=False)}
+
+
+def _edit(column: str, every: int, change: Callable[[str], str]) -> Callable[[pd.DataFrame], int]:
+    """Change ``column`` on every ``every``-th row; return the rows changed."""
+
+    def edit(raw: pd.DataFrame) -> int:
+        rows = raw.index[::every]
+        raw.loc[rows, column] = [change(v) for v in raw.loc[rows, column]]
+        return len(rows)
+
+    return edit
+
+
+#: Damage that must not change the answer: (id, edit of the string table returning the rows
+#: it changed (None: not counted in the ledger), whitespace_stripped expected, text rewrite).
+Edit = Callable[[pd.DataFrame], int] | None
+ACCEPTED: list[tuple[str, Edit, bool, Callable[[str], str] | None]] = [
+    ("trailing-space-cdr3-nt", _edit("cdr3_nt", 5, lambda v: v + " "), True, None),
+    ("leading-space-cdr3-nt", _edit("cdr3_nt", 3, lambda v: "  " + v), True, None),
+    ("tab-around-cdr3", _edit("cdr3", 4, lambda v: "\t" + v + "\t"), True, None),
+    ("space-in-barcode", _edit("barcode", 7, lambda v: v + " "), True, None),
+    ("space-around-chain", _edit("chain", 6, lambda v: " " + v + " "), True, None),
+    ("space-around-v-gene", _edit("v_gene", 2, lambda v: v + " "), True, None),
+    ("float-umis", _edit("umis", 1, lambda v: f"{int(v)}.0"), False, None),
+    ("float-reads", _edit("reads", 1, lambda v: f"{float(v)}"), False, None),
+    ("crlf-line-ends", None, False, lambda t: t.replace("\n", "\r\n")),
+    ("utf8-bom", None, False, lambda t: "\ufeff" + t),
+    ("no-final-newline", None, False, lambda t: t.rstrip("\n")),
+    ("trailing-blank-lines", None, False, lambda t: t + "\n\n\n"),
+    ("upper-case-booleans", None, False, lambda t: t.replace(",True,", ",TRUE,")),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "stripped", "rewrite"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED]
+)
+def test_damage_that_keeps_the_answer(edit, stripped, rewrite, tmp_path):
+    """Each case gives the clonotypes and cell counts of a naive count of the clean file, for
+    the junction and for junction + V + J, and counts its repairs in the ledger."""
+    raw = _raw(P19L)
+    changed = edit(raw) if edit is not None else 0
+    path = _write(raw, tmp_path / "damaged.csv")
+    if rewrite is not None:
+        path.write_bytes(rewrite(path.read_text()).encode())
+    expected = naive_10x_counts(P19L)
+    assert _tt_counts(path) == expected
+    assert _tt_counts(path, genes=True) == naive_10x_counts(P19L, genes=True)
+    ledger = tt.qc(tt.io.read(path, sample="s"))
+    repaired = ledger.count("s", action="changed", reason="whitespace_stripped")
+    assert repaired == (changed if stripped else 0)
+
+
+def test_trailing_spaces_share_the_same_on_the_command_line(tmp_path, capsys):
+    """The issue's case: a spreadsheet round trip left a space after cdr3_nt on a fifth of the
+    contigs; share must give the clean file's numbers, and say nothing."""
+    raw = _raw(P19L)
+    _edit("cdr3_nt", 5, lambda v: v + " ")(raw)
+    damaged = _write(raw, tmp_path / "P19L.csv")
+    args = ["share", str(P19B), "--format", "tsv", "-n", "B", "-n", "L"]
+    assert main([*args, str(P19L)]) == 0
+    clean_out, clean_err = capsys.readouterr()
+    assert main([*args, str(damaged)]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == (clean_out, clean_err)
+
+
+def test_a_large_drop_is_told_once_naming_file_reason_and_count(tmp_path, capsys):
+    """Junctions damaged on 1 row in 10 (a cut sequence): more than 5% of the rows dropped as
+    malformed, told in one warning line; the answer is the naive count without those rows."""
+    raw = _raw(P19L)
+    damaged_rows = raw.index[::10]
+    raw.loc[damaged_rows, "cdr3_nt"] = [
+        v[:-1] if v != "None" else v for v in raw.loc[damaged_rows, "cdr3_nt"]
+    ]
+    path = _write(raw, tmp_path / "cut.csv")
+    n_bad = int((raw.loc[damaged_rows, "cdr3_nt"] != "None").sum())
+    status = main(["share", str(P19B), str(path), "--format", "tsv"])
+    _, err = capsys.readouterr()
+    assert status == 0
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"tcrtrack: warning: {path} (sample 'cut'): ")
+    assert re.search(r"\d[\d,]* of 5,011 rows \(\d+\.\d%\) dropped as malformed_junction", lines[0])
+    with pytest.warns(TcrtrackWarning, match=r"cut.csv \(sample 'x'\): .* dropped as malformed"):
+        counts = tt.tl.clonotypes(tt.io.read(path, sample="x"))
+    assert tt.qc(counts).count("x", reason="malformed_junction") <= n_bad
+    assert tt.qc(counts).count("x", reason="malformed_junction") > 0.05 * 5011
+
+
+def test_no_usable_row_of_the_locus_is_an_error_naming_the_main_reason(tmp_path, capsys):
+    raw = _raw(P19L)
+    raw["cdr3_nt"] = "None"
+    path = _write(raw, tmp_path / "no_nt.csv")
+    status = main(["share", str(P19B), str(path)])
+    _, err = capsys.readouterr()
+    assert status == 1
+    last = err.splitlines()[-1]
+    assert last.startswith(f"tcrtrack: error: {path}: sample 'no_nt' has no TRB clonotype")
+    assert "5011 rows read; dropped: missing_junction" in last
+    assert "Traceback" not in err

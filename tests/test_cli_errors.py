@@ -94,4 +94,8 @@ def test_library_raises_only_tcrtrack_errors_for_user_input():
 
 def test_every_error_is_a_tcrtrack_error():
     for name in errors.__all__:
-        assert issubclass(getattr(errors, name), errors.TcrtrackError)
+        kind = getattr(errors, name)
+        if name.endswith("Warning"):
+            assert issubclass(kind, UserWarning)
+        else:
+            assert issubclass(kind, errors.TcrtrackError)

@@ -11,6 +11,7 @@ import pytest
 import tcrtrack as tt
 from naive import naive_translates_to
 from tcrtrack import _qc
+from tcrtrack.errors import TcrtrackWarning
 
 DATA = Path(__file__).parent / "data"
 REAL = sorted(
@@ -42,8 +43,20 @@ def test_read_equals_kept_plus_dropped(path):
     # every reason checked is visible, zeros included
     for reason in FILTER_REASONS:
         assert f"dropped_{reason}" in summary.index
-    # and on to clonotypes: contigs of other loci and extra chains are counted too
-    counts = tt.tl.clonotypes(kept)
+    # and on to clonotypes: contigs of other loci and extra chains are counted too; a file
+    # that loses more than 5% of its rows to a missing or malformed junction says so
+    expected = [
+        r for r in _qc.WARNED_REASONS if summary.get(f"dropped_{r}", 0) > _qc.LARGE_DROP * read
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        counts = tt.tl.clonotypes(kept)
+    warned = [str(w.message) for w in caught if issubclass(w.category, TcrtrackWarning)]
+    assert len(warned) == len(expected), warned
+    for reason, message in zip(expected, warned, strict=True):
+        n = summary[f"dropped_{reason}"]
+        assert f"{path} (sample 's'): {n:,} of {read:,} rows" in message
+        assert f"dropped as {reason}" in message
     full = tt.qc(counts).summary().loc["s"]
     used = full["kept"]
     assert used == read - full["dropped"]

@@ -44,6 +44,24 @@ JUNCTION_DERIVED_FROM_REGIONS: Final = "junction_derived_from_regions"
 LOCUS_INFERRED_FROM_GENES: Final = "locus_inferred_from_genes"
 SEQUENCE_UPPERCASED: Final = "sequence_uppercased"
 COUNT_FROM_NONSTANDARD_COLUMN: Final = "count_from_nonstandard_column"
+WHITESPACE_STRIPPED: Final = "whitespace_stripped"
+
+#: Reasons that point at damaged or mismatched data rather than biology or the analysis's
+#: choices (other loci, second chains, non-productive contigs are expected in every file):
+#: when one of them drops more than :data:`LARGE_DROP` of a file's rows, a warning says so.
+WARNED_REASONS: Final = {
+    MISSING_JUNCTION: (
+        "the rows have no nucleotide junction: compare amino acids (--sequence aa, "
+        "sequence='aa') or export the file with its nucleotide CDR3"
+    ),
+    MALFORMED_JUNCTION: (
+        "check the junction column (characters other than ACGT, lengths not a multiple of 3, "
+        "or a translation different from the amino-acid column)"
+    ),
+    ZERO_COUNT: "check the count column: rows with a count of 0 or none count for nothing",
+}
+#: The share of a file's rows one warned reason may drop before a warning.
+LARGE_DROP: Final = 0.05
 
 Reason = str
 Action = Literal["read", "dropped", "changed"]
@@ -85,6 +103,10 @@ DESCRIPTIONS: Final = {
     SEQUENCE_UPPERCASED: "junction written in lower case, upper-cased",
     COUNT_FROM_NONSTANDARD_COLUMN: (
         "clone size taken from a non-standard column (e.g. counts) as duplicate_count"
+    ),
+    WHITESPACE_STRIPPED: (
+        "spaces or tabs around a sequence, gene, locus or barcode removed (a spreadsheet "
+        "round trip adds them)"
     ),
 }
 
@@ -193,6 +215,40 @@ class QCLedger:
 
     def __repr__(self) -> str:
         return f"QCLedger({len(self.entries)} entries, samples={self.samples()!r})"
+
+
+def warn(message: str) -> None:
+    """Issue a :class:`~tcrtrack.errors.TcrtrackWarning` (the one warnings helper)."""
+    import warnings
+
+    from tcrtrack.errors import TcrtrackWarning
+
+    warnings.warn(message, TcrtrackWarning, stacklevel=3)
+
+
+def large_drops(ledger: QCLedger) -> list[str]:
+    """One message per sample and reason of :data:`WARNED_REASONS` that dropped more than
+    :data:`LARGE_DROP` of the sample's rows read, naming the file, the reason and the count."""
+    messages = []
+    for sample in ledger.samples():
+        read = ledger.count(sample, action="read")
+        source = next((e.source for e in ledger.entries if e.sample == sample and e.source), "")
+        where = f"{source} (sample {sample!r})" if source else f"sample {sample!r}"
+        for reason, hint in WARNED_REASONS.items():
+            n = sum(
+                e.n
+                for e in ledger.entries
+                if e.sample == sample
+                and e.action == "dropped"
+                and e.reason == reason
+                and e.counted != "cells"
+            )
+            if read and n > LARGE_DROP * read:
+                messages.append(
+                    f"{where}: {n:,} of {read:,} rows ({100 * n / read:.1f}%) dropped as "
+                    f"{reason} ({DESCRIPTIONS[reason]}); {hint}"
+                )
+    return messages
 
 
 def ledger_of(frame: pd.DataFrame) -> QCLedger:

@@ -4,7 +4,8 @@ Every error about what a user gave tcrtrack (a file, a table, an argument, a nam
 from :class:`TcrtrackError`. Errors about values also derive from :class:`ValueError`, and
 :class:`NotFoundError` from :class:`KeyError`, so ``except ValueError`` and ``except KeyError``
 keep working. The command-line interface turns each of them into one line on stderr and exit
-status 1; any other exception is a bug in tcrtrack (exit status 3).
+status 1; any other exception is a bug in tcrtrack (exit status 3). Warnings are
+:class:`TcrtrackWarning`, one line on stderr each.
 """
 
 __all__ = [
@@ -16,11 +17,17 @@ __all__ = [
     "ParameterError",
     "SchemaError",
     "TcrtrackError",
+    "TcrtrackWarning",
 ]
 
 
 class TcrtrackError(Exception):
     """Base class of all tcrtrack errors."""
+
+
+class TcrtrackWarning(UserWarning):
+    """Something legal but worth a look: a filter reason that removed a large share of a
+    file's rows. The command-line interface prints it as one line on stderr."""
 
 
 class InputError(TcrtrackError, OSError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 import click
@@ -57,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _common.STATE.debug = "--debug" in args or bool(os.environ.get("TCRTRACK_DEBUG"))
     try:
-        result = cli.main(args=args, prog_name="tcrtrack", standalone_mode=False)
+        with warnings.catch_warnings():
+            _common.warnings_to_stderr()
+            result = cli.main(args=args, prog_name="tcrtrack", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("tcrtrack: interrupted", err=True)
         return _common.EXIT_INTERRUPTED

@@ -66,6 +66,25 @@ def report_error(error: BaseException, args: Sequence[str] = ()) -> int:
     return EXIT_INTERNAL_ERROR
 
 
+def warnings_to_stderr() -> None:
+    """Print each :class:`~tcrtrack.errors.TcrtrackWarning` as one line on stderr (inside a
+    ``warnings.catch_warnings()`` block, which restores the previous behaviour)."""
+    import warnings
+
+    from tcrtrack.errors import TcrtrackWarning
+
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, TcrtrackWarning):
+            click.echo(f"tcrtrack: warning: {message}", err=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("always", TcrtrackWarning)
+    warnings.showwarning = show
+
+
 def usage_error(message: str) -> click.UsageError:
     """A usage error (exit status 2) with ``message``."""
     return click.UsageError(message)

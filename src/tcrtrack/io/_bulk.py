@@ -143,7 +143,7 @@ def read_immunoseq(
     'templates'
     """
     p = _files.check_path(path)
-    delimiter, header = _files.split_header(_files.head_lines(p)[0])
+    delimiter, header = _files.sniff(p)
     if set(IMMUNOSEQ_V2_SIGNATURE) <= set(header):
         version = "v2"
     elif set(IMMUNOSEQ_V3_SIGNATURE) <= set(header):
@@ -354,18 +354,8 @@ def _int_or_null(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _to_int(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Counts as integers; a fractional count is a format error naming the first row."""
-    values = np.asarray(pc.fill_null(column, np.nan), dtype=np.float64)
-    present = ~np.isnan(values)
-    fractional = present & (values != np.round(values))
-    if fractional.any():
-        row = int(np.flatnonzero(fractional)[0])
-        msg = (
-            f"{path}: column {name!r}, line {row + 2}: count {float(values[row])!r} is not a whole "
-            "number; give counts of templates, reads or UMIs"
-        )
-        raise FormatError(msg)
-    return pa.array(np.where(present, values, 0).astype(np.int64), mask=~present)
+    """Counts as integers; a fractional or negative count is a format error naming the line."""
+    return _files.whole_counts(path, name, column)
 
 
 def _null_placeholders(

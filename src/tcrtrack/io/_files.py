@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import os
 import re
+import shutil
+import stat
+import sys
+import tempfile
+import threading
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,9 +37,77 @@ _BLOCK_SIZE: Final = 16 << 20
 _FOREIGN_DELIMITERS: Final = {";": "semicolon", "|": "pipe"}
 
 
+#: The name standing for standard input.
+STDIN: Final = "-"
+#: Streams (standard input, named pipes, process substitutions) copied to a temporary file on
+#: first use: a stream can be read only once, and a reader looks at the header before it parses.
+_SPOOLS: dict[str, str] = {}
+_SPOOL_LOCK = threading.Lock()
+
+
+def _remove_spools() -> None:
+    for spooled in _SPOOLS.values():
+        Path(spooled).unlink(missing_ok=True)
+    _SPOOLS.clear()
+
+
+atexit.register(_remove_spools)
+
+
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is standard input (``-``), a named pipe or a character device (such as
+    the ``/dev/fd/63`` of a shell's process substitution ``<(zcat x.csv.gz)``)."""
+    if str(path) == STDIN:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _spool(path: str | os.PathLike[str]) -> None:
+    """Copy a stream to a temporary file, once per process: it is opened exactly once."""
+    key = str(path)
+    with _SPOOL_LOCK:
+        if key in _SPOOLS:
+            return
+        fd, target = tempfile.mkstemp(prefix="tcrtrack-stream-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if key == STDIN:
+                    source = getattr(sys.stdin, "buffer", None)
+                    if source is None:  # a text stream without bytes underneath
+                        out.write(sys.stdin.read().encode())
+                    else:
+                        shutil.copyfileobj(source, out, 1 << 20)
+                else:
+                    with open(key, "rb") as fh:
+                        shutil.copyfileobj(fh, out, 1 << 20)
+        except PermissionError as e:
+            Path(target).unlink(missing_ok=True)
+            raise InputError(permission_message(Path(key))) from e
+        except BaseException:
+            Path(target).unlink(missing_ok=True)
+            raise
+        _SPOOLS[key] = target
+
+
+def physical(path: str | os.PathLike[str]) -> str:
+    """The file to open for ``path``: its temporary copy for a stream, else ``path`` itself."""
+    return _SPOOLS.get(str(path), str(path))
+
+
 def check_path(path: str | os.PathLike[str]) -> Path:
-    """Return ``path`` as a :class:`~pathlib.Path`, or raise :class:`InputError` saying why not."""
+    """Return ``path`` as a :class:`~pathlib.Path`, or raise :class:`InputError` saying why not.
+
+    Standard input (``-``), named pipes and process substitutions are read once, into a
+    temporary file that every later reading of ``path`` opens.
+    """
     p = Path(path)
+    if is_stream(path):
+        _spool(path)
+        return p
     if not p.exists():
         msg = f"{p}: no such file; check the path (current directory: {Path.cwd()})"
         raise InputError(msg)
@@ -65,7 +139,7 @@ def _corrupt_message(path: Path, error: BaseException) -> str:
 
 def is_gzip(path: Path) -> bool:
     """Whether ``path`` starts with the gzip magic bytes."""
-    with path.open("rb") as fh:
+    with Path(physical(path)).open("rb") as fh:
         return fh.read(2) == _GZIP_MAGIC
 
 
@@ -77,11 +151,12 @@ def head_lines(path: Path, n: int = 2) -> list[str]:
     """
     p = check_path(path)
     try:
-        if is_gzip(p):
-            with gzip.open(p, "rb") as fh:
+        gz = is_gzip(p)
+        if gz:
+            with gzip.open(physical(p), "rb") as fh:
                 raw = fh.read(1 << 16)
         else:
-            with p.open("rb") as fh:
+            with Path(physical(p)).open("rb") as fh:
                 raw = fh.read(1 << 16)
     except PermissionError as e:
         raise InputError(permission_message(p)) from e
@@ -90,6 +165,10 @@ def head_lines(path: Path, n: int = 2) -> list[str]:
     if not raw.strip():
         msg = f"{p}: the file is empty; expected a header line and one row per contig"
         raise FormatError(msg)
+    nul = raw.find(b"\x00")
+    first_line = raw.find(b"\n")
+    if nul >= 0 and 0 <= first_line < nul and not looks_binary(raw[:nul]):
+        raise FormatError(nul_message(p, nul, compressed=gz))
     if looks_binary(raw):
         msg = (
             f"{p}: this is a binary file, not a text table (a spreadsheet, archive or image?); "
@@ -115,6 +194,15 @@ def looks_binary(raw: bytes) -> bool:
     return bool(control.mean() > 0.05) if len(head) else False
 
 
+def nul_message(path: Path, offset: int, *, compressed: bool) -> str:
+    """The message for a text file with a NUL byte (a crashed or incomplete copy)."""
+    where = " of the decompressed data" if compressed else ""
+    return (
+        f"{path}: NUL byte at byte offset {offset:,}{where}: the file is damaged (NUL bytes "
+        "are what a crashed or unfinished copy leaves behind); copy or download it again"
+    )
+
+
 def split_header(line: str) -> tuple[str, list[str]]:
     """Guess the delimiter of a header line (tab or comma); return it and the column names."""
     line = line.lstrip("\ufeff")
@@ -129,6 +217,7 @@ def sniff(path: Path) -> tuple[str, list[str]]:
     or a tab (a table re-saved by a spreadsheet program in some locales).
     """
     delimiter, header = split_header(head_lines(path)[0])
+    check_header(path, header)
     if len(header) == 1:
         for other, name in _FOREIGN_DELIMITERS.items():
             if header[0].count(other) >= 2:
@@ -139,6 +228,51 @@ def sniff(path: Path) -> tuple[str, list[str]]:
                 )
                 raise FormatError(msg)
     return delimiter, header
+
+
+def check_header(path: Path, header: Sequence[str]) -> None:
+    """Raise :class:`FormatError` when a column name occurs twice in the header line: which of
+    the two columns holds the data a reader needs cannot be known."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name and name in seen:
+            msg = (
+                f"{path}: column {name!r} occurs twice in the header (columns {seen[name] + 1} "
+                f"and {i + 1}); remove or rename one of them"
+            )
+            raise FormatError(msg)
+        seen.setdefault(name, i)
+
+
+class _NulCheck:
+    """A file-like reader over an Arrow input stream that stops at the first NUL byte and
+    remembers its offset (the parse is checked for NULs without a second pass)."""
+
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self._stream = stream
+        self._offset = 0
+        self.nul: int | None = None
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.nul is not None:
+            return b""
+        chunk = self._stream.read(size) if size is not None and size >= 0 else self._stream.read()
+        at = chunk.find(b"\x00")
+        if at >= 0:
+            self.nul = self._offset + at
+            chunk = chunk[:at]
+        self._offset += len(chunk)
+        return chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def read_table(
@@ -153,9 +287,13 @@ def read_table(
     """Read ``columns`` of a delimited text file with Arrow's multi-threaded CSV reader.
 
     Only ``columns`` are parsed. Booleans accept ``True``/``TRUE``/``true``/``T``; NA is
-    ``None``, ``NA`` or empty. Arrow's errors become a :class:`FormatError` naming the file,
-    the column (``header`` gives the file's column names) and the line.
+    ``None``, ``NA`` or empty. Integer columns are parsed as numbers and must hold whole,
+    non-negative values (``6.0`` is 6). Arrow's errors become a :class:`FormatError` naming
+    the file, the column (``header`` gives the file's column names) and the line; a NUL byte
+    anywhere in the file is a :class:`FormatError` naming its offset.
     """
+    integers = [c for c, t in types.items() if pa.types.is_integer(t)]
+    types = {c: (pa.float64() if c in integers else t) for c, t in types.items()}
     read_options = pacsv.ReadOptions(block_size=_BLOCK_SIZE)
     parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
     convert_options = pacsv.ConvertOptions(
@@ -169,15 +307,22 @@ def read_table(
     )
     try:
         compression = "gzip" if is_gzip(path) else None
-        with pa.input_stream(str(path), compression=compression) as stream:
-            table = pacsv.read_csv(
-                stream,
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert_options,
-            )
+        with pa.input_stream(physical(path), compression=compression) as stream:
+            checked = _NulCheck(stream)
+            try:
+                table = pacsv.read_csv(
+                    checked,
+                    read_options=read_options,
+                    parse_options=parse_options,
+                    convert_options=convert_options,
+                )
+            except pa.ArrowInvalid:
+                if checked.nul is None:
+                    raise
+            if checked.nul is not None:
+                gz = compression is not None
+                raise FormatError(nul_message(path, checked.nul, compressed=gz))
         pa.default_memory_pool().release_unused()  # the parser's buffers, back to the system
-        return table
     except pa.ArrowInvalid as e:
         names = list(header) if header is not None else list(columns)
         raise FormatError(_explain_arrow_error(path, str(e), names, what)) from e
@@ -185,6 +330,36 @@ def read_table(
         raise InputError(permission_message(path)) from e
     except (OSError, EOFError) as e:
         raise InputError(_corrupt_message(path, e)) from e
+    for name in integers:
+        if name in table.column_names:
+            i = table.column_names.index(name)
+            table = table.set_column(i, name, whole_counts(path, name, table.column(name)))
+    return table
+
+
+def whole_counts(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A count column as int64: whole numbers (``6.0`` is 6), never negative, NA kept.
+
+    A fraction or a negative value is a :class:`FormatError` naming the file, the column and
+    the line (the header is line 1).
+    """
+    values = np.asarray(pc.fill_null(column, np.nan), dtype=np.float64)
+    present = ~np.isnan(values)
+    for bad, what in (
+        (present & (values < 0), "is negative"),
+        (present & (values != np.round(values)), "is not a whole number"),
+    ):
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            value = values[row]
+            shown = int(value) if value == np.round(value) else float(value)
+            msg = (
+                f"{path}: column {name!r}, line {row + 2}: count {shown!r} {what}; counts of "
+                "cells, templates, reads or UMIs are whole numbers of 0 or more: fix the "
+                "value or remove the row"
+            )
+            raise FormatError(msg)
+    return pa.array(np.where(present, values, 0).astype(np.int64), mask=~present)
 
 
 def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what: str) -> str:
@@ -215,7 +390,7 @@ def _line_of(path: Path, column: str, value: str) -> int | None:
     try:
         delimiter, _ = split_header(head_lines(path)[0])
         compression = "gzip" if is_gzip(path) else None
-        with pa.input_stream(str(path), compression=compression) as stream:
+        with pa.input_stream(physical(path), compression=compression) as stream:
             table = pacsv.read_csv(
                 stream,
                 parse_options=pacsv.ParseOptions(delimiter=delimiter),
@@ -289,6 +464,8 @@ def sample_name(path: str | os.PathLike[str]) -> str:
     >>> tt.io.sample_name("runs/patient1_day28.csv.gz")
     'patient1_day28'
     """
+    if str(path) == STDIN:
+        return "stdin"
     name = Path(path).name
     for suffix in (".gz", ".csv", ".tsv", ".txt"):
         if name.lower().endswith(suffix):
@@ -311,13 +488,87 @@ _OPTIONAL_ORDER: Final = (
 )
 
 
-def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELLS) -> pd.DataFrame:
+#: Columns whose values lose surrounding white space (a spreadsheet round trip adds it).
+STRIPPED_COLUMNS: Final = (
+    s.CELL_ID,
+    s.LOCUS,
+    s.JUNCTION,
+    s.JUNCTION_AA,
+    s.V_CALL,
+    s.D_CALL,
+    s.J_CALL,
+    s.C_CALL,
+)
+
+
+#: Bytes that count as white space around a value: tab, LF, VT, FF, CR, space.
+_WHITESPACE: Final = np.zeros(256, dtype=bool)
+_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
+
+
+def _has_edge_whitespace(column: pa.ChunkedArray) -> bool:
+    """Whether any value may start or end with white space: the first and last byte of each
+    value are looked at in place (no copy), so a clean column costs almost nothing. (An empty
+    or NA value makes its neighbour's byte looked at: a false alarm costs only a trim.)"""
+    for chunk in column.chunks:
+        bufs = chunk.buffers()
+        if len(chunk) == 0 or bufs[2] is None or bufs[2].size == 0:
+            continue
+        dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(bufs[1], dtype=dtype)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8)
+        last = len(data) - 1
+        first_bytes = data[np.minimum(offsets[:-1], last)]
+        last_bytes = data[np.clip(offsets[1:] - 1, 0, last)]
+        if _WHITESPACE[first_bytes].any() or _WHITESPACE[last_bytes].any():
+            return True
+    return False
+
+
+def strip_whitespace(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, np.ndarray]:
+    """Remove white space around the values of the string ``columns`` (an empty value becomes
+    NA); return the table and the mask of the rows where any value changed."""
+    changed = np.zeros(table.num_rows, dtype=bool)
+    for name in columns:
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        if not _has_edge_whitespace(column):
+            continue
+        trimmed = pc.utf8_trim_whitespace(column)
+        differs = np.asarray(
+            pc.fill_null(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(column)), False),
+            dtype=bool,
+        )
+        if differs.any():
+            empty = pc.equal(pc.binary_length(trimmed), 0)
+            trimmed = pc.if_else(empty, pa.scalar(None, trimmed.type), trimmed)
+            table = table.set_column(table.column_names.index(name), name, trimmed)
+            changed |= differs
+    return table, changed
+
+
+def finish(
+    table: pa.Table,
+    sample: str,
+    *,
+    source: str,
+    unit: str = s.UNIT_CELLS,
+    stripped: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Add missing required columns, the sample column and the ledger's read entry.
 
-    Columns come in a fixed order (required, then known optional ones, then any others), so
-    tables read from different formats line up.
+    White space around the values of :data:`STRIPPED_COLUMNS` is removed and counted
+    (``whitespace_stripped``, with the rows of ``stripped``, a mask a reader passes for the
+    columns it stripped itself). Columns come in a fixed order (required, then known optional
+    ones, then any others), so tables read from different formats line up.
     """
     n = table.num_rows
+    table, changed = strip_whitespace(table, STRIPPED_COLUMNS)
+    if stripped is not None:
+        changed |= stripped
     for col in s.REQUIRED_COLUMNS:
         if col == s.SAMPLE or col in table.column_names:
             continue
@@ -334,5 +585,17 @@ def finish(table: pa.Table, sample: str, *, source: str, unit: str = s.UNIT_CELL
     order = known + [c for c in table.column_names if c not in known]
     frame = to_frame(table.select(order))
     frame.attrs[s.ATTRS_UNIT] = unit
-    ledger = _qc.QCLedger((_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source),))
-    return _qc.with_ledger(frame, ledger)
+    entries = [_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source)]
+    if changed.any():
+        entries.append(
+            _qc.QCEntry(
+                sample,
+                "read",
+                "changed",
+                _qc.WHITESPACE_STRIPPED,
+                int(changed.sum()),
+                "contigs",
+                source,
+            )
+        )
+    return _qc.with_ledger(frame, _qc.QCLedger(tuple(entries)))

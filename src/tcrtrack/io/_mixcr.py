@@ -104,7 +104,7 @@ def read_mixcr(
     1       CAS_F       False                7  TRBV2   TRB
     """
     p = _files.check_path(path)
-    delimiter, raw_header = _files.split_header(_files.head_lines(p)[0])
+    delimiter, raw_header = _files.sniff(p)
     # MiXCR writes "N. Seq. CDR3" by default before v3 and "nSeqCDR3" with -s / from v3 on
     actual: dict[str, str] = {}
     for column in raw_header:

@@ -75,7 +75,7 @@ def read_paired(
     1      c1   TRB  TGTGCCAGCAGTTTC        True
     """
     p = _files.check_path(path)
-    delimiter, header = _files.split_header(_files.head_lines(p)[0])
+    delimiter, header = _files.sniff(p)
     cell_col = next((c for c in CELL_COLUMNS if c in header), None)
     chains: dict[str, dict[str, str]] = {}
     for column in header:

@@ -93,6 +93,13 @@ def clonotypes(
     chain of the locus. Clonotypes are numbered in order of first appearance: samples in order,
     and within a sample cells in order of their first row.
 
+    Warns
+    -----
+    tcrtrack.errors.TcrtrackWarning
+        A reason that points at damaged data (``missing_junction``, ``malformed_junction``,
+        ``zero_count``) dropped more than 5% of a file's rows; the message names the file,
+        the reason, the count and what to check.
+
     Examples
     --------
     >>> import tcrtrack as tt
@@ -138,7 +145,10 @@ def clonotypes(
             "read files with tt.io.read or tt.io.read_each"
         )
         raise SchemaError(msg)
-    return _assemble(digests, spec, units[0], ledger)
+    result = _assemble(digests, spec, units[0], ledger)
+    for message in _qc.large_drops(result.qc):
+        _qc.warn(message)
+    return result
 
 
 def _kind(digests: list[Digest], unit: str) -> bool:
