@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tcrtrack.cli import _common, _sheet
+from tcrtrack.cli import _background, _common, _sheet
 
 if TYPE_CHECKING:
     from tcrtrack.tl import ClonotypeSpec, Persistence
@@ -133,6 +133,7 @@ def _payload(result: Persistence) -> dict[str, object]:
 @_common.figure_option("--plot-recapture", "Draw the recapture curves")
 @_common.figure_option("--plot-trajectories", "Draw the top clones' frequencies over time")
 @_common.figure_option("--plot-origin", "Draw the origin of each later sample's clonotypes")
+@_background.background_options
 def persist(
     reference: Path | None,
     samples: tuple[Path, ...],
@@ -149,6 +150,7 @@ def persist(
     plot_recapture: Path | None,
     plot_trajectories: Path | None,
     plot_origin: Path | None,
+    background: _background.Options,
 ) -> None:
     """Did the clones of REF (the infusion product) persist in the later SAMPLEs, and where
     do the clones of each SAMPLE come from?
@@ -216,9 +218,10 @@ def persist(
         result = _persist(counts, names[0], base_name, later, None, cells, detection, ci)
         runs.append((None, result, counts))
 
-    _emit(runs, fmt, output)
+    extra = _add_background(runs, background) if background.active else {}
+    _emit(runs, fmt, output, extra)
     if clones_out is not None:
-        _write_clones(runs, clones_out)
+        _write_clones(runs, clones_out, extra)
     for kind, path in figures.items():
         if path is None:
             continue
@@ -248,21 +251,52 @@ def _persist(counts, reference, baseline, later, timepoints, cells, detection, c
     )
 
 
-def _emit(runs: list[tuple[str | None, Persistence, Any]], fmt: str, output: Path | None) -> None:
-    """One shape whether from files or a sheet: a block per patient (``patient`` null for
-    files) in JSON; one row per later sample (a leading ``patient`` column with a sheet) in
-    TSV/CSV; the readable tables otherwise."""
+def _add_background(runs: list[tuple[str | None, Persistence, Any]], options: Any) -> dict:  # type: ignore[type-arg]
+    """Per patient (None for files): ``--background``/``--pgen`` results as
+    :func:`tcrtrack.cli._background.add` gives them (table, text, meta, shared clonotypes)."""
     import pandas as pd
 
+    out = {}
+    for patient, result, counts in runs:
+        empty = pd.DataFrame(index=pd.Index(list(result.samples), name="sample"))
+        table, text, meta, clones, publicity = _background.add(
+            counts, result.reference, options, empty, "", {}, patient, list(result.samples)
+        )
+        if not table.empty and len(table.columns):
+            meta["background"]["sharing"] = json.loads(  # type: ignore[index]
+                table.reset_index().to_json(orient="records")
+            )
+        out[patient] = (table, text.strip(), meta, clones, publicity)
+    return out
+
+
+def _emit(
+    runs: list[tuple[str | None, Persistence, Any]],
+    fmt: str,
+    output: Path | None,
+    extra: dict | None = None,  # type: ignore[type-arg]
+) -> None:
+    """One shape whether from files or a sheet: a block per patient (``patient`` null for
+    files) in JSON; one row per later sample (a leading ``patient`` column with a sheet) in
+    TSV/CSV; the readable tables otherwise. ``extra``: the background per patient."""
+    import pandas as pd
+
+    extra = extra or {}
     if fmt == "table":
-        texts = [render(result, counts) for _, result, counts in runs]
+        texts = [
+            render(result, counts) + (f"\n\n{extra[p][1]}" if p in extra else "")
+            for p, result, counts in runs
+        ]
         if runs[0][0] is not None:
             texts = [f"== Patient {p} ==\n{t}" for (p, _, _), t in zip(runs, texts, strict=True)]
         body = "\n\n".join(texts) + "\n"
     elif fmt in ("tsv", "csv"):
         frames = []
         for patient, result, _ in runs:
-            frame = result.to_frame().reset_index()
+            frame = result.to_frame()
+            if patient in extra:
+                frame = frame.join(extra[patient][0])
+            frame = frame.reset_index()
             if patient is not None:
                 frame.insert(0, "patient", patient)
             frames.append(frame)
@@ -274,7 +308,10 @@ def _emit(runs: list[tuple[str | None, Persistence, Any]], fmt: str, output: Pat
         payload = {
             "command": "persist",
             "clonotype": spec,
-            "patients": [{"patient": p, **_payload(result)} for p, result, _ in runs],
+            "patients": [
+                {"patient": p, **_payload(result), **(extra[p][2] if p in extra else {})}
+                for p, result, _ in runs
+            ],
         }
         body = json.dumps(payload, indent=2) + "\n"
     if output is None:
@@ -283,7 +320,11 @@ def _emit(runs: list[tuple[str | None, Persistence, Any]], fmt: str, output: Pat
         Path(output).write_text(body)
 
 
-def _write_clones(runs: list[tuple[str | None, Persistence, Any]], path: Path) -> None:
+def _write_clones(
+    runs: list[tuple[str | None, Persistence, Any]],
+    path: Path,
+    extra: dict | None = None,  # type: ignore[type-arg]
+) -> None:
     import pandas as pd
 
     frames = []
@@ -292,6 +333,14 @@ def _write_clones(runs: list[tuple[str | None, Persistence, Any]], path: Path) -
             ["n_found", "n_timepoints", "first", "last", "trajectory"]
         ]
         frame = result.clones.join(traj, on="clonotype")
+        if extra and patient in extra:
+            _, _, meta, clones, publicity = extra[patient]
+            if publicity is not None:  # every reference clone, shared or not
+                k = meta["background"]["public_donors"]  # type: ignore[index]
+                frame["n_background_donors"] = frame["clonotype"].map(publicity).astype("int64")
+                frame["public"] = frame["n_background_donors"] >= k
+            if "pgen" in clones.columns:  # the shared clones' (empty for the others)
+                frame = frame.join(clones.set_index("clonotype")["pgen"], on="clonotype")
         if patient is not None:
             frame.insert(0, "patient", patient)
         frames.append(frame)

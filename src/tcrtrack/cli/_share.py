@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tcrtrack.cli import _common, _sheet
+from tcrtrack.cli import _background, _common, _sheet
 
 if TYPE_CHECKING:
     from tcrtrack.tl import ClonotypeSpec
@@ -135,6 +135,7 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 )
 @_common.depth_option("Cells per subsample for --rarefy (default: the smallest sample).")
 @_common.seed_option
+@_background.background_options
 def share(
     reference: Path | None,
     samples: tuple[Path, ...],
@@ -150,6 +151,7 @@ def share(
     rarefy: bool,
     depth: int | None,
     seed: int,
+    background: _background.Options,
 ) -> None:
     """Clonotypes of each SAMPLE also found in the reference REF (the infusion product).
 
@@ -190,6 +192,11 @@ def share(
                 )
             counts, names = _sheet.patient_counts(cohort, patient, spec)
             table, text, meta = _share(counts, ref, spec, **options)  # type: ignore[arg-type]
+            clones = None
+            if background.active:
+                table, text, meta, clones, _ = _background.add(
+                    counts, ref, background, table, text, meta, patient
+                )
             blocks.append(_sheet.Block(patient, table, text, meta))
             _write_files(
                 counts,
@@ -197,6 +204,7 @@ def share(
                 ref,
                 _common.per_patient(venn, patient) if venn else None,
                 _common.per_patient(shared_clonotypes, patient) if shared_clonotypes else None,
+                clones,
             )
         _sheet.emit_blocks(
             blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
@@ -215,8 +223,13 @@ def share(
         )
     counts = _common.load_counts(paths, names, spec)
     table, text, meta = _share(counts, names[0], spec, **options)  # type: ignore[arg-type]
+    clones = None
+    if background.active:
+        table, text, meta, clones, _ = _background.add(
+            counts, names[0], background, table, text, meta
+        )
     _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
-    _write_files(counts, names, names[0], venn, shared_clonotypes)
+    _write_files(counts, names, names[0], venn, shared_clonotypes, clones)
 
 
 def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore[no-untyped-def]
@@ -240,14 +253,15 @@ def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore
     return table, text, meta
 
 
-def _write_files(counts, names, reference, venn, shared_clonotypes) -> None:  # type: ignore[no-untyped-def]
-    """--shared-clonotypes and --venn outputs."""
+def _write_files(counts, names, reference, venn, shared_clonotypes, clones=None) -> None:  # type: ignore[no-untyped-def]
+    """--shared-clonotypes and --venn outputs (``clones``: the shared clonotypes with their
+    background columns, when --background or --pgen was given)."""
     import tcrtrack as tt
 
     if shared_clonotypes is not None:
-        tt.tl.shared_clonotypes(counts, reference=reference).to_csv(
-            shared_clonotypes, sep="\t", index=False
-        )
+        if clones is None:
+            clones = tt.tl.shared_clonotypes(counts, reference=reference)
+        clones.to_csv(shared_clonotypes, sep="\t", index=False)
     if venn is not None:
         regions = tt.tl.venn_regions(counts, names)
         _common.save_figure(lambda ax: tt.pl.venn(regions, ax=ax), venn, figsize=(6, 5))

@@ -6,16 +6,20 @@ a whole cohort in Parquet files partitioned by a hash of the clonotype; queries
 cluster (``scheduler=``).
 """
 
+from tcrtrack.cohort._background import Background, background, pgen
 from tcrtrack.cohort._query import CohortOverlap, CohortQuery, overlap, query
 from tcrtrack.cohort._store import BuildResult, Store, build, open_store
 
 __all__ = [
+    "Background",
     "BuildResult",
     "CohortOverlap",
     "CohortQuery",
     "Store",
+    "background",
     "build",
     "open_store",
     "overlap",
+    "pgen",
     "query",
 ]

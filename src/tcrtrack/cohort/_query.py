@@ -345,8 +345,6 @@ def query(
     >>> int(q.table.loc[0, "n_repertoires"]), int(q.table.loc[0, "n_patients"])
     (2, 2)
     """
-    from tcrtrack.cohort._engine import Engine
-
     _check(sequence, genes)
     if (clonotypes is None) == (sample is None):
         msg = "give either clonotypes (labels or a file) or sample, not both and not neither"
@@ -361,24 +359,15 @@ def query(
         wanted = read_clonotypes(clonotypes, sequence=sequence, genes=genes)
     else:
         wanted = list(dict.fromkeys([clonotypes] if isinstance(clonotypes, str) else clonotypes))  # type: ignore[list-item]
-    jobs = [
-        {
-            "files": st.files(p),
-            "sequence": sequence,
-            "genes": genes,
-            "sample": sample,
-            "clonotypes": wanted,
-        }
-        for p in range(st.partitions)
-    ]
-    parts = []
-    with Engine(scheduler, workers=workers) as engine:
-        for i, part in engine.map(query_partition, jobs):
-            parts.append((i, part))
-    parts.sort(key=lambda x: x[0])
-    columns = ["clonotype", "sample", "patient", "count"]
-    hits = pd.concat([p for _, p in parts], ignore_index=True) if parts else pd.DataFrame()
-    hits = hits.reindex(columns=columns)
+    hits = query_hits(
+        st,
+        wanted,
+        sample=sample,
+        sequence=sequence,
+        genes=genes,
+        scheduler=scheduler,
+        workers=workers,
+    )
     totals = st.samples.set_index("sample")["total"]
     hits["count"] = hits["count"].astype("int64")
     hits["frequency"] = hits["count"].to_numpy() / totals.reindex(hits["sample"]).to_numpy()
@@ -407,6 +396,42 @@ def query(
 
 
 _TABLE_SUFFIXES: Final = (".tsv", ".csv", ".txt", ".gz")
+
+
+def query_hits(
+    store: Store,
+    clonotypes: Sequence[str],
+    *,
+    sample: str | None = None,
+    sequence: str,
+    genes: str,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Every (clonotype, sample) of the store among ``clonotypes`` (or the clonotypes of
+    ``sample``): ``clonotype``, ``sample``, ``patient``, ``count``; one task per partition."""
+    from tcrtrack.cohort._engine import Engine
+
+    jobs = [
+        {
+            "files": store.files(p),
+            "sequence": sequence,
+            "genes": genes,
+            "sample": sample,
+            "clonotypes": list(clonotypes),
+        }
+        for p in range(store.partitions)
+    ]
+    parts = []
+    with Engine(scheduler, workers=workers) as engine:
+        for i, part in engine.map(query_partition, jobs):
+            parts.append((i, part))
+    parts.sort(key=lambda x: x[0])
+    columns = ["clonotype", "sample", "patient", "count"]
+    hits = pd.concat([p for _, p in parts], ignore_index=True) if parts else pd.DataFrame()
+    hits = hits.reindex(columns=columns)
+    hits["count"] = hits["count"].astype("int64")
+    return hits
 
 
 def _read_table(path: Path) -> pd.DataFrame:

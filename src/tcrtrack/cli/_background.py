@@ -1,0 +1,156 @@
+"""``--background STORE``, ``--public-donors K`` and ``--pgen`` for ``share`` and ``persist``:
+public clones among the shared ones (:func:`tcrtrack.cohort.background`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tcrtrack.cli import _common
+
+#: Shared clonotypes listed in the readable output (the file has them all).
+SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Options:
+    store: Path | None
+    public_donors: int
+    pgen: bool
+
+    @property
+    def active(self) -> bool:
+        return self.store is not None or self.pgen
+
+
+def background_options(func: Any) -> Any:
+    """The three options, reaching the command as one ``background`` argument."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, background: Path | None, public_donors: int, pgen: bool, **kw: Any):  # type: ignore[no-untyped-def]
+        if public_donors != 2 and background is None:
+            raise _common.usage_error("--public-donors applies to --background; add --background")
+        return func(*args, background=Options(background, public_donors, pgen), **kw)
+
+    options = [
+        click.option(
+            "--background",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            metavar="STORE",
+            help="A clonotype store of other donors (tcrtrack cohort build): flag the shared "
+            "clonotypes found in many of them (public) and report the sharing without them.",
+        ),
+        click.option(
+            "--public-donors",
+            type=click.IntRange(min=1),
+            default=2,
+            show_default=True,
+            metavar="K",
+            help="With --background: public = found in at least K background donors (the "
+            "patient's own samples in the store are not counted).",
+        ),
+        click.option(
+            "--pgen",
+            is_flag=True,
+            help="Add each shared clonotype's generation probability (OLGA, its bundled human "
+            "TRB/TRA model).",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def shared_table(
+    counts: Any, reference: str, options: Options, patient: str | None, samples: Any = None
+) -> Any:
+    """The shared clonotypes with their background columns, and the Background (or None)."""
+    import tcrtrack as tt
+
+    if options.store is None:
+        clones = tt.tl.shared_clonotypes(counts, reference=reference, samples=samples)
+        clones["pgen"] = tt.cohort.pgen(
+            clones["junction_aa"].astype(str).tolist(), locus=counts.spec.locus
+        )
+        return clones, None
+    result = tt.cohort.background(
+        counts,
+        reference=reference,
+        store=options.store,
+        public_donors=options.public_donors,
+        exclude_patients=None if patient is None else [patient],
+        samples=samples,
+        pgen=options.pgen,
+    )
+    return result.clonotypes, result
+
+
+def add(
+    counts: Any,
+    reference: str,
+    options: Options,
+    table: Any,
+    text: str,
+    meta: dict[str, object],
+    patient: str | None = None,
+    samples: Any = None,
+) -> tuple[Any, str, dict[str, object], Any, Any]:
+    """The sharing table, text and JSON metadata with the background added; and the shared
+    clonotypes with their columns (for ``--shared-clonotypes``); with a store, every
+    clonotype's ``n_background_donors`` (a Series by clonotype; None without a store)."""
+    import pandas as pd
+
+    clones, result = shared_table(counts, reference, options, patient, samples)
+    blocks = []
+    if result is not None:
+        extra = result.table.drop(columns=["n_clonotypes", "n_shared", "frac_clonotypes_shared"])
+        table = pd.concat([table, extra], axis=1)
+        view = pd.DataFrame(
+            {
+                "shared": result.table["n_shared"],
+                "public": result.table["n_shared_public"],
+                "shared without public": [
+                    f"{r.n_shared_private:,}/{r.n_clonotypes_private:,} = "
+                    f"{100 * r.frac_clonotypes_shared_private:.2f}%"
+                    if r.n_clonotypes_private
+                    else "NA"
+                    for r in result.table.itertuples()
+                ],
+            }
+        )
+        blocks += [
+            f"Background {options.store}: {result.describe()}.",
+            f"Clonotypes shared with {reference}, public ones, and the sharing without public "
+            "clonotypes (shared private / the sample's private clonotypes):",
+            view.to_string(),
+        ]
+        meta["background"] = {
+            "store": str(options.store),
+            "public_donors": result.public_donors,
+            "n_donors": result.n_donors,
+            "excluded": list(result.excluded),
+        }
+    cols = [
+        c
+        for c in ("clonotype", "n_samples_found", "n_background_donors", "public", "pgen")
+        if c in clones.columns
+    ]
+    shown = clones[cols].head(SHOWN)
+    if "pgen" in shown.columns:
+        shown = shown.assign(pgen=shown["pgen"].map(lambda p: f"{p:.3g}"))
+    blocks += [
+        f"Shared clonotypes ({min(SHOWN, len(clones))} of {len(clones)}, largest in "
+        f"{reference} first"
+        + ("; pgen: OLGA's generation probability of junction_aa" if options.pgen else "")
+        + "):",
+        shown.to_string(index=False),
+    ]
+    meta["shared_clonotypes"] = json.loads(clones[cols].to_json(orient="records"))
+    publicity = None if result is None else result.n_background_donors
+    return table, text + "\n\n" + "\n".join(blocks), meta, clones, publicity
