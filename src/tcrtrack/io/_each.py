@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
 from tcrtrack.errors import NotFoundError, ParameterError
-from tcrtrack.io._detect import read
+from tcrtrack.io._detect import detect, read
 from tcrtrack.io._files import sample_name
 
 __all__ = ["ContigFiles", "read_each"]
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+T = TypeVar("T")
 
 #: Files listed by ``repr`` before "... and N more".
 _SHOWN = 6
@@ -49,18 +55,28 @@ class ContigFiles:
     read_ahead: bool = True
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
+        return self._each(read)
+
+    def parsed(self) -> Iterator[pa.Table | pd.DataFrame]:
+        """Each file as parsed, for :func:`tcrtrack.tl.clonotypes`'s engine: Cell Ranger
+        contig tables as Arrow tables with the contig table's columns (its QC ledger and unit
+        in the schema metadata; no DataFrame is built), other formats as the contig table
+        :func:`read` returns. Read one at a time like iterating the object."""
+        return self._each(_parse)
+
+    def _each(self, reader: Callable[..., T]) -> Iterator[T]:
         jobs = list(zip(self.paths, self.samples, strict=True))
         if not self.read_ahead or len(jobs) < 2:
             for p, x in jobs:
-                yield read(p, sample=x, columns=self.columns)
+                yield reader(p, sample=x, columns=self.columns)
             return
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(read, jobs[0][0], sample=jobs[0][1], columns=self.columns)
+            pending = pool.submit(reader, jobs[0][0], sample=jobs[0][1], columns=self.columns)
             for i in range(len(jobs)):
                 table = pending.result()
                 if i + 1 < len(jobs):
                     p, x = jobs[i + 1]
-                    pending = pool.submit(read, p, sample=x, columns=self.columns)
+                    pending = pool.submit(reader, p, sample=x, columns=self.columns)
                 yield table
                 del table
 
@@ -103,6 +119,15 @@ class ContigFiles:
             f"<p><b>ContigFiles</b>: {len(self)} file(s), read one at a time when iterated"
             f"{escape(columns)}</p>" + self.to_frame().to_html(index=False)
         )
+
+
+def _parse(path: Path, *, sample: str, columns: Collection[str] | None) -> pa.Table | pd.DataFrame:
+    """One file for :meth:`ContigFiles.parsed`: Cell Ranger contig tables as Arrow tables."""
+    if detect(path).name == "10x":
+        from tcrtrack.io._tenx import parse_10x
+
+        return parse_10x(path, sample=sample, columns=columns)
+    return read(path, sample=sample, columns=columns)
 
 
 def read_each(

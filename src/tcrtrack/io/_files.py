@@ -565,6 +565,27 @@ def finish(
     columns it stripped itself). Columns come in a fixed order (required, then known optional
     ones, then any others), so tables read from different formats line up.
     """
+    return frame_of(finish_arrow(table, sample, source=source, unit=unit, stripped=stripped))
+
+
+#: Schema metadata keys of a finished Arrow contig table (see :func:`finish_arrow`).
+META_QC: Final = s.ATTRS_QC.encode()
+META_UNIT: Final = s.ATTRS_UNIT.encode()
+
+
+def finish_arrow(
+    table: pa.Table,
+    sample: str,
+    *,
+    source: str,
+    unit: str = s.UNIT_CELLS,
+    stripped: np.ndarray | None = None,
+) -> pa.Table:
+    """The Arrow half of :func:`finish`: the contig table's columns in order, with the unit
+    and the ledger's read entry in the schema metadata (what the polars engine of
+    :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame)."""
+    import json
+
     n = table.num_rows
     table, changed = strip_whitespace(table, STRIPPED_COLUMNS)
     if stripped is not None:
@@ -583,8 +604,6 @@ def finish(
     )
     known = [c for c in (*s.REQUIRED_COLUMNS, *_OPTIONAL_ORDER) if c in table.column_names]
     order = known + [c for c in table.column_names if c not in known]
-    frame = to_frame(table.select(order))
-    frame.attrs[s.ATTRS_UNIT] = unit
     entries = [_qc.QCEntry(sample, "read", "read", _qc.READ, n, "contigs", source)]
     if changed.any():
         entries.append(
@@ -598,4 +617,19 @@ def finish(
                 source,
             )
         )
-    return _qc.with_ledger(frame, _qc.QCLedger(tuple(entries)))
+    records = [{c: getattr(e, c) for c in _qc.QCEntry.__slots__} for e in entries]
+    return table.select(order).replace_schema_metadata(
+        {META_QC: json.dumps(records), META_UNIT: unit}
+    )
+
+
+def frame_of(table: pa.Table) -> pd.DataFrame:
+    """The contig-table DataFrame of a table from :func:`finish_arrow` (ledger and unit in
+    ``attrs``)."""
+    import json
+
+    meta = table.schema.metadata or {}
+    frame = to_frame(table.replace_schema_metadata(None))
+    frame.attrs[s.ATTRS_UNIT] = meta[META_UNIT].decode()
+    records = json.loads(meta[META_QC])
+    return _qc.with_ledger(frame, _qc.QCLedger(tuple(_qc.QCEntry(**r) for r in records)))

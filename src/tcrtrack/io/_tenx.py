@@ -96,6 +96,18 @@ def read_10x(
     0  AAACCTGAGAGTGAGA-1   TRB  CASSQLGRTKDSKNYGYTF        True
     1  AAACCTGAGAGTGAGA-1   TRA        CAARREYGNKLVF        True
     """
+    parsed = parse_10x(path, sample=sample, columns=columns)
+    return parsed if isinstance(parsed, pd.DataFrame) else _files.frame_of(parsed)
+
+
+def parse_10x(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+) -> pa.Table | pd.DataFrame:
+    """:func:`read_10x` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`); a
+    DataFrame when the file is Cell Ranger's AIRR file (read by :func:`read_airr`)."""
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     if "sequence_id" in header and "barcode" not in header:
@@ -118,5 +130,4 @@ def read_10x(
     _files.nonempty(p, table)
     table = table.rename_columns([TENX_COLUMNS[c] for c in table.column_names])
     name = sample if sample is not None else _files.sample_name(p)
-    frame = _files.finish(table, name, source=str(p))
-    return frame
+    return _files.finish_arrow(table, name, source=str(p))

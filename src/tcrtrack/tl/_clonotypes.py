@@ -18,6 +18,7 @@ from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, strings
 from tcrtrack.errors import EmptyError, SchemaError
+from tcrtrack.tl import _engine
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._digest import Digest, digest, first_appearance
 from tcrtrack.tl._spec import ClonotypeSpec
@@ -116,9 +117,14 @@ def clonotypes(
     (('a', 'b'), True)
     """
     from tcrtrack._contigs import check_contig_table, check_units, claim_sample
+    from tcrtrack.io import ContigFiles
 
     spec = spec if spec is not None else ClonotypeSpec()
-    tables = [contigs] if isinstance(contigs, pd.DataFrame) else contigs
+    tables: Iterable[pd.DataFrame | pa.Table]
+    if isinstance(contigs, ContigFiles):
+        tables = contigs.parsed()  # Cell Ranger files go to the polars engine as Arrow tables
+    else:
+        tables = [contigs] if isinstance(contigs, pd.DataFrame) else contigs
     digests: list[Digest] = []
     ledger = _qc.QCLedger()
     units: list[str] = []
@@ -126,6 +132,17 @@ def clonotypes(
     i = -1
     for table in tables:  # not enumerate: its reused result tuple would keep the table alive
         i += 1
+        if _engine.is_parsed(table):
+            table_ledger, unit = _engine.ledger_and_unit(table)
+            units.append(unit)
+            check_units(units)
+            ledger = ledger + table_ledger
+            name = table_ledger.entries[0].sample
+            claim_sample(seen, name, i)
+            engine_filter = filter and not _engine.is_filtered(table_ledger)
+            digests.append(_engine.digest_arrow(table, name, spec, filter=engine_filter))
+            del table
+            continue
         check_contig_table(table, what=f"table {i}" if i else "contig table")
         units.append(table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS))
         check_units(units)

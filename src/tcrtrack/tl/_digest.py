@@ -275,17 +275,77 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
         weight = _counts_at(contigs, s.DUPLICATE_COUNT, rows, na=0)
         if s.DUPLICATE_COUNT not in contigs:
             weight += 1
-        positive = weight > 0
-        count(_qc.ZERO_COUNT, ~positive, "rows")
-        return Digest(
-            sample, tuple(entries), keys, chain[positive], locus[positive], weight=weight[positive]
-        )
+        return bulk_digest(sample, entries, keys, chain, locus, weight)
 
     n_cells_before = int(distinct_cells(cell_all[kept_rows], len(barcodes), np.zeros(1, int), 1)[0])
     cell = cell_all[rows]
     del cell_all
     umis = _counts_at(contigs, s.UMI_COUNT, rows, na=-1)
     reads = _counts_at(contigs, s.CONSENSUS_COUNT, rows, na=-1)
+    return cell_digest(
+        sample,
+        entries,
+        keys,
+        spec,
+        chain=chain,
+        locus=locus,
+        cell=cell,
+        barcodes=barcodes,
+        umis=umis,
+        reads=reads,
+        seq_codes=seq_codes,
+        seq_dict=seq_dict,
+        n_cells_before=n_cells_before,
+    )
+
+
+def bulk_digest(
+    sample: str,
+    entries: list[_qc.QCEntry],
+    keys: pa.Table,
+    chain: np.ndarray,
+    locus: np.ndarray,
+    weight: np.ndarray,
+) -> Digest:
+    """The digest of a bulk sample: one observation per row with a positive count."""
+    positive = weight > 0
+    entries.append(
+        _qc.QCEntry(sample, "clonotypes", "dropped", _qc.ZERO_COUNT, int((~positive).sum()), "rows")
+    )
+    return Digest(
+        sample, tuple(entries), keys, chain[positive], locus[positive], weight=weight[positive]
+    )
+
+
+def cell_digest(
+    sample: str,
+    entries: list[_qc.QCEntry],
+    keys: pa.Table,
+    spec: ClonotypeSpec,
+    *,
+    chain: np.ndarray,
+    locus: np.ndarray,
+    cell: np.ndarray,
+    barcodes: pa.Array,
+    umis: np.ndarray,
+    reads: np.ndarray,
+    seq_codes: np.ndarray,
+    seq_dict: pa.Array,
+    n_cells_before: int,
+) -> Digest:
+    """The digest of a single-cell sample from its rows of the clonotype's loci: the primary
+    chain order (cells in the order of ``cell``'s codes) and the ``multichain`` rule.
+
+    ``cell`` indexes ``barcodes``; ``seq_codes`` index ``seq_dict`` (the tie-break ranks the
+    sequences); ``umis`` and ``reads`` are -1 where missing. Shared by the pandas digest and
+    the polars engine (:mod:`tcrtrack.tl._engine`).
+    """
+
+    def count(reason: str, mask: np.ndarray, counted: _qc.Counted = "contigs") -> None:
+        entries.append(
+            _qc.QCEntry(sample, "clonotypes", "dropped", reason, int(mask.sum()), counted)
+        )
+
     order = primary_order(cell, locus, len(spec.loci), umis, reads, seq_codes, seq_dict)
     del umis, reads, seq_codes
     cell_o, locus_o, chain_o = cell[order], locus[order], chain[order]
