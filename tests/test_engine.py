@@ -12,6 +12,7 @@ and the QC ledger entry by entry — or the same error.
 from __future__ import annotations
 
 import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 import tcrtrack as tt
 from naive import naive_translate
-from tcrtrack.errors import TcrtrackError
+from tcrtrack.errors import TcrtrackError, TcrtrackWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 TENX = ROOT / "tests" / "data" / "10x"
@@ -75,12 +76,17 @@ def run_both(
     """(engine result or error, pandas result or error) for the same files."""
     files = tt.io.read_each(paths, samples=[f"s{i}" for i in range(len(paths))])
     results = []
+    told = []
     for tables in (files, lambda: list(files)):
-        try:
-            source = tables() if callable(tables) else tables
-            results.append(tt.tl.clonotypes(source, spec, filter=filter))
-        except TcrtrackError as e:
-            results.append(e)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TcrtrackWarning)
+            try:
+                source = tables() if callable(tables) else tables
+                results.append(tt.tl.clonotypes(source, spec, filter=filter))
+            except TcrtrackError as e:
+                results.append(e)
+        told.append([str(w.message) for w in caught])
+    assert told[0] == told[1]  # the same warnings of large drops
     return results[0], results[1]
 
 
