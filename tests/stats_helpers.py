@@ -16,8 +16,9 @@ def bulk_counts(
     matrix: Sequence[Sequence[int]] | np.ndarray,
     samples: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
+    unit: str = "templates",
 ) -> CloneCounts:
-    """Bulk counts (unit templates) from a dense samples × clonotypes matrix."""
+    """Bulk counts (unit templates, or ``unit``) from a dense samples × clonotypes matrix."""
     m = np.asarray(matrix, dtype=np.int64)
     samples = tuple(samples or [f"s{i}" for i in range(m.shape[0])])
     labels = list(labels or [f"C{j}" for j in range(m.shape[1])])
@@ -26,7 +27,7 @@ def bulk_counts(
         samples=samples,
         clonotypes=pd.DataFrame({"clonotype": labels, "junction_aa": labels}),
         spec=ClonotypeSpec(),
-        unit="templates",
+        unit=unit,
     )
 
 
@@ -67,3 +68,46 @@ def cells_from_sizes(sizes: dict[str, Sequence[int]]) -> CloneCounts:
                 rows.append((sample, f"{sample}-cell{k}", clone))
                 k += 1
     return cell_counts(rows, list(sizes), n)
+
+
+def repertoire(rng: np.random.Generator, n_clones: int = 3000) -> np.ndarray:
+    """Clone frequencies of a simulated blood repertoire (heavy-tailed: Pareto sizes)."""
+    f = rng.pareto(1.2, n_clones) + 1.0
+    return f / f.sum()
+
+
+def two_step_reads(
+    rng: np.random.Generator,
+    freq: np.ndarray,
+    *,
+    n_cells: int,
+    mean_reads: float,
+    shape: float,
+) -> np.ndarray:
+    """Reads per clone from two-step sampling: ``n_cells`` cells drawn from the repertoire
+    (multinomial), then negative-binomial reads per cell (mean ``mean_reads``, shape
+    ``shape``; the sum over a clone's ``c`` cells is negative binomial with shape ``c*shape``)."""
+    cells = rng.multinomial(n_cells, freq)
+    reads = np.zeros_like(cells)
+    has = cells > 0
+    reads[has] = rng.negative_binomial(cells[has] * shape, shape / (shape + mean_reads))
+    return reads
+
+
+def expanded_repertoire(
+    rng: np.random.Generator, freq: np.ndarray, *, n_changed: int, fold: float, min_freq: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A second repertoire where ``n_changed`` clones of frequency ``min_freq`` to
+    ``3 * min_freq`` grow ``fold`` times, each paid for by a larger clone giving up the same
+    mass (at most 80% of its own), so every other clone keeps its frequency exactly (no
+    renormalisation). Returns the new frequencies and the true ratio new / old per clone."""
+    new = freq.copy()
+    candidates = np.flatnonzero((freq >= min_freq) & (freq <= 3 * min_freq))
+    up = rng.choice(candidates, n_changed, replace=False)
+    for i in up:
+        need = freq[i] * (fold - 1.0)
+        partners = np.setdiff1d(np.flatnonzero(new >= 1.25 * need), up)
+        j = int(rng.choice(partners))
+        new[i] += need
+        new[j] -= need
+    return new, new / freq

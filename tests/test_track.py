@@ -110,13 +110,24 @@ def test_classes_by_hand():
         "s": [400, 300, 5, 50, 0, 1, 244],
     }
     result = tt.tl.track(cells_from_sizes(sizes))
+    presence = result.wide("presence")["s"]
+    change = result.wide("change")["s"]
+    assert (presence["C0"], change["C0"]) == ("shared", "not significant")  # same size
+    assert (presence["C1"], change["C1"]) == ("shared", "expanded")  # 5 -> 300
+    assert (presence["C2"], change["C2"]) == ("shared", "contracted")  # 300 -> 5
+    assert (presence["C3"], change["C3"]) == ("new", "expanded")  # 0 -> 50: new and expanded
+    assert (presence["C4"], change["C4"]) == ("lost", "contracted")  # 10 -> 0
+    assert (presence["C5"], change["C5"]) == ("shared", "not significant")  # 1 + 1
+    # class: the change where significant, else the presence
     cls = result.classes()["s"]
-    assert cls["C0"] == "persistent"  # same size
-    assert cls["C1"] == "expanded"  # 5 -> 300
-    assert cls["C2"] == "contracted"  # 300 -> 5
-    assert cls["C3"] == "new"
-    assert cls["C4"] == "lost"
-    assert cls["C5"] == "persistent"  # 1 + 1
+    assert [cls[f"C{i}"] for i in range(6)] == [
+        "shared",
+        "expanded",
+        "contracted",
+        "expanded",
+        "contracted",
+        "shared",
+    ]
     assert list(result.sizes.index[:3]) == ["C0", "C2", "C6"]  # ordered by reference size
 
 
@@ -127,7 +138,7 @@ def test_one_plus_one_is_never_expanded_or_contracted(depths):
     sizes = {"r": [1, n_r - 1, 0], "s": [1, 0, n_s - 1]}
     result = tt.tl.track(cells_from_sizes(sizes), alpha=0.5)
     row = result.tests.set_index("clonotype").loc["C0"]
-    assert row["class"] == "persistent"
+    assert (row["presence"], row["change"]) == ("shared", "not significant")
     if n_r > 100 * n_s:
         assert row["qvalue"] < 0.5  # significant, yet a single cell is no evidence
 
@@ -143,9 +154,17 @@ def test_top_clonotypes_and_to_frame():
     assert result.sizes.loc["y"].tolist() == [9, 0, 1]
     np.testing.assert_allclose(result.frequencies.loc["w"], [5 / 17, 1 / 11, 0 / 4])
     frame = result.to_frame()
-    assert {"count_r", "freq_a", "class_a", "qvalue_b", "log2fc_b"} <= set(frame.columns)
+    assert {
+        "count_r",
+        "freq_a",
+        "presence_a",
+        "change_a",
+        "pvalue_b",
+        "qvalue_b",
+        "log2fc_b",
+    } <= set(frame.columns)
     chosen = tt.tl.track(counts, clonotypes=["z"])
-    assert chosen.tests["class"].tolist() == ["new", "new"]
+    assert chosen.tests["presence"].tolist() == ["new", "new"]
     # q-values are adjusted across all clones also when fewer are shown
     full = tt.tl.track(counts).tests.set_index(["clonotype", "sample"])["qvalue"]
     shown = result.tests.set_index(["clonotype", "sample"])["qvalue"]
@@ -156,7 +175,9 @@ def test_track_errors():
     counts = bulk_counts([[1, 2], [3, 4]], samples=["r", "s"], labels=["x", "y"])
     with pytest.raises(KeyError, match="clonotype\\(s\\) not found in samples r, s: 'q'"):
         tt.tl.track(counts, clonotypes=["q"])
-    with pytest.raises(ValueError, match="unknown test 'wilcoxon'; the test available is 'fisher'"):
+    with pytest.raises(
+        ValueError, match="unknown test 'wilcoxon'; choose one of 'fisher', 'betabinomial'"
+    ):
         tt.tl.track(counts, test="wilcoxon")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="track needs a sample besides the reference 'r'"):
         tt.tl.track(counts, samples=["r"])

@@ -27,7 +27,8 @@ class TcrtrackError(Exception):
 
 class TcrtrackWarning(UserWarning):
     """Something legal but worth a look: a filter reason that removed a large share of a
-    file's rows. The command-line interface prints it as one line on stderr."""
+    file's rows; Fisher's test asked for on read counts, whose p-values are not calibrated
+    for overdispersed reads. The command-line interface prints it as one line on stderr."""
 
 
 class InputError(TcrtrackError, OSError):

@@ -28,7 +28,7 @@ Missing values are real NA, never the strings ``"None"`` or ``"nan"``. Extra col
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 SAMPLE: Final = "sample"
 CELL_ID: Final = "cell_id"
@@ -80,6 +80,13 @@ UNIT_TEMPLATES: Final = "templates"
 UNIT_READS: Final = "reads"
 UNIT_UMIS: Final = "umis"
 UNITS: Final = (UNIT_CELLS, UNIT_TEMPLATES, UNIT_READS, UNIT_UMIS)
+#: Units whose counts are overdispersed (two-step sampling: cells, then molecules).
+OVERDISPERSED_UNITS: Final = (UNIT_READS, UNIT_UMIS)
+
+#: Per-clone tests of change of :func:`tcrtrack.tl.track` (here so that the command line
+#: derives its choices without importing the analysis modules).
+TrackTest = Literal["fisher", "betabinomial"]
+TRACK_TESTS: Final = get_args(TrackTest)
 
 #: Key under ``DataFrame.attrs`` holding the QC ledger of a contig table.
 ATTRS_QC: Final = "tcrtrack_qc"

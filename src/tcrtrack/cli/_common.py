@@ -8,6 +8,7 @@ import os
 import shlex
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,6 @@ def report_error(error: BaseException, args: Sequence[str] = ()) -> int:
 def warnings_to_stderr() -> None:
     """Print each :class:`~tcrtrack.errors.TcrtrackWarning` as one line on stderr (inside a
     ``warnings.catch_warnings()`` block, which restores the previous behaviour)."""
-    import warnings
 
     from tcrtrack.errors import TcrtrackWarning
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tcrtrack.cli import _common, _sheet
+from tcrtrack.schema import TRACK_TESTS
 
 if TYPE_CHECKING:
     from tcrtrack.tl import ClonotypeSpec
@@ -23,8 +24,8 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
     import pandas as pd
 
     later = [x for x in result.samples if x != result.reference]
-    classes = result.classes()
-    qvalues = result.tests.pivot(index="clonotype", columns="sample", values="qvalue")
+    presence, change = result.wide("presence"), result.wide("change")
+    pvalues, qvalues = result.wide("pvalue"), result.wide("qvalue")
     show_aa = result.counts.spec.sequence == "nt"
     amino = result.amino_acids()
     rows = []
@@ -37,16 +38,21 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
             row[x] = f"{n:,} ({100 * result.frequencies.loc[clone, x]:.2f}%)"
         for x in later:
             q = qvalues.loc[clone, x]
-            q_text = "" if pd.isna(q) else f" q={q:.2g}"
-            row[f"vs {x}"] = f"{classes.loc[clone, x]}{q_text}"
+            tested = "" if pd.isna(q) else f" p={pvalues.loc[clone, x]:.2g} q={q:.2g}"
+            row[f"vs {x}"] = f"{presence.loc[clone, x]}, {change.loc[clone, x]}{tested}"
         rows.append(row)
     frame = pd.DataFrame(rows)
     frame.index = range(1, len(frame) + 1)
+    if result.test == "fisher":
+        test = "Fisher's exact test"
+    else:
+        phis = ", ".join(f"{x} {result.dispersion[x]:.3g}" for x in later)
+        test = f"beta-binomial test (dispersion {phis})"
     header = (
         f"Reference: {result.reference}. Clones ordered by size in the reference; counts in "
-        f"{result.unit} (frequency). Class vs each sample: Fisher's exact test, "
-        f"Benjamini-Hochberg q < {result.alpha}, at least {result.min_count} {result.unit} "
-        "in the larger sample."
+        f"{result.unit} (frequency). Vs each sample: presence (shared/new/lost), then the "
+        f"change call: {test}, Benjamini-Hochberg q < {result.alpha}, at least "
+        f"{result.min_count} {result.unit} in the larger sample."
     )
     return header + "\n" + frame.to_string()
 
@@ -62,10 +68,11 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
 )
 @click.option(
     "--test",
-    type=click.Choice(["fisher"]),
-    default="fisher",
-    show_default=True,
-    help="Per-clone test of change from REF (Fisher's exact test, two-sided).",
+    type=click.Choice(TRACK_TESTS),
+    default=None,
+    help="Per-clone test of change from REF, two-sided: fisher (Fisher's exact test, for "
+    "cells and templates) or betabinomial (calibrated for overdispersed reads and UMIs). "
+    "Default: betabinomial for reads/UMIs, fisher otherwise.",
 )
 @click.option(
     "--alpha",
@@ -167,11 +174,13 @@ def _track(counts, names, top, test, alpha):  # type: ignore[no-untyped-def]
 
 
 def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    dispersion = {x: (None if phi != phi else phi) for x, phi in result.dispersion.items()}
     return {
         "reference": result.reference,
         "clonotype": str(spec),
         "unit": result.unit,
-        "test": test,
+        "test": result.test,
+        "dispersion": dispersion,
         "alpha": alpha,
     }
 

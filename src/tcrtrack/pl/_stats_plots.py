@@ -30,7 +30,7 @@ __all__ = [
 CLASS_COLORS = {
     "expanded": "#d62728",
     "contracted": "#1f77b4",
-    "persistent": "#555555",
+    "shared": "#555555",
     "new": "#ff7f0e",
     "lost": "#9467bd",
     "absent": "#cccccc",
@@ -334,7 +334,8 @@ def volcano(
     ax.axhline(-np.log10(result.alpha), ls="--", lw=0.6, color="grey")
     ax.set_xlabel(f"log2 fold change ({sample} / {result.reference})")
     ax.set_ylabel(f"-log10 {'BH q-value' if y == 'qvalue' else 'p-value'}")
-    ax.set_title(f"Fisher's exact test per clone, {result.reference} vs {sample}")
+    test = "Fisher's exact test" if result.test == "fisher" else "Beta-binomial test"
+    ax.set_title(f"{test} per clone, {result.reference} vs {sample}")
     ax.legend(fontsize=7, frameon=False)
     return ax
 

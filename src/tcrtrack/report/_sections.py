@@ -233,8 +233,8 @@ def tilt(ax: Axes, tilt: bool) -> Axes:
 
 def track(tracked: Any) -> str:
     later = [x for x in tracked.samples if x != tracked.reference]
-    classes = tracked.classes()
-    qvalues = tracked.tests.pivot(index="clonotype", columns="sample", values="qvalue")
+    presence, change = tracked.wide("presence"), tracked.wide("change")
+    pvalues, qvalues = tracked.wide("pvalue"), tracked.wide("qvalue")
     # the clonotype key first; the amino acids beside it (nucleotide clonotypes only: two of
     # them can share their amino acids)
     aa = tracked.counts.spec.sequence == "nt"
@@ -255,15 +255,21 @@ def track(tracked: Any) -> str:
             data[x].append(f"{n:,} ({100 * tracked.frequencies.loc[clone, x]:.2f}%)")
         for x in later:
             q = qvalues.loc[clone, x]
-            data[f"vs {x}"].append(
-                str(classes.loc[clone, x]) + ("" if pd.isna(q) else f" (q={q:.2g})")
-            )
+            tested = "" if pd.isna(q) else f" (p={pvalues.loc[clone, x]:.2g}, q={q:.2g})"
+            data[f"vs {x}"].append(f"{presence.loc[clone, x]}, {change.loc[clone, x]}{tested}")
     frame = pd.DataFrame(data, index=pd.RangeIndex(1, len(tracked.sizes) + 1, name="rank"))
+    test = (
+        "Fisher's exact test"
+        if tracked.test == "fisher"
+        else "beta-binomial test, dispersion "
+        + ", ".join(f"{escape(x)} {phi:.3g}" for x, phi in tracked.dispersion.items())
+    )
     return (
         f"<p>The {len(frame)} largest clones of <b>{escape(tracked.reference)}</b>: count in "
-        f"{escape(tracked.unit)} (frequency) per sample, and the class against each later "
-        f"sample (Fisher's exact test, Benjamini–Hochberg q &lt; {tracked.alpha}, at least "
-        f"{tracked.min_count} {escape(tracked.unit)} in the larger sample).</p>" + _table(frame)
+        f"{escape(tracked.unit)} (frequency) per sample, and against each later sample the "
+        f"presence (shared, new, lost) and the change call ({test}, Benjamini–Hochberg "
+        f"q &lt; {tracked.alpha}, at least {tracked.min_count} {escape(tracked.unit)} in the "
+        "larger sample).</p>" + _table(frame)
     )
 
 

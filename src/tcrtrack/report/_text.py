@@ -77,12 +77,15 @@ number of samples.</dd>
 <dd>For a clone with <i>a</i> cells in <i>R</i> and <i>b</i> in a later sample <i>S</i>:
 frequencies <i>a</i>/<i>N<sub>R</sub></i>, <i>b</i>/<i>N<sub>S</sub></i>;
 log2FC = log<sub>2</sub>(((<i>b</i> + 0.5)/<i>N<sub>S</sub></i>) /
-((<i>a</i> + 0.5)/<i>N<sub>R</sub></i>)); Fisher's exact test (two-sided) of
-[[<i>a</i>, <i>N<sub>R</sub></i> − <i>a</i>], [<i>b</i>, <i>N<sub>S</sub></i> − <i>b</i>]];
-q = Benjamini–Hochberg over all clones found in <i>R</i> or <i>S</i>. Class: <i>new</i>
-(<i>a</i> = 0 &lt; <i>b</i>), <i>lost</i> (<i>b</i> = 0 &lt; <i>a</i>), <i>expanded</i> /
-<i>contracted</i> (q &lt; α, log2FC &gt; 0 / &lt; 0, at least 2 cells in the larger sample),
-else <i>persistent</i>.</dd>
+((<i>a</i> + 0.5)/<i>N<sub>R</sub></i>)); for cells and templates, Fisher's exact test
+(two-sided) of [[<i>a</i>, <i>N<sub>R</sub></i> − <i>a</i>], [<i>b</i>,
+<i>N<sub>S</sub></i> − <i>b</i>]]; for reads and UMIs (overdispersed: reads of one cell are not
+independent draws), a beta-binomial test of <i>a</i> given <i>a</i> + <i>b</i> whose dispersion
+is estimated from the clones of the pair; q = Benjamini–Hochberg over all clones found in
+<i>R</i> or <i>S</i>. Two separate calls: presence — <i>shared</i>, <i>new</i> (<i>a</i> = 0
+&lt; <i>b</i>), <i>lost</i> (<i>b</i> = 0 &lt; <i>a</i>); change — <i>expanded</i> /
+<i>contracted</i> (q &lt; α, log2FC &gt; 0 / &lt; 0, at least 2 cells or units in the larger
+sample), else <i>not significant</i>.</dd>
 <dt>Origin of later clones</dt>
 <dd>Each clonotype of a later sample is <i>product</i> (in <i>R</i>, not in the baseline
 <i>B</i>), <i>pre-existing</i> (in <i>R</i> and <i>B</i>), <i>baseline-only</i> (in <i>B</i>,

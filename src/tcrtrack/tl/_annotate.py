@@ -63,8 +63,9 @@ def annotate(
       (the infusion product), i.e. the cell belongs to a persisting clone; NA without a
       clonotype;
     * ``class``: with a tracking result (``result`` from ``tt.tl.track``), the class of the
-      cell's clone in the cell's sample compared with the reference (persistent, expanded,
-      contracted, new; ``reference`` for cells of the reference sample); a table with one
+      cell's clone in the cell's sample compared with the reference (the ``class`` of
+      :attr:`Track.tests`: expanded, contracted, else shared, new, lost; ``reference``
+      for cells of the reference sample); a table with one
       ``class`` per ``clonotype`` applies to every sample; otherwise
       ``reference`` for cells of the reference sample, ``persisting`` for cells of other
       samples whose clonotype is in the reference, ``not_in_reference`` for the rest.

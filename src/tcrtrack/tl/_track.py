@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
 
-from tcrtrack.errors import NotFoundError, ParameterError
+from tcrtrack.errors import NotFoundError, ParameterError, TcrtrackWarning
+from tcrtrack.schema import OVERDISPERSED_UNITS, TRACK_TESTS, TrackTest
+from tcrtrack.tl._change import betabinomial_two_sided, estimate_dispersion
 
 if TYPE_CHECKING:
     from tcrtrack.tl._counts import CloneCounts
 
 __all__ = ["CLONE_CLASSES", "Track", "fisher_two_sided", "track"]
 
-#: Classes of a clone between the reference and a later sample.
-CLONE_CLASSES = ("expanded", "contracted", "persistent", "new", "lost", "absent")
+#: Presence of a clone in the reference and a later sample (column ``presence``).
+PRESENCE: Final = ("shared", "new", "lost", "absent")
+#: The change call of a clone between the reference and a later sample (column ``change``;
+#: NA for a clone absent from both).
+CHANGES: Final = ("expanded", "contracted", "not significant")
+#: One label per clone (column ``class``, for colours and cell annotation): the change where
+#: significant, else the presence.
+CLONE_CLASSES: Final = ("expanded", "contracted", "shared", "new", "lost", "absent")
 #: Columns of :attr:`Track.tests`, in order.
 TEST_COLUMNS = (
     "clonotype",
@@ -31,10 +40,10 @@ TEST_COLUMNS = (
     "log2fc",
     "pvalue",
     "qvalue",
+    "presence",
+    "change",
     "class",
 )
-
-TrackTest = Literal["fisher"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,9 @@ class Track:
     tests
         One row per clonotype and later sample (columns ``TEST_COLUMNS``): counts, totals and
         frequencies in the reference and the sample, ``log2fc``, the test's ``pvalue`` and
-        the Benjamini–Hochberg ``qvalue``, and ``class``.
+        the Benjamini–Hochberg ``qvalue``, ``presence`` (``PRESENCE``), ``change``
+        (``CHANGES``) and ``class`` (``CLONE_CLASSES``: the change where significant, else
+        the presence).
     clonotypes
         The defining columns of each clonotype (same order as ``sizes``).
     reference
@@ -61,7 +72,11 @@ class Track:
     unit
         What the counts count.
     test, alpha, min_count, pseudocount
-        The settings used (see :func:`track`).
+        The settings used (see :func:`track`); ``test`` is the test run (the default
+        depends on the unit).
+    dispersion
+        Per later sample, the dispersion :math:`\\varphi` of the beta-binomial test (given
+        or estimated); NaN under Fisher's test.
     counts
         The :class:`CloneCounts` of the tracked samples (every clone, also when ``top`` or
         ``clonotypes`` keep fewer), e.g. for :func:`tcrtrack.tl.annotate`.
@@ -78,6 +93,7 @@ class Track:
     alpha: float
     min_count: int
     pseudocount: float
+    dispersion: pd.Series
     counts: CloneCounts
 
     def amino_acids(self) -> pd.Series:
@@ -99,22 +115,29 @@ class Track:
             amino_acid_labels(self.clonotypes), index=self.sizes.index, name="junction_aa"
         )
 
-    def classes(self) -> pd.DataFrame:
-        """Clonotype × later sample: the class of each clone."""
-        wide = self.tests.pivot(index="clonotype", columns="sample", values="class")
+    def wide(self, column: str) -> pd.DataFrame:
+        """Clonotype × later sample: one column of :attr:`tests` (e.g. ``"change"``,
+        ``"presence"``, ``"qvalue"``), clones in the order of ``sizes``."""
+        if column not in self.tests.columns or column in ("clonotype", "sample"):
+            msg = f"unknown column {column!r}; choose from {', '.join(TEST_COLUMNS[2:])}"
+            raise NotFoundError(msg)
+        wide = self.tests.pivot(index="clonotype", columns="sample", values=column)
         later = [x for x in self.samples if x != self.reference]
         return wide.reindex(index=self.sizes.index, columns=later)
 
+    def classes(self) -> pd.DataFrame:
+        """Clonotype × later sample: the ``class`` of each clone (``wide("class")``)."""
+        return self.wide("class")
+
     def to_frame(self) -> pd.DataFrame:
         """Wide table: clonotype columns, then ``count_<sample>`` and ``freq_<sample>`` for
-        every sample, then ``log2fc_``, ``qvalue_`` and ``class_<sample>`` per later sample."""
+        every sample, then ``log2fc_``, ``pvalue_``, ``qvalue_``, ``presence_`` and
+        ``change_<sample>`` per later sample."""
         parts = [self.clonotypes.set_index(self.sizes.index)]
         parts.append(self.sizes.add_prefix("count_"))
         parts.append(self.frequencies.add_prefix("freq_"))
-        for key in ("log2fc", "qvalue", "class"):
-            wide = self.tests.pivot(index="clonotype", columns="sample", values=key)
-            later = [x for x in self.samples if x != self.reference]
-            parts.append(wide.reindex(index=self.sizes.index, columns=later).add_prefix(f"{key}_"))
+        for key in ("log2fc", "pvalue", "qvalue", "presence", "change"):
+            parts.append(self.wide(key).add_prefix(f"{key}_"))
         out = pd.concat(parts, axis=1)
         out.index.name = "clonotype"
         return out.drop(columns=["clonotype"], errors="ignore")
@@ -128,13 +151,39 @@ class Track:
 
     def _repr_html_(self) -> str:
         summary = (
-            self.tests.groupby(["sample", "class"], observed=True).size().unstack(fill_value=0)
+            self.tests.groupby(["sample", "presence", "change"], observed=True)
+            .size()
+            .unstack(fill_value=0)
         )
         return (
             f"<p><b>Track</b>: {len(self.sizes)} clonotypes over {', '.join(self.samples)} "
             f"(reference {self.reference}; {self.test} test, BH q &lt; {self.alpha})</p>"
             + summary.to_html()
         )
+
+
+def classify(
+    a: np.ndarray,
+    b: np.ndarray,
+    qvalue: np.ndarray,
+    log2fc: np.ndarray,
+    *,
+    alpha: float,
+    min_count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``presence``, ``change`` and ``class`` of each clone (see :func:`track`)."""
+    presence = np.full(len(a), "shared", dtype=object)
+    presence[(a == 0) & (b > 0)] = "new"
+    presence[(a > 0) & (b == 0)] = "lost"
+    absent = (a == 0) & (b == 0)
+    presence[absent] = "absent"
+    significant = qvalue < alpha  # NaN (untested) compares False
+    change = np.full(len(a), "not significant", dtype=object)
+    change[significant & (log2fc > 0) & (b >= min_count)] = "expanded"
+    change[significant & (log2fc < 0) & (a >= min_count)] = "contracted"
+    change[absent] = None
+    cls = np.where(np.isin(change, ["expanded", "contracted"]), change, presence)
+    return presence, change, cls
 
 
 def amino_acid_labels(clonotypes: pd.DataFrame) -> np.ndarray:
@@ -262,7 +311,8 @@ def track(
     reference: str | None = None,
     top: int | None = None,
     clonotypes: Sequence[str] | None = None,
-    test: TrackTest = "fisher",
+    test: TrackTest | None = None,
+    dispersion: float | None = None,
     alpha: float = 0.05,
     min_count: int = 2,
     pseudocount: float = 0.5,
@@ -277,19 +327,30 @@ def track(
     - ``log2fc`` :math:`= \\log_2\\frac{(b + c)/N_S}{(a + c)/N_R}` with pseudocount
       :math:`c` = ``pseudocount`` (0.5 by default), so that a clone absent from one sample has
       a finite fold change;
-    - ``pvalue``: Fisher's exact test, two-sided, of the 2 × 2 table
-      :math:`[[a, N_R - a], [b, N_S - b]]` (the clone versus the rest of each sample), see
-      :func:`fisher_two_sided`;
+    - ``pvalue``, two-sided, by ``test``: ``"fisher"``, Fisher's exact test of the 2 × 2
+      table :math:`[[a, N_R - a], [b, N_S - b]]` (the clone versus the rest of each sample;
+      :func:`fisher_two_sided`), exact for cells and templates, each an independent draw;
+      ``"betabinomial"``, for reads and UMIs, whose two-step sampling (cells, then
+      molecules of each cell) makes counts overdispersed: given :math:`k = a + b`,
+      :math:`a \\sim \\mathrm{BetaBinomial}(k, \\pi\\nu_k, (1-\\pi)\\nu_k)` with
+      :math:`\\pi = N_R/(N_R+N_S)`, :math:`\\nu_k = k/(\\varphi-1)`, and the dispersion
+      :math:`\\varphi` (the variance inflation of a large clone) estimated robustly from the
+      clones of the pair (:func:`tcrtrack.tl._change.estimate_dispersion`) unless given;
     - ``qvalue``: Benjamini–Hochberg adjusted p-values
       (:func:`scipy.stats.false_discovery_control`) across all clones found in *R* or *S*
       (all of them, also when ``top`` or ``clonotypes`` show fewer);
-    - ``class``: ``new`` when :math:`a = 0 < b`, ``lost`` when :math:`b = 0 < a`, ``absent``
-      when both are 0 (the clone is in another sample); otherwise ``expanded`` when
-      ``qvalue < alpha``, ``log2fc > 0`` and :math:`b \\ge` ``min_count``, ``contracted``
-      when ``qvalue < alpha``, ``log2fc < 0`` and :math:`a \\ge` ``min_count``, else
-      ``persistent``. The ``min_count`` rule (default 2) means a single cell is never
-      evidence of a change: a clone of 1 + 1 cells is never called expanded or contracted,
-      whatever the depths.
+    - ``presence``: ``shared`` when :math:`a > 0` and :math:`b > 0`, ``new`` when
+      :math:`a = 0 < b`, ``lost`` when :math:`b = 0 < a`, ``absent`` when both are 0 (the
+      clone is in another sample);
+    - ``change``, a separate call: ``expanded`` when ``qvalue < alpha``, ``log2fc > 0`` and
+      :math:`b \\ge` ``min_count``; ``contracted`` when ``qvalue < alpha``, ``log2fc < 0``
+      and :math:`a \\ge` ``min_count``; else ``not significant`` (NA for ``absent``). A
+      shared clone is not "unchanged", nor a new clone "expanded", by definition: a new clone
+      of many cells can be ``expanded``, a shared one ``not significant``. The
+      ``min_count`` rule (default 2): a single cell is never evidence of a change, so a
+      clone of 1 + 1 cells is never called expanded or contracted, whatever the depths;
+    - ``class``: one label per clone for colours and cell annotation, the ``change`` where
+      it is significant, else the ``presence``.
 
     Parameters
     ----------
@@ -304,7 +365,13 @@ def track(
     clonotypes
         Keep only these clonotypes (labels of ``counts.clonotypes["clonotype"]``).
     test
-        ``"fisher"`` (the only test for now).
+        ``"fisher"`` or ``"betabinomial"``; default: ``"betabinomial"`` when the counts are
+        reads or UMIs (``counts.unit``), ``"fisher"`` for cells and templates. Fisher's test
+        on reads or UMIs warns (:class:`tcrtrack.errors.TcrtrackWarning`): its p-values are
+        not calibrated for overdispersed counts.
+    dispersion
+        The dispersion :math:`\\varphi \\ge 1` of the beta-binomial test, the same for every
+        later sample (default: estimated per pair of samples). Ignored by Fisher's test.
     alpha
         False-discovery rate for calling a clone expanded or contracted.
     min_count
@@ -324,8 +391,8 @@ def track(
     >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
     >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]))
     >>> result = tt.tl.track(counts, top=3)
-    >>> result.tests["class"].tolist()
-    ['persistent', 'persistent', 'persistent']
+    >>> result.tests["presence"].tolist(), result.tests["change"].tolist()
+    (['shared', 'shared', 'shared'], ['not significant', 'not significant', 'not significant'])
     """
     from scipy import stats
 
@@ -342,9 +409,23 @@ def track(
     if not later:
         msg = f"track needs a sample besides the reference {reference!r}"
         raise ParameterError(msg)
-    if test != "fisher":
-        msg = f"unknown test {test!r}; the test available is 'fisher'"
+    if test is None:
+        test = "betabinomial" if counts.unit in OVERDISPERSED_UNITS else "fisher"
+    if test not in TRACK_TESTS:
+        msg = f"unknown test {test!r}; choose one of {', '.join(map(repr, TRACK_TESTS))}"
         raise ParameterError(msg)
+    if dispersion is not None and not (np.isfinite(dispersion) and dispersion >= 1):
+        msg = f"dispersion must be a number >= 1 (1: the binomial), got {dispersion!r}"
+        raise ParameterError(msg)
+    if test == "fisher" and counts.unit in OVERDISPERSED_UNITS:
+        warnings.warn(
+            f"Fisher's test on {counts.unit}: its p-values are not calibrated for "
+            f"overdispersed {counts.unit} (reads of one cell are not independent draws) and "
+            "call most clones changed; use test='betabinomial' (the default for "
+            f"{counts.unit})",
+            TcrtrackWarning,
+            stacklevel=2,
+        )
     if not 0 < alpha < 1:
         msg = f"alpha must be between 0 and 1, got {alpha!r}"
         raise ParameterError(msg)
@@ -365,24 +446,29 @@ def track(
         freq = dense / np.where(totals > 0, totals, 1)[:, None]
 
     test_parts = []
+    phis: dict[str, float] = {}
     for name in later:
         j = names.index(name)
         b = dense[j]
         tested = (a > 0) | (b > 0)
-        pvalue = fisher_two_sided(a, b, totals[r], totals[j])
+        if test == "fisher":
+            phis[name] = np.nan
+            pvalue = fisher_two_sided(a, b, totals[r], totals[j])
+        else:
+            phi = (
+                estimate_dispersion(a[tested], b[tested], int(totals[r]), int(totals[j]))
+                if dispersion is None
+                else float(dispersion)
+            )
+            phis[name] = phi
+            pvalue = betabinomial_two_sided(a, b, totals[r], totals[j], dispersion=phi)
         qvalue = np.full(len(a), np.nan)
         if tested.any():
             qvalue[tested] = stats.false_discovery_control(pvalue[tested], method="bh")
         log2fc = np.log2((b + pseudocount) / max(totals[j], 1)) - np.log2(
             (a + pseudocount) / max(totals[r], 1)
         )
-        significant = qvalue < alpha
-        cls = np.full(len(a), "persistent", dtype=object)
-        cls[significant & (log2fc > 0) & (b >= min_count)] = "expanded"
-        cls[significant & (log2fc < 0) & (a >= min_count)] = "contracted"
-        cls[(a == 0) & (b > 0)] = "new"
-        cls[(a > 0) & (b == 0)] = "lost"
-        cls[(a == 0) & (b == 0)] = "absent"
+        presence, change, cls = classify(a, b, qvalue, log2fc, alpha=alpha, min_count=min_count)
         test_parts.append(
             pd.DataFrame(
                 {
@@ -397,6 +483,8 @@ def track(
                     "log2fc": log2fc,
                     "pvalue": np.where(tested, pvalue, np.nan),
                     "qvalue": qvalue,
+                    "presence": pd.Categorical(presence, categories=list(PRESENCE)),
+                    "change": pd.Categorical(change, categories=list(CHANGES)),
                     "class": pd.Categorical(cls, categories=list(CLONE_CLASSES)),
                 }
             )
@@ -434,5 +522,6 @@ def track(
         alpha=float(alpha),
         min_count=int(min_count),
         pseudocount=float(pseudocount),
+        dispersion=pd.Series(phis, name="dispersion", dtype=float),
         counts=sub,
     )
