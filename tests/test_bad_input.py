@@ -527,3 +527,264 @@ def test_no_usable_row_of_the_locus_is_an_error_naming_the_main_reason(tmp_path,
     assert last.startswith(f"tcrtrack: error: {path}: sample 'no_nt' has no TRB clonotype")
     assert "5011 rows read; dropped: missing_junction" in last
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------ outputs, options, streams
+SMALL_B = P19B  # 15,003 contigs
+OUTPUT_COMMANDS = {
+    "inspect": ["inspect", str(P19L)],
+    "share": ["share", str(P19B), str(P19L)],
+    "track": ["track", str(P19B), str(P19L)],
+    "persist": ["persist", str(P19B), str(P19L)],
+    "diversity": ["diversity", str(P19B), str(P19L)],
+    "overlap": ["overlap", str(P19B), str(P19L)],
+}
+
+
+@pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
+def test_every_writing_command_says_what_it_wrote(command, tmp_path, capsys):
+    out = tmp_path / "result.tsv"
+    assert main([*OUTPUT_COMMANDS[command], "-f", "tsv", "-o", str(out)]) == 0
+    stdout, err = capsys.readouterr()
+    assert stdout == ""
+    assert err.splitlines()[-1] == f"tcrtrack: wrote {out}"
+    assert out.read_text().count("\n") >= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.tsv"]  # no temporary file
+
+
+@pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(command, tmp_path, capsys):
+    copy = tmp_path / "P19L.csv"
+    copy.write_bytes(P19L.read_bytes())
+    args = [str(copy) if a == str(P19L) else a for a in OUTPUT_COMMANDS[command]]
+    assert main([*args, "-o", str(copy)]) == 1
+    _, err = capsys.readouterr()
+    assert err == (
+        f"tcrtrack: error: --output {str(copy)!r} is also an input file: writing it would "
+        "destroy the data; choose another output path\n"
+    )
+    assert copy.read_bytes() == P19L.read_bytes()
+
+
+def _sheet(tmp_path: Path) -> Path:
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(
+        "patient\tsample\ttimepoint\tpath\treference\n"
+        f"P19\tblood\t0\t{P19B}\ttrue\n"
+        f"P19\tlung\t1\t{tmp_path / 'lung.csv'}\tfalse\n"
+    )
+    (tmp_path / "lung.csv").write_bytes(P19L.read_bytes())
+    return sheet
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["share", str(P19B), "{tmp}/lung.csv", "-o", "{tmp}/link.csv"],
+            "--output '{tmp}/link.csv' is also an input file",
+        ),
+        (
+            ["share", str(P19B), "{tmp}/lung.csv", "--shared-clonotypes", "{tmp}/lung.csv"],
+            "--shared-clonotypes '{tmp}/lung.csv' is also an input file",
+        ),
+        (
+            ["share", "--samples", "{tmp}/sheet.tsv", "-o", "{tmp}/lung.csv"],
+            "--output '{tmp}/lung.csv' is also an input file",
+        ),
+        (
+            ["share", "--samples", "{tmp}/sheet.tsv", "-o", "{tmp}/sheet.tsv"],
+            "--output '{tmp}/sheet.tsv' is also an input file",
+        ),
+        (
+            ["report", str(P19B), "{tmp}/lung.csv", "-o", "{tmp}/lung.csv"],
+            "--output '{tmp}/lung.csv' is also an input file",
+        ),
+        (
+            ["share", str(P19B), "{tmp}/lung.csv", "-o", "{tmp}/x.png", "--venn", "{tmp}/x.png"],
+            "--venn and --output both name '{tmp}/x.png'; give each output its own file",
+        ),
+        (
+            # the output's folder is checked first: the damaged input is never read
+            ["share", str(P19B), "{tmp}/nul.csv", "-o", "{tmp}/no/such/out.json"],
+            "--output '{tmp}/no/such/out.json': the folder '{tmp}/no/such' does not exist; "
+            "create it or choose another path",
+        ),
+        (
+            ["persist", str(P19B), "{tmp}/lung.csv", "--clones", "{tmp}/missing/c.tsv"],
+            "--clones '{tmp}/missing/c.tsv': the folder '{tmp}/missing' does not exist",
+        ),
+    ],
+    ids=[
+        "symlink-to-input",
+        "shared-clonotypes-is-input",
+        "output-is-sheet-file",
+        "output-is-sheet",
+        "report-over-input",
+        "two-outputs-one-file",
+        "missing-folder-before-work",
+        "persist-clones-missing-folder",
+    ],
+)
+def test_output_paths_checked_before_any_work(args, message, tmp_path, capsys):
+    _sheet(tmp_path)
+    (tmp_path / "link.csv").symlink_to(tmp_path / "lung.csv")
+    (tmp_path / "nul.csv").write_bytes(_nul_tail(tmp_path).read_bytes())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(argv) == 1
+    _, err = capsys.readouterr()
+    assert (
+        err
+        == f"tcrtrack: error: {message.replace('{tmp}', str(tmp_path))}"
+        + err[len("tcrtrack: error: ") + len(message.replace("{tmp}", str(tmp_path))) :]
+    )
+    assert err.count("\n") == 1
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before
+
+
+def test_an_unwritable_output_is_refused_before_work(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "locked.tsv"
+    out.write_text("old\n")
+    out.chmod(0o444)
+    if os.access(out, os.W_OK):  # running as root
+        real = os.access
+        monkeypatch.setattr(
+            os, "access", lambda p, m: False if Path(p) == out and m & os.W_OK else real(p, m)
+        )
+    try:
+        assert main(["share", str(P19B), str(P19L), "-o", str(out)]) == 1
+    finally:
+        out.chmod(0o644)
+    assert capsys.readouterr().err == (
+        f"tcrtrack: error: --output {str(out)!r}: not writable; choose another path\n"
+    )
+    assert out.read_text() == "old\n"
+
+
+@pytest.mark.parametrize(
+    "failure", [KeyboardInterrupt, OSError(28, "No space left on device")], ids=["ctrl-c", "full"]
+)
+def test_an_interrupted_write_leaves_the_old_file(failure, tmp_path, capsys):
+    from tcrtrack.cli import _common
+
+    out = tmp_path / "table.tsv"
+    out.write_text("the previous result\n")
+
+    def half(tmp: Path) -> None:
+        tmp.write_text("half of the new res")
+        raise failure
+
+    with pytest.raises((KeyboardInterrupt, InputError)) as caught:
+        _common.write_file(out, half)
+    if isinstance(failure, OSError):
+        assert str(caught.value) == (
+            f"{str(out)!r}: cannot write (No space left on device); any previous file is "
+            "unchanged: free space or choose another path"
+        )
+    assert out.read_text() == "the previous result\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.tsv"]
+    assert capsys.readouterr().err == ""
+
+
+def test_ctrl_c_during_a_run_exits_130_and_keeps_the_old_output(tmp_path, capsys, monkeypatch):
+    import matplotlib.figure
+
+    out, venn = tmp_path / "share.tsv", tmp_path / "venn.png"
+    out.write_text("old\n")
+    venn.write_bytes(b"old png")
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupt)
+    status = main(["share", str(P19B), str(P19L), "-o", str(out), "--venn", str(venn)])
+    assert status == 130
+    assert venn.read_bytes() == b"old png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["share.tsv", "venn.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "why"),
+    [
+        (["share", "--seed", "-1"], "--seed", "-1 is not in the range x>=0"),
+        (["share", "--ci", "nan"], "--ci", "nan is not a number"),
+        (["share", "--ci", "inf"], "--ci", "inf is not in the range"),
+        (["share", "--ci", "1.5"], "--ci", "1.5 is not in the range"),
+        (["share", "--rarefy", "--depth", "0"], "--depth", "0 is not in the range x>=1"),
+        (["report", "--seed", "-5", "-o", "r.html"], "--seed", "-5 is not in the range x>=0"),
+        (["persist", "--ci", "nan"], "--ci", "nan is not a number"),
+        (["report", "--top", "0", "-o", "r.html"], "--top", "0 is not in the range x>=1"),
+        (["share", "--locus", "TRX"], "--locus", "'TRX' is not one of"),
+        (["share", "--genes", "d"], "--genes", "'d' is not one of"),
+    ],
+    ids=[
+        "seed-negative",
+        "ci-nan",
+        "ci-inf",
+        "ci-above-1",
+        "depth-0",
+        "report-seed",
+        "persist-ci-nan",
+        "report-top-0",
+        "locus",
+        "genes",
+    ],
+)
+def test_options_are_checked_at_the_boundary_naming_the_option(args, option, why, capsys):
+    command, *options = args
+    assert main([command, str(P19B), str(P19L), *options]) == 2
+    err = capsys.readouterr().err
+    assert f"Invalid value for '{option}'" in err
+    assert why in err
+    assert "Traceback" not in err
+
+
+def _share_tsv(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["share", *args, "-f", "tsv", "-n", "B", "-n", "L"]) == 0
+    return capsys.readouterr().out
+
+
+def test_a_named_pipe_is_read_once(tmp_path, capsys):
+    """A FIFO (as a shell's process substitution <(zcat x.csv.gz) gives) is read once: the
+    header for detection and the rows for parsing come from the same single pass."""
+    import threading
+
+    fifo = tmp_path / "lung.fifo"
+    os.mkfifo(fifo)
+    data = P19L.read_bytes()
+
+    def writer() -> None:
+        with fifo.open("wb") as fh:
+            fh.write(data)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    via_pipe = _share_tsv([str(P19B), str(fifo)], capsys)
+    thread.join(timeout=60)
+    assert via_pipe == _share_tsv([str(P19B), str(P19L)], capsys)
+    assert "\t1201\t" in via_pipe  # L's 1,201 clonotypes
+    # the library reads the same stream again from its single copy
+    assert len(tt.io.read(fifo)) == 5011
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_standard_input_as_dash(gz, capsys):
+    from click.testing import CliRunner
+
+    from tcrtrack.cli import cli
+
+    data = P19L.read_bytes()
+    result = CliRunner().invoke(
+        cli,
+        ["share", str(P19B), "-", "-f", "tsv", "-n", "B", "-n", "L"],
+        input=gzip.compress(data) if gz else data,
+    )
+    assert result.exit_code == 0, result.output
+    expected = _share_tsv([str(P19B), str(P19L)], capsys)
+    assert result.stdout == expected
+
+
+def test_standard_input_sample_name():
+    assert tt.io.sample_name("-") == "stdin"

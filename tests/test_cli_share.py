@@ -59,10 +59,13 @@ def test_share_writes_shared_clones(tmp_path, capsys):
 def test_share_former_shared_clones_option_still_works(tmp_path, capsys):
     new, old = tmp_path / "new.tsv", tmp_path / "old.tsv"
     assert main(["share", LT, LB, "--shared-clonotypes", str(new), "-o", str(tmp_path / "a")]) == 0
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr().err == (f"tcrtrack: wrote {tmp_path / 'a'}\ntcrtrack: wrote {new}\n")
     assert main(["share", LT, LB, "--shared-clones", str(old), "-o", str(tmp_path / "b")]) == 0
     err = capsys.readouterr().err
-    assert err == "tcrtrack: warning: --shared-clones is deprecated; use --shared-clonotypes\n"
+    assert err == (
+        "tcrtrack: warning: --shared-clones is deprecated; use --shared-clonotypes\n"
+        f"tcrtrack: wrote {tmp_path / 'b'}\ntcrtrack: wrote {old}\n"
+    )
     assert old.read_text() == new.read_text()
     both = ["--shared-clonotypes", str(new), "--shared-clones", str(old)]
     assert main(["share", LT, LB, *both]) == 2

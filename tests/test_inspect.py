@@ -102,8 +102,9 @@ def test_json_and_csv_agree_with_tsv(capsys):
 
 def test_output_file(tmp_path, capsys):
     out_file = tmp_path / "qc.tsv"
-    out = run(["inspect", str(V6), "-f", "tsv", "-o", str(out_file)], capsys)
-    assert out == ""
+    assert main(["inspect", str(V6), "-f", "tsv", "-o", str(out_file)]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"tcrtrack: wrote {out_file}\n")
     table = pd.read_csv(out_file, sep="\t", index_col=0)
     assert table.loc["v6_all_contig_annotations_small", "contigs"] == 5
 

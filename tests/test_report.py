@@ -210,7 +210,8 @@ def test_cli_writes_the_report(tmp_path, capsys):
     assert "subsampled to 5,000 without replacement" in html
     assert len(FIGURE.findall(html)) == 7
     assert _parse(html).errors == []
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr().err == f"tcrtrack: wrote {out}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
 
 
 @pytest.mark.parametrize(
@@ -221,7 +222,8 @@ def test_cli_writes_the_report(tmp_path, capsys):
         (
             ["A", "B", "-o", "{tmp}/missing/r.html"],
             1,
-            "tcrtrack: error: '{tmp}/missing/r.html': the folder '{tmp}/missing' does not exist",
+            "tcrtrack: error: --output '{tmp}/missing/r.html': the folder '{tmp}/missing' does "
+            "not exist",
         ),
         (["A", "B", "--ci", "1", "-o", "{tmp}/r.html"], 2, "Invalid value for '--ci'"),
     ],

@@ -48,6 +48,9 @@ def _register() -> None:
 
     for module in (_inspect, _share, _track, _persist, _diversity, _overlap, _report, _cohort):
         module.register(cli)
+    from tcrtrack.cli._sheet import guard_outputs
+
+    guard_outputs(cli)  # every output path checked before any work
 
 
 _register()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import shlex
 import sys
+import tempfile
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -137,7 +139,110 @@ def emit(
     if output is None:
         sys.stdout.write(body)
     else:
-        Path(output).write_text(body)
+        write_text(output, body)
+
+
+class OutputPath(click.Path):
+    """A file a command writes (``-o``, figures, extra tables): before the command does any
+    work, every such path is checked (:func:`check_outputs`), and it is written through
+    :func:`write_file`."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+
+#: The type of every option naming a file the command writes.
+OUTPUT_FILE = OutputPath()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(outputs: Mapping[str, Path], inputs: Iterable[Path]) -> None:
+    """Refuse, before any work, an output that is an input, that two options share, that is a
+    folder, or whose folder is missing or not writable (``outputs``: option -> path)."""
+    from tcrtrack.errors import InputError, ParameterError
+
+    inputs = [Path(p) for p in inputs]
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        resolved = os.path.realpath(path)
+        for source in inputs:
+            if resolved == os.path.realpath(source) or _same_file(path, source):
+                msg = (
+                    f"{option} {str(path)!r} is also an input file: writing it would destroy "
+                    "the data; choose another output path"
+                )
+                raise ParameterError(msg)
+        if resolved in seen:
+            msg = (
+                f"{option} and {seen[resolved]} both name {str(path)!r}; give each output its "
+                "own file"
+            )
+            raise ParameterError(msg)
+        seen[resolved] = option
+        folder = path.parent
+        if path.is_dir():
+            msg = f"{option} {str(path)!r} is a folder; give a file name inside it"
+            raise InputError(msg)
+        if not folder.is_dir():
+            msg = (
+                f"{option} {str(path)!r}: the folder {str(folder)!r} does not exist; create it "
+                "or choose another path"
+            )
+            raise InputError(msg)
+        if not os.access(folder, os.W_OK | os.X_OK) or (
+            path.exists() and not os.access(path, os.W_OK)
+        ):
+            msg = f"{option} {str(path)!r}: not writable; choose another path"
+            raise InputError(msg)
+
+
+def write_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Write an output through a temporary file in the same folder, renamed over ``path`` when
+    complete: an interrupted or failed run leaves the old file or none, never half of one.
+    Prints ``tcrtrack: wrote PATH`` on stderr."""
+    from tcrtrack.errors import InputError
+
+    path = Path(path)
+    folder = path.parent
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=path.suffix)
+    except OSError as e:
+        msg = f"{str(path)!r}: cannot write ({e.strerror or e}); choose another path"
+        raise InputError(msg) from e
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        tmp.chmod(mode)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        msg = (
+            f"{str(path)!r}: cannot write ({e.strerror or e}); any previous file is unchanged: "
+            "free space or choose another path"
+        )
+        raise InputError(msg) from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    click.echo(f"tcrtrack: wrote {path}", err=True)
+
+
+def write_text(path: Path, body: str) -> None:
+    """:func:`write_file` of a text."""
+    write_file(path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
 
 
 def progress(message: str) -> None:
@@ -169,7 +274,7 @@ format_option = click.option(
 output_option = click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OUTPUT_FILE,
     default=None,
     help="Write the result to this file instead of standard output.",
 )
@@ -284,7 +389,7 @@ def renamed_option(old: str, new: str, *, path_type: type | None = None):  # typ
             click.echo(f"tcrtrack: warning: {old} is deprecated; use {new}", err=True)
         return value
 
-    kind = click.Path(dir_okay=False, path_type=path_type) if path_type else None
+    kind = OUTPUT_FILE if path_type else None
     return click.option(old, type=kind, default=None, hidden=True, callback=warn)
 
 
@@ -299,7 +404,7 @@ def figure_option(flag: str, help: str):  # type: ignore[no-untyped-def]
     """An option naming a figure file (.png, .svg or .pdf; another suffix is a usage error)."""
     return click.option(
         flag,
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=OUTPUT_FILE,
         default=None,
         callback=_check_figure,
         help=help + " (.png, .svg or .pdf)",
@@ -314,7 +419,7 @@ def save_figure(draw, path: Path, *, figsize: tuple[float, float]) -> None:  # t
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     draw(fig.add_subplot())
-    fig.savefig(path, bbox_inches="tight", dpi=150)
+    write_file(path, lambda tmp: fig.savefig(tmp, bbox_inches="tight", dpi=150))
 
 
 def per_patient(path: Path, patient: str) -> Path:
@@ -327,15 +432,24 @@ def ci_option(help: str, *, allow_zero: bool):  # type: ignore[no-untyped-def]
     return click.option(
         "--ci",
         type=click.FloatRange(min=0, max=1, min_open=not allow_zero, max_open=True),
+        callback=finite,
         default=0.95,
         show_default=True,
         help=help,
     )
 
 
+def finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A number option's value, refused when it is NaN or infinite (click's ranges let NaN
+    through: every comparison with it is false)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a number", ctx=ctx, param=param)
+    return value
+
+
 seed_option = click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),
     default=0,
     show_default=True,
     help="Seed of the bootstrap and of the subsampling: the same seed gives the same numbers.",

@@ -191,4 +191,4 @@ def _emit(
     if output is None:
         sys.stdout.write(body)
     else:
-        Path(output).write_text(body)
+        _common.write_text(output, body)

@@ -123,7 +123,7 @@ def _payload(result: Persistence) -> dict[str, object]:
 @click.option(
     "--clones",
     "clones_out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_common.OUTPUT_FILE,
     default=None,
     help="Also write one row per reference clone and later sample (sizes, p_detect, "
     "detection class) and its trajectory, as TSV.",
@@ -317,7 +317,7 @@ def _emit(
     if output is None:
         sys.stdout.write(body)
     else:
-        Path(output).write_text(body)
+        _common.write_text(output, body)
 
 
 def _write_clones(
@@ -344,7 +344,10 @@ def _write_clones(
         if patient is not None:
             frame.insert(0, "patient", patient)
         frames.append(frame)
-    pd.concat(frames, ignore_index=True).to_csv(path, sep="\t", index=False, lineterminator="\n")
+    table = pd.concat(frames, ignore_index=True)
+    _common.write_file(
+        path, lambda tmp: table.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
+    )
 
 
 def _plot(kind: str, result: Persistence, path: Path) -> None:

@@ -53,7 +53,7 @@ def _check_writable(output: Path) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_common.OUTPUT_FILE,
     required=True,
     help="The HTML file to write.",
 )
@@ -174,4 +174,4 @@ def _write(  # type: ignore[no-untyped-def]
         baseline=baseline,
         timepoints=timepoints,
     )
-    page.write(output)
+    _common.write_file(output, page.write)

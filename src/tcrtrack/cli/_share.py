@@ -118,7 +118,7 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 @_common.figure_option("--venn", "Draw the Venn diagram of the reference and up to two samples")
 @click.option(
     "--shared-clonotypes",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_common.OUTPUT_FILE,
     default=None,
     help="Write the shared clonotypes (sequence, genes, counts per sample) to this TSV file.",
 )
@@ -261,7 +261,8 @@ def _write_files(counts, names, reference, venn, shared_clonotypes, clones=None)
     if shared_clonotypes is not None:
         if clones is None:
             clones = tt.tl.shared_clonotypes(counts, reference=reference)
-        clones.to_csv(shared_clonotypes, sep="\t", index=False)
+        table = clones
+        _common.write_file(shared_clonotypes, lambda tmp: table.to_csv(tmp, sep="\t", index=False))
     if venn is not None:
         regions = tt.tl.venn_regions(counts, names)
         _common.save_figure(lambda ax: tt.pl.venn(regions, ax=ax), venn, figsize=(6, 5))

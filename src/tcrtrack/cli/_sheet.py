@@ -150,7 +150,62 @@ def emit_blocks(
     if output is None:
         sys.stdout.write(body)
     else:
-        Path(output).write_text(body)
+        _common.write_text(output, body)
+
+
+def _paths(value: object) -> list[Path]:
+    if isinstance(value, Path):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [v for v in value if isinstance(v, Path)]
+    return []
+
+
+def guard_outputs(command: click.Command) -> None:
+    """Make ``command`` check every output path (:func:`_common.check_outputs`) before it does
+    any work: against every file argument and option, and the data files of a sample sheet."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            guard_outputs(sub)
+        return
+    callback = command.callback
+    outputs = [p for p in command.params if isinstance(p.type, _common.OutputPath)]
+    if callback is None or not outputs or getattr(callback, "_guarded", False):
+        return
+
+    def label(param: click.Parameter) -> str:
+        return max(param.opts, key=len) if param.opts else str(param.name)
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        chosen = {label(p): kwargs[p.name] for p in outputs if kwargs.get(p.name) is not None}
+        if chosen:
+            inputs = [
+                path
+                for p in command.params
+                if p not in outputs
+                for path in _paths(kwargs.get(str(p.name)))
+            ]
+            sheet = kwargs.get("sheet")
+            if isinstance(sheet, Path) and sheet.is_file():
+                inputs += _sheet_files(sheet)
+            _common.check_outputs(chosen, inputs)
+        return callback(*args, **kwargs)
+
+    checked._guarded = True  # type: ignore[attr-defined]
+    command.callback = checked
+
+
+def _sheet_files(sheet: Path) -> list[Path]:
+    """The data files a sample sheet names (none if the sheet cannot be read: the command
+    reports that itself)."""
+    from tcrtrack.errors import TcrtrackError
+    from tcrtrack.io import read_sheet
+
+    try:
+        table = read_sheet(sheet, order="sheet").table
+    except (TcrtrackError, OSError):
+        return []
+    return [Path(str(p)) for p in table["path"]]
 
 
 def reference_and_samples(func):  # type: ignore[no-untyped-def]

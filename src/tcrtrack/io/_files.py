@@ -43,6 +43,9 @@ STDIN: Final = "-"
 #: first use: a stream can be read only once, and a reader looks at the header before it parses.
 _SPOOLS: dict[str, str] = {}
 _SPOOL_LOCK = threading.Lock()
+#: The standard-input object whose copy is ``_SPOOLS["-"]`` (a new ``sys.stdin``, as a test
+#: runner installs, is copied anew).
+_STDIN_OWNER: list[object] = []
 
 
 def _remove_spools() -> None:
@@ -70,6 +73,8 @@ def _spool(path: str | os.PathLike[str]) -> None:
     """Copy a stream to a temporary file, once per process: it is opened exactly once."""
     key = str(path)
     with _SPOOL_LOCK:
+        if key == STDIN and key in _SPOOLS and _STDIN_OWNER and _STDIN_OWNER[0] is not sys.stdin:
+            Path(_SPOOLS.pop(key)).unlink(missing_ok=True)
         if key in _SPOOLS:
             return
         fd, target = tempfile.mkstemp(prefix="tcrtrack-stream-")
@@ -91,6 +96,8 @@ def _spool(path: str | os.PathLike[str]) -> None:
             Path(target).unlink(missing_ok=True)
             raise
         _SPOOLS[key] = target
+        if key == STDIN:
+            _STDIN_OWNER[:] = [sys.stdin]
 
 
 def physical(path: str | os.PathLike[str]) -> str:
