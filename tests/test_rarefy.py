@@ -15,7 +15,7 @@ from tcrtrack.tl._stats import FRACTIONS, units_of
 def test_subsample_has_exact_depth_and_never_exceeds_clone_sizes():
     counts = bulk_counts([[50, 30, 20, 0], [5, 0, 7, 100]], samples=["r", "s"])
     units = units_of(counts, "s")
-    w = units.subsample(40, 500, np.random.default_rng(0))
+    w = units.subsample(40, 5000, np.random.default_rng(0))
     assert (w.sum(axis=1) == 40).all()
     assert (w <= units.weights).all()
     # multivariate hypergeometric mean: depth * size / total

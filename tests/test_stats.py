@@ -151,7 +151,10 @@ def test_nothing_shared_gives_zero_lower_bounds():
     row = tt.tl.sharing(counts, reference="r").table.loc["s"]
     assert row.frac_clonotypes_shared == 0
     assert row.frac_clonotypes_shared_low == 0
-    assert row.frac_cells_shared_high == 0
+    # 0 of 3 cells: the exact interval, not the bootstrap's zero-width [0, 0]
+    assert row.frac_cells_shared_low == 0
+    cells_high = stats.binomtest(0, 3).proportion_ci(method="exact").high
+    assert row.frac_cells_shared_high == pytest.approx(cells_high)
     exact_high = stats.binomtest(0, 1).proportion_ci(method="exact").high
     assert row.frac_clonotypes_shared_high == pytest.approx(exact_high)
 

@@ -15,6 +15,7 @@ from tcrtrack.tl._stats import (
     Units,
     check_ci,
     percentile_interval,
+    sample_rng,
     sharing_replicates,
     units_of,
 )
@@ -198,7 +199,9 @@ def rarefy(
     n
         Subsamples per sample.
     seed
-        Seed of the random draws: the same seed gives the same result.
+        Seed of the random draws: the same seed gives the same result. Each sample draws
+        from its own stream, derived from the seed and its name, so its numbers do not
+        depend on the other samples or their order.
     ci
         Level of the range.
     rarefy_reference
@@ -241,16 +244,17 @@ def rarefy(
                 "choose a smaller depth or leave it out"
             )
             raise ParameterError(msg)
-    rng = np.random.default_rng(seed)
     ref_units = units_of(counts, reference)
     rows, reps_frames = [], []
     for name in others:
+        # each sample its own stream: the same seed gives a sample the same subsamples
+        # whatever the other samples and their order
         reps = _replicates(
             units_of(counts, name),
             ref_units,
             depth,
             n,
-            rng,
+            sample_rng(seed, name),
             depth if rarefy_reference else None,
         )
         rows.append({"sample": name, "depth": depth, "n": n} | _summarise(reps, ci))
@@ -330,10 +334,10 @@ def sharing_curve(
         if not grid_list or grid_list[0] < 1:
             msg = f"depths must be positive integers, got {list(depths)!r}"
             raise ParameterError(msg)
-    rng = np.random.default_rng(seed)
     ref_units = units_of(counts, reference)
     rows = []
     for name in others:
+        rng = sample_rng(seed, name)
         units = units_of(counts, name)
         size = int(totals[name])
         mine = [d for d in grid_list if d <= size]

@@ -173,7 +173,10 @@ def sharing(
     n_boot
         Bootstrap replicates for the cell fractions.
     seed
-        Seed of the bootstrap; the same seed gives the same intervals.
+        Seed of the bootstrap; the same seed gives the same intervals. Each sample draws from
+        its own stream, derived from the seed and its name, so its interval does not depend
+        on the other samples or their order. A cell fraction of 0 or 1 gets the exact
+        (Clopper-Pearson) interval, never the zero-width interval a bootstrap gives.
 
     Returns
     -------

@@ -32,6 +32,7 @@ __all__ = [
     "binomial_interval",
     "check_ci",
     "percentile_interval",
+    "sample_rng",
     "units_of",
 ]
 
@@ -46,6 +47,27 @@ def check_ci(ci: float) -> float:
         msg = f"ci must be a confidence level between 0 and 1 (e.g. 0.95), got {ci!r}"
         raise ParameterError(msg)
     return value
+
+
+def sample_rng(seed: int, sample: str, *labels: str) -> np.random.Generator:
+    """The random stream of one sample (and purpose, ``labels``): derived from ``seed`` and the
+    sample's name, so a sample's draws do not change when other samples are added, removed or
+    given in another order.
+
+    Examples
+    --------
+    >>> a = sample_rng(1, "pbmc_3m").integers(1000, size=3)
+    >>> b = sample_rng(1, "pbmc_3m").integers(1000, size=3)
+    >>> bool((a == b).all())
+    True
+    """
+    import zlib
+
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        msg = f"seed must be a non-negative whole number, got {seed!r}"
+        raise ParameterError(msg)
+    keys = tuple(zlib.crc32(x.encode("utf-8")) for x in (sample, *labels))
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=keys))
 
 
 def binomial_interval(
@@ -204,6 +226,12 @@ def units_of(counts: CloneCounts, sample: str) -> Units:
         return Units(weights=np.ones(n_units, dtype=np.int64), membership=membership)
     row = counts.matrix[[counts.index(sample)]].toarray().ravel().astype(np.int64)
     present = np.flatnonzero(row)
+    # units in an order of the sample's own (a hash of each clonotype's label), not of the
+    # clonotype numbers, which depend on the other samples and their order: draws from a
+    # sample's random stream then give the same subsample whatever the other samples
+    labels = counts.clonotypes["clonotype"].to_numpy()[present]
+    keys = pd.util.hash_array(np.asarray(labels, dtype=object))
+    present = present[np.argsort(keys, kind="stable")]
     membership = sparse.csr_array(
         (np.ones(len(present)), (np.arange(len(present)), present)), shape=(len(present), k)
     )
@@ -256,7 +284,13 @@ def sharing_replicates(
 
 
 def bootstrap_fraction(
-    k: np.ndarray, n: np.ndarray, *, ci: float, n_boot: int, rng: np.random.Generator
+    k: np.ndarray,
+    n: np.ndarray,
+    *,
+    ci: float,
+    n_boot: int,
+    rng: np.random.Generator | None = None,
+    rngs: list[np.random.Generator] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval of a cell-weighted fraction ``k / n``.
 
@@ -264,13 +298,31 @@ def bootstrap_fraction(
     shared clonotype). Resampling the cells with replacement and recounting gives a
     resampled ``k*`` that is exactly Binomial(``n``, ``k/n``)-distributed, so the
     ``n_boot`` replicates are drawn from that distribution directly (the same distribution
-    as a loop over resampled cells, at the cost of one draw). Where ``n = 0``: NaN.
+    as a loop over resampled cells, at the cost of one draw). Where ``n = 0``: NaN. Where
+    ``k = 0`` or ``k = n`` every resample gives the same fraction, and a zero-width interval
+    would claim certainty: those get the exact (Clopper-Pearson) interval instead. ``rngs``
+    gives one random stream per entry (:func:`sample_rng`), so an entry's interval does not
+    depend on the others; else ``rng`` draws for all.
     """
     k = np.asarray(k, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
     safe = np.maximum(n, 1)
-    draws = rng.binomial(safe[None, :], (k / safe)[None, :], size=(int(n_boot), len(n)))
+    if rngs is not None:
+        columns = [
+            g.binomial(int(m), float(x / m), size=int(n_boot))
+            for g, x, m in zip(rngs, k, safe, strict=True)
+        ]
+        draws = np.stack(columns, axis=1) if columns else np.zeros((int(n_boot), 0))
+    else:
+        if rng is None:
+            rng = np.random.default_rng()
+        draws = rng.binomial(safe[None, :], (k / safe)[None, :], size=(int(n_boot), len(n)))
     low, high = percentile_interval(draws / safe[None, :], ci=ci, axis=0)
+    edge = (n > 0) & ((k == 0) | (k == n))
+    if edge.any():
+        exact_low, exact_high = binomial_interval(k, safe, ci=ci, method="clopper-pearson")
+        low = np.where(edge, exact_low, low)
+        high = np.where(edge, exact_high, high)
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
@@ -304,13 +356,15 @@ def add_sharing_intervals(
             table["n_shared"].to_numpy(), table[den].to_numpy(), ci=ci, method=method
         )
         bounds[f"{frac}_low"], bounds[f"{frac}_high"] = low, high
-    rng = np.random.default_rng(seed)
     for frac, num, den in (
         ("frac_cells_shared", "n_cells_shared", "n_cells"),
         ("frac_reference_cells_detected", "n_reference_cells_detected", "n_reference_cells"),
     ):
+        # one stream per sample and fraction: a sample's interval does not depend on the
+        # other samples or their order
+        rngs = [sample_rng(seed, str(name), frac) for name in table.index]
         low, high = bootstrap_fraction(
-            table[num].to_numpy(), table[den].to_numpy(), ci=ci, n_boot=int(n_boot), rng=rng
+            table[num].to_numpy(), table[den].to_numpy(), ci=ci, n_boot=int(n_boot), rngs=rngs
         )
         bounds[f"{frac}_low"], bounds[f"{frac}_high"] = low, high
     columns: dict[str, pd.Series | np.ndarray] = {}
