@@ -658,9 +658,9 @@ def _pending(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
 
 def _remove_temporary(root: Path, ids: set[str]) -> None:
     """Remove temporary files of ``ids`` that dead tasks left (never a committed file)."""
-    for folder in root.glob("part=*"):
+    for folder in [*root.glob("part=*"), root / "qc", root / ".pending"]:
         for f in folder.glob(".*.tmp-*"):
-            if f.name[1:].split(".parquet")[0] in ids:
+            if f.name[1:].split(".parquet")[0].split(".json")[0] in ids:
                 with contextlib.suppress(FileNotFoundError):
                     f.unlink()
 
