@@ -64,3 +64,28 @@ def naive_10x_counts(path: object, *, genes: bool = False) -> dict[tuple[str, ..
         key = (best.cdr3_nt, best.v_gene, best.j_gene) if genes else (best.cdr3_nt,)
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def naive_10x(path: object) -> dict[str, int]:
+    """Cells per TRB ``cdr3_nt`` of a clean Cell Ranger contig table (:func:`naive_10x_counts`)."""
+    return {key[0]: n for key, n in naive_10x_counts(path).items()}
+
+
+def naive_immunoseq(path: object) -> dict[str, int]:
+    """Productive junctions of an immunoSEQ v2 export, cut by hand from ``nucleotide`` at
+    ``vIndex`` (3 × the ``aminoAcid`` length), with their summed counts."""
+    import pandas as pd
+
+    raw = pd.read_csv(path, sep="\t")  # type: ignore[call-overload]
+    prod = raw[raw["sequenceStatus"] == "In"]
+    out: dict[str, int] = {}
+    for nt, v, aa, n in zip(
+        prod["nucleotide"],
+        prod["vIndex"],
+        prod["aminoAcid"],
+        prod["count (templates/reads)"],
+        strict=True,
+    ):
+        junction = nt[v : v + 3 * len(aa)]
+        out[junction] = out.get(junction, 0) + int(n)
+    return out

@@ -3,7 +3,7 @@ plain recount of the files, and a build that fails leaves the store as it was.
 
 The cohort: the bone-marrow-transplant series (10 immunoSEQ v2 files, patient BMT1) and the
 lung-cancer patient's three 10x files (P6). The recounts start from the raw files
-(``naive_immunoseq``, ``naive_10x`` of test_persist: pandas, the junction cut by hand, the 10x
+(``naive_immunoseq``, ``naive_10x`` of tests/naive.py: pandas, the junction cut by hand, the 10x
 cell rules written out) and use Python sets and dicts.
 """
 
@@ -18,10 +18,9 @@ import pandas as pd
 import pytest
 
 import tcrtrack as tt
-from naive import naive_translate
+from naive import naive_10x, naive_immunoseq, naive_translate
 from tcrtrack.cli import main
 from tcrtrack.errors import ClusterError, FormatError, InputError
-from test_persist import naive_10x, naive_immunoseq
 
 ROOT = Path(__file__).parents[1]
 BMT = ROOT / "examples" / "data" / "bmt"

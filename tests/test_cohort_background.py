@@ -17,10 +17,9 @@ import pandas as pd
 import pytest
 
 import tcrtrack as tt
-from naive import naive_translate
+from naive import naive_10x, naive_immunoseq, naive_translate
 from tcrtrack.cli import main
 from test_cohort import BMT, BMT_SAMPLES, SHARING, TENX
-from test_persist import naive_10x, naive_immunoseq
 
 EXAMPLES = Path(__file__).parents[1] / "examples" / "data"
 SIM = {"SIM1": EXAMPLES / "patient1", "SIM2": EXAMPLES / "patient2"}

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tcrtrack as tt
+from naive import naive_immunoseq
 from stats_helpers import bulk_counts, cell_counts, cells_from_sizes
 from tcrtrack.cli import main
 from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, SchemaError
@@ -217,20 +218,8 @@ def test_seed_gives_the_same_numbers_and_samples_have_their_own_streams():
 
 # ------------------------------------------------------------------ real data
 def naive_immunoseq_v2(path: Path) -> list[int]:
-    """Clone sizes of an immunoSEQ v2 export: productive rows, junction cut by hand."""
-    raw = pd.read_csv(path, sep="\t")
-    prod = raw[raw["sequenceStatus"] == "In"]
-    sizes: dict[str, int] = {}
-    for nt, v, aa, n in zip(
-        prod["nucleotide"],
-        prod["vIndex"],
-        prod["aminoAcid"],
-        prod["count (templates/reads)"],
-        strict=True,
-    ):
-        junction = nt[v : v + 3 * len(aa)]
-        sizes[junction] = sizes.get(junction, 0) + int(n)
-    return list(sizes.values())
+    """Clone sizes of an immunoSEQ v2 export (productive rows, junction cut by hand)."""
+    return list(naive_immunoseq(path).values())
 
 
 def test_real_bulk_series_equals_naive_from_the_raw_files():

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import tcrtrack as tt
+from naive import naive_10x, naive_immunoseq
 from tcrtrack.cli import main
 from tcrtrack.errors import FormatError, SchemaError
 
@@ -41,49 +42,6 @@ SERIES = [
 
 
 # ------------------------------------------------------------------ independent recounts
-def naive_immunoseq(path: Path) -> dict[str, int]:
-    """Productive junctions of an immunoSEQ v2 file, cut by hand, with summed counts."""
-    raw = pd.read_csv(path, sep="\t")
-    prod = raw[raw["sequenceStatus"] == "In"]
-    out: dict[str, int] = {}
-    for nt, v, aa, n in zip(
-        prod["nucleotide"],
-        prod["vIndex"],
-        prod["aminoAcid"],
-        prod["count (templates/reads)"],
-        strict=True,
-    ):
-        junction = nt[v : v + 3 * len(aa)]
-        out[junction] = out.get(junction, 0) + int(n)
-    return out
-
-
-def naive_10x(path: Path) -> dict[str, int]:
-    """TRB cdr3_nt -> cells, one TRB per cell (most UMIs, then reads, then the larger)."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    ok = (
-        raw["is_cell"].str.lower().eq("true")
-        & raw["high_confidence"].str.lower().eq("true")
-        & raw["productive"].str.lower().eq("true")
-        & raw["chain"].eq("TRB")
-        & ~raw["cdr3_nt"].isin(["None", ""])
-    )
-    best: dict[str, tuple[int, int, str]] = {}
-    for barcode, umis, reads, nt in zip(
-        raw.loc[ok, "barcode"],
-        raw.loc[ok, "umis"],
-        raw.loc[ok, "reads"],
-        raw.loc[ok, "cdr3_nt"],
-        strict=True,
-    ):
-        key = (int(umis), int(reads), nt)
-        best[barcode] = max(best.get(barcode, key), key)
-    out: dict[str, int] = {}
-    for _, _, nt in best.values():
-        out[nt] = out.get(nt, 0) + 1
-    return out
-
-
 def naive_persist(
     ref: dict[str, int],
     base: dict[str, int] | None,

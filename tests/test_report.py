@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import tcrtrack as tt
+from naive import naive_10x, naive_immunoseq
 from tcrtrack.cli import main
 from tcrtrack.errors import InputError
 from tcrtrack.report._build import SECTIONS
@@ -324,8 +325,6 @@ def test_report_cli_with_a_baseline(tmp_path, capsys):
     assert "<dt>Baseline</dt><dd>ln6</dd>" in html
     part = _section(html, "persistence")
     # an independent recount of the origins from the raw contigs
-    from test_persist import naive_10x
-
     r, s, b = (set(naive_10x(p)) for p in (ref, later, base))
     counts = {
         "product": len((s & r) - b),
@@ -359,8 +358,6 @@ def test_report_sheet_takes_the_baseline_row(tmp_path, capsys):
     html = (tmp_path / "r_BMT1.html").read_text(encoding="utf-8")
     assert "patient BMT1: TRB_Unsorted_32 vs TRB_Unsorted_83</title>" in html
     assert "<dt>Baseline</dt><dd>TRB_Unsorted_0</dd>" in html
-    from test_persist import naive_immunoseq
-
     r, s, b = (set(naive_immunoseq(BMT / f"TRB_Unsorted_{d}.tsv.gz")) for d in (32, 83, 0))
     n = len((s & r) - b)
     assert f"{n:,} ({100 * n / len(s):.2f}%)" in _section(html, "persistence")

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import tcrtrack as tt
+from naive import naive_immunoseq
 from tcrtrack.cli import main
 from tcrtrack.errors import FormatError, SchemaError
 
@@ -307,23 +308,6 @@ def test_share_by_sheet_per_patient_files(folder, capsys):
     assert p1["clonotype"].tolist() == ["TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"]
 
 
-def naive_bmt_counts(path: Path) -> dict[str, int]:
-    """Productive junctions of an immunoSEQ v2 file, cut by hand, with summed counts."""
-    raw = pd.read_csv(path, sep="\t")
-    prod = raw[raw["sequenceStatus"] == "In"]
-    out: dict[str, int] = {}
-    for nt, v, aa, n in zip(
-        prod["nucleotide"],
-        prod["vIndex"],
-        prod["aminoAcid"],
-        prod["count (templates/reads)"],
-        strict=True,
-    ):
-        junction = nt[v : v + 3 * len(aa)]
-        out[junction] = out.get(junction, 0) + int(n)
-    return out
-
-
 def test_example_sheet_track_cli(tmp_path, capsys):
     """The transplant series runs through `tcrtrack track` by sample sheet, every count equal
     to a hand count of the files, samples in time order."""
@@ -343,7 +327,7 @@ def test_example_sheet_track_cli(tmp_path, capsys):
     paths = dict(zip(sheet.table["sample"], sheet.table["path"], strict=True))
     all_junctions: set[str] = set()
     for sample in order:
-        want = naive_bmt_counts(Path(paths[sample]))
+        want = naive_immunoseq(Path(paths[sample]))
         all_junctions |= set(want)
         got = table.set_index("junction")[f"count_{sample}"]
         got = got[got > 0]
@@ -358,8 +342,8 @@ def test_example_sheet_overlap_cli(capsys):
     matrix = table.drop(columns="patient").set_index("sample")
     sheet = tt.io.read_sheet(EXAMPLE)
     paths = dict(zip(sheet.table["sample"], sheet.table["path"], strict=True))
-    a = set(naive_bmt_counts(Path(paths["TRB_Unsorted_1320"])))
-    b = set(naive_bmt_counts(Path(paths["TRB_Unsorted_1496"])))
+    a = set(naive_immunoseq(Path(paths["TRB_Unsorted_1320"])))
+    b = set(naive_immunoseq(Path(paths["TRB_Unsorted_1496"])))
     jaccard = len(a & b) / len(a | b)
     assert matrix.loc["TRB_Unsorted_1320", "TRB_Unsorted_1496"] == pytest.approx(jaccard)
 
