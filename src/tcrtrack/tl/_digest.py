@@ -138,6 +138,24 @@ def distinct_cells(
     return np.bincount(distinct, minlength=n_samples)
 
 
+def check_single_cell(sample: str, cell_valid: np.ndarray, spec: ClonotypeSpec) -> bool:
+    """Whether the kept contigs of ``sample`` are single-cell (``cell_valid``: has a cell id);
+    a sample mixing contigs with and without cells, or bulk data under a paired clonotype
+    definition, is an error naming the sample and the fix."""
+    single_cell = bool(cell_valid.any())
+    if single_cell and not cell_valid.all():
+        bad = int((~cell_valid).sum())
+        msg = (
+            f"sample {sample!r}: {bad} contig(s) have no cell_id while others have one; a "
+            "sample must be all single-cell or all bulk; split it into two samples"
+        )
+        raise SchemaError(msg)
+    if spec.paired and not single_cell and len(cell_valid):
+        msg = f"clonotype locus {spec.locus!r} pairs chains within cells; bulk data have no cells"
+        raise SchemaError(msg)
+    return single_cell
+
+
 def _locus_codes_at(series: pd.Series, rows: np.ndarray, loci: tuple[str, ...]) -> np.ndarray:
     """Index of each row's locus in ``loci``, -1 for other loci and NA."""
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -244,18 +262,7 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
             rows = np.arange(n)
         cell_all, barcodes = barcode_job.result()  # codes: -1 where there is no cell_id
 
-    cell_valid = cell_all[rows] >= 0
-    single_cell = bool(cell_valid.any())
-    if single_cell and not cell_valid.all():
-        bad = int((~cell_valid).sum())
-        msg = (
-            f"sample {sample!r}: {bad} contig(s) have no cell_id while others have one; a "
-            "sample must be all single-cell or all bulk; split it into two samples"
-        )
-        raise SchemaError(msg)
-    if spec.paired and not single_cell and len(rows):
-        msg = f"clonotype locus {spec.locus!r} pairs chains within cells; bulk data have no cells"
-        raise SchemaError(msg)
+    single_cell = check_single_cell(sample, cell_all[rows] >= 0, spec)
 
     locus_all = _locus_codes_at(contigs[s.LOCUS], rows, spec.loci)
     in_locus = locus_all >= 0

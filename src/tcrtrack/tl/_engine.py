@@ -22,8 +22,13 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack.errors import SchemaError
-from tcrtrack.tl._digest import Digest, bulk_digest, cell_digest, first_appearance
+from tcrtrack.tl._digest import (
+    Digest,
+    bulk_digest,
+    cell_digest,
+    check_single_cell,
+    first_appearance,
+)
 from tcrtrack.tl._spec import ClonotypeSpec
 
 _META_QC = s.ATTRS_QC.encode()
@@ -119,20 +124,7 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
     """Reduce one sample's finished Arrow contig table to a :class:`Digest`, as
     :func:`tcrtrack.tl._digest.digest` does for its DataFrame."""
     seq = spec.sequence_column
-    wanted = [
-        s.CELL_ID,
-        s.LOCUS,
-        s.JUNCTION,
-        s.JUNCTION_AA,
-        *spec.gene_columns,
-        s.PRODUCTIVE,
-        s.IS_CELL,
-        s.HIGH_CONFIDENCE,
-        s.UMI_COUNT,
-        s.CONSENSUS_COUNT,
-        s.DUPLICATE_COUNT,
-    ]
-    present_cols = [c for c in dict.fromkeys(wanted) if c in table.column_names]
+    present_cols = [c for c in spec.columns if c != s.SAMPLE and c in table.column_names]
     table = table.select(present_cols).replace_schema_metadata(None)
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
@@ -164,17 +156,7 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
     indexed = df.with_row_index(_ROW)
     kept = indexed.filter(pl.Series(kept_mask)) if filter else indexed
     cell_valid = kept.get_column(s.CELL_ID).is_not_null().to_numpy()
-    single_cell = bool(cell_valid.any())
-    if single_cell and not cell_valid.all():
-        bad = int((~cell_valid).sum())
-        msg = (
-            f"sample {sample!r}: {bad} contig(s) have no cell_id while others have one; a "
-            "sample must be all single-cell or all bulk; split it into two samples"
-        )
-        raise SchemaError(msg)
-    if spec.paired and not single_cell and len(rows):
-        msg = f"clonotype locus {spec.locus!r} pairs chains within cells; bulk data have no cells"
-        raise SchemaError(msg)
+    single_cell = check_single_cell(sample, cell_valid, spec)
 
     loci = list(spec.loci)
     locus_all = (
