@@ -142,6 +142,45 @@ def emit(
         write_text(output, body)
 
 
+def emit_patients(
+    command: str,
+    clonotype: str,
+    blocks: Sequence[tuple[str | None, str, pd.DataFrame, dict[str, object]]],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Write per-patient results in one shape whether they come from files or a sheet.
+
+    ``blocks`` holds, per patient (``None`` for files), the readable text, the table of one
+    row per sample and the JSON fields. JSON: ``{"command", "clonotype", "patients": [{"patient",
+    ...fields}]}``; TSV/CSV: the tables stacked, a leading ``patient`` column with a sheet;
+    ``table``: the texts, each under ``== Patient P ==`` with a sheet.
+    """
+    import pandas as pd
+
+    if fmt == "table":
+        texts = [text if p is None else f"== Patient {p} ==\n{text}" for p, text, _, _ in blocks]
+        body = "\n\n".join(texts) + "\n"
+    elif fmt in ("tsv", "csv"):
+        frames = []
+        for patient, _, frame, _ in blocks:
+            frame = frame.reset_index()
+            if patient is not None:
+                frame.insert(0, "patient", patient)
+            frames.append(frame)
+        body = pd.concat(frames, ignore_index=True).to_csv(
+            sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
+        )
+    else:
+        patients = [{"patient": p, **fields} for p, _, _, fields in blocks]
+        payload = {"command": command, "clonotype": clonotype, "patients": patients}
+        body = json.dumps(payload, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(body)
+    else:
+        write_text(output, body)
+
+
 class OutputPath(click.Path):
     """A file a command writes (``-o``, figures, extra tables): before the command does any
     work, every such path is checked (:func:`check_outputs`), and it is written through

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,34 +160,7 @@ def _per_file(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> list[
 def _emit(
     runs: list[tuple[str | None, Diversity]], fmt: str, output: Path | None, spec: Any
 ) -> None:
-    """One shape whether from files or a sheet: ``{"command", "clonotype", "patients"}``
-    with a block per patient (``patient`` null for files) in JSON; one row per sample (a
-    leading ``patient`` column with a sheet) in TSV/CSV; the readable table otherwise."""
-    import pandas as pd
-
-    if fmt == "table":
-        texts = [render(result) for _, result in runs]
-        if runs[0][0] is not None:
-            texts = [f"== Patient {p} ==\n{t}" for (p, _), t in zip(runs, texts, strict=True)]
-        body = "\n\n".join(texts) + "\n"
-    elif fmt in ("tsv", "csv"):
-        frames = []
-        for patient, result in runs:
-            frame = result.to_frame().reset_index()
-            if patient is not None:
-                frame.insert(0, "patient", patient)
-            frames.append(frame)
-        body = pd.concat(frames, ignore_index=True).to_csv(
-            sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
-        )
-    else:
-        payload = {
-            "command": "diversity",
-            "clonotype": str(spec),
-            "patients": [{"patient": p, **_payload(result)} for p, result in runs],
-        }
-        body = json.dumps(payload, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(body)
-    else:
-        _common.write_text(output, body)
+    """One block per patient (``patient`` null for files) in the shape of
+    :func:`tcrtrack.cli._common.emit_patients`; one row per sample in TSV/CSV."""
+    blocks = [(p, render(result), result.to_frame(), _payload(result)) for p, result in runs]
+    _common.emit_patients("diversity", str(spec), blocks, fmt, output)

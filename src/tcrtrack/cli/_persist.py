@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -276,48 +275,18 @@ def _emit(
     output: Path | None,
     extra: dict | None = None,  # type: ignore[type-arg]
 ) -> None:
-    """One shape whether from files or a sheet: a block per patient (``patient`` null for
-    files) in JSON; one row per later sample (a leading ``patient`` column with a sheet) in
-    TSV/CSV; the readable tables otherwise. ``extra``: the background per patient."""
-    import pandas as pd
-
+    """One block per patient (``patient`` null for files) in the shape of
+    :func:`tcrtrack.cli._common.emit_patients`; one row per later sample in TSV/CSV.
+    ``extra``: the background per patient (its table, text and JSON fields)."""
     extra = extra or {}
-    if fmt == "table":
-        texts = [
-            render(result, counts) + (f"\n\n{extra[p][1]}" if p in extra else "")
-            for p, result, counts in runs
-        ]
-        if runs[0][0] is not None:
-            texts = [f"== Patient {p} ==\n{t}" for (p, _, _), t in zip(runs, texts, strict=True)]
-        body = "\n\n".join(texts) + "\n"
-    elif fmt in ("tsv", "csv"):
-        frames = []
-        for patient, result, _ in runs:
-            frame = result.to_frame()
-            if patient in extra:
-                frame = frame.join(extra[patient][0])
-            frame = frame.reset_index()
-            if patient is not None:
-                frame.insert(0, "patient", patient)
-            frames.append(frame)
-        body = pd.concat(frames, ignore_index=True).to_csv(
-            sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
-        )
-    else:
-        spec = str(runs[0][1].spec)
-        payload = {
-            "command": "persist",
-            "clonotype": spec,
-            "patients": [
-                {"patient": p, **_payload(result), **(extra[p][2] if p in extra else {})}
-                for p, result, _ in runs
-            ],
-        }
-        body = json.dumps(payload, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(body)
-    else:
-        _common.write_text(output, body)
+    blocks = []
+    for p, result, counts in runs:
+        text, frame, fields = render(result, counts), result.to_frame(), _payload(result)
+        if p in extra:
+            table, background, meta = extra[p][:3]
+            text, frame, fields = f"{text}\n\n{background}", frame.join(table), fields | meta
+        blocks.append((p, text, frame, fields))
+    _common.emit_patients("persist", str(runs[0][1].spec), blocks, fmt, output)
 
 
 def _write_clones(
