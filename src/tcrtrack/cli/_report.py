@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,22 +15,6 @@ if TYPE_CHECKING:
 
 def register(group: click.Group) -> None:
     group.add_command(report)
-
-
-def _check_writable(output: Path) -> None:
-    """Fail before the work when the report cannot be written (exit 1, one line)."""
-    from tcrtrack.errors import InputError
-
-    folder = output.parent if str(output.parent) else Path()
-    if not folder.is_dir():
-        msg = (
-            f"{str(output)!r}: the folder {str(folder)!r} does not exist; create it or "
-            "choose another -o path"
-        )
-        raise InputError(msg)
-    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
-        msg = f"{str(output)!r}: not writable; choose another -o path"
-        raise InputError(msg)
 
 
 @click.command("report")
@@ -94,7 +77,6 @@ def report(
       tcrtrack report infusion.csv pbmc_3m.csv --baseline pre.csv -o patient1.html
       tcrtrack report --samples cohort.tsv -o report.html
     """
-    _check_writable(output)
     options = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
     cohort = _sheet.open_sheet(
         sheet, [p for p in (reference, *samples, baseline) if p is not None], name
