@@ -387,3 +387,24 @@ def test_diversity_section_holds_the_diversity_numbers(patient1):
         assert f"{r['shannon_rarefied']:.4f} [{low:.4f}-{high:.4f}]" in part
     assert EVIL not in part and "&lt;b&gt;x&lt;/b&gt;" in part
     assert "Diversity</dt>" in _section(report.html, "definitions")
+
+
+def test_report_hashes_what_it_read_from_standard_input(tmp_path):
+    """A sample given as ``-`` is listed with the size and SHA-256 of the bytes read from
+    standard input (its one copy), not of the exhausted stream."""
+    import hashlib
+
+    from click.testing import CliRunner
+
+    from tcrtrack.cli import cli
+
+    data = (PATIENT1 / "pbmc_3m.csv.gz").read_bytes()
+    out = tmp_path / "r.html"
+    ref = str(PATIENT1 / "infusion.csv.gz")
+    result = CliRunner().invoke(
+        cli, ["report", ref, "-", "-n", "inf", "-n", "blood", "-o", str(out)], input=data
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert f"<td>{hashlib.sha256(data).hexdigest()}</td>" in html
+    assert f"<td>{len(data):,}</td>" in html

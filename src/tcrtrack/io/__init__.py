@@ -8,7 +8,7 @@ from tcrtrack.io._airr import read_airr, write_airr
 from tcrtrack.io._bulk import read_immunoseq
 from tcrtrack.io._detect import detect, known_formats, read
 from tcrtrack.io._each import ContigFiles, read_each
-from tcrtrack.io._files import sample_name
+from tcrtrack.io._files import file_digest, sample_name
 from tcrtrack.io._mixcr import read_mixcr
 from tcrtrack.io._paired import read_paired
 from tcrtrack.io._scirpy import from_scirpy
@@ -58,6 +58,7 @@ __all__ = [
     "ContigFiles",
     "SampleSheet",
     "detect",
+    "file_digest",
     "from_scirpy",
     "known_formats",
     "read",

@@ -105,6 +105,37 @@ def physical(path: str | os.PathLike[str]) -> str:
     return _SPOOLS.get(str(path), str(path))
 
 
+def file_digest(path: str | os.PathLike[str]) -> tuple[int, str]:
+    """Size in bytes and SHA-256 of the bytes tcrtrack reads from ``path``: for standard input
+    or a pipe, the copy read once (:func:`is_stream`), not the exhausted stream.
+
+    Raises
+    ------
+    tcrtrack.errors.InputError
+        The file cannot be read.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> size, sha = tt.io.file_digest(tt.datasets.path("pbmc3_t_filtered"))
+    >>> size > 0, len(sha)
+    (True, 64)
+    """
+    import hashlib
+
+    source = Path(physical(path))
+    digest = hashlib.sha256()
+    try:
+        with source.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        size = source.stat().st_size
+    except OSError as e:
+        msg = f"{str(path)!r}: cannot read the input file to hash it ({e.strerror or e})"
+        raise InputError(msg) from None
+    return size, digest.hexdigest()
+
+
 def check_path(path: str | os.PathLike[str]) -> Path:
     """Return ``path`` as a :class:`~pathlib.Path`, or raise :class:`InputError` saying why not.
 

@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 from collections.abc import Mapping
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tcrtrack._version import __version__
-from tcrtrack.errors import InputError
+from tcrtrack.io import file_digest
 from tcrtrack.report._render import figure as _figure
 from tcrtrack.report._render import table as _table
 
@@ -51,7 +49,7 @@ def header(
     if inputs:
         rows = []
         for sample, path in inputs.items():
-            size, digest = _file_facts(Path(path))
+            size, digest = file_digest(path)
             rows.append(
                 {"sample": sample, "file": str(path), "bytes": f"{size:,}", "sha256": digest}
             )
@@ -64,18 +62,6 @@ def qc_table(counts: CloneCounts, names: list[str]) -> pd.DataFrame:
     summary = counts.qc.summary()
     keep = [x for x in names if x in summary.index]
     return summary.loc[keep].T
-
-
-def _file_facts(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as e:
-        msg = f"{str(path)!r}: cannot read the input file to hash it ({e.strerror or e})"
-        raise InputError(msg) from None
-    return path.stat().st_size, digest.hexdigest()
 
 
 def _pct(num: int, den: int, low: Any = None, high: Any = None) -> str:
