@@ -394,54 +394,21 @@ def track(
     >>> result.tests["presence"].tolist(), result.tests["change"].tolist()
     (['shared', 'shared', 'shared'], ['not significant', 'not significant', 'not significant'])
     """
-    from scipy import stats
-
-    names = list(counts.samples) if samples is None else list(samples)
-    if len(set(names)) != len(names):
-        msg = f"samples must be distinct, got {names!r}"
-        raise ParameterError(msg)
+    names, later = _track_samples(counts, samples, reference)
     reference = names[0] if reference is None else reference
-    if reference not in names:
-        names.insert(0, reference)
-    for x in names:
-        counts.index(x)
-    later = [x for x in names if x != reference]
-    if not later:
-        msg = f"track needs a sample besides the reference {reference!r}"
-        raise ParameterError(msg)
-    if test is None:
-        test = "betabinomial" if counts.unit in OVERDISPERSED_UNITS else "fisher"
-    if test not in TRACK_TESTS:
-        msg = f"unknown test {test!r}; choose one of {', '.join(map(repr, TRACK_TESTS))}"
-        raise ParameterError(msg)
-    if dispersion is not None and not (np.isfinite(dispersion) and dispersion >= 1):
-        msg = f"dispersion must be a number >= 1 (1: the binomial), got {dispersion!r}"
-        raise ParameterError(msg)
-    if test == "fisher" and counts.unit in OVERDISPERSED_UNITS:
-        warnings.warn(
-            f"Fisher's test on {counts.unit}: its p-values are not calibrated for "
-            f"overdispersed {counts.unit} (reads of one cell are not independent draws) and "
-            "call most clones changed; use test='betabinomial' (the default for "
-            f"{counts.unit})",
-            TcrtrackWarning,
-            stacklevel=2,
-        )
-    if not 0 < alpha < 1:
-        msg = f"alpha must be between 0 and 1, got {alpha!r}"
-        raise ParameterError(msg)
-    if pseudocount <= 0:
-        msg = f"pseudocount must be positive, got {pseudocount!r}"
-        raise ParameterError(msg)
-    if top is not None and top < 1:
-        msg = f"top must be a positive number of clones, got {top!r}"
-        raise ParameterError(msg)
-
+    test = _check_track_options(
+        counts.unit,
+        test=test,
+        dispersion=dispersion,
+        alpha=alpha,
+        pseudocount=pseudocount,
+        top=top,
+    )
     sub = counts.select(names)
     dense = sub.dense()  # samples × clonotypes
     totals = sub.totals().to_numpy().astype(np.int64)
     labels = sub.clonotypes["clonotype"].astype(str).to_numpy()
     r = names.index(reference)
-    a = dense[r]
     with np.errstate(divide="ignore", invalid="ignore"):
         freq = dense / np.where(totals > 0, totals, 1)[:, None]
 
@@ -449,63 +416,24 @@ def track(
     phis: dict[str, float] = {}
     for name in later:
         j = names.index(name)
-        b = dense[j]
-        tested = (a > 0) | (b > 0)
-        if test == "fisher":
-            phis[name] = np.nan
-            pvalue = fisher_two_sided(a, b, totals[r], totals[j])
-        else:
-            phi = (
-                estimate_dispersion(a[tested], b[tested], int(totals[r]), int(totals[j]))
-                if dispersion is None
-                else float(dispersion)
-            )
-            phis[name] = phi
-            pvalue = betabinomial_two_sided(a, b, totals[r], totals[j], dispersion=phi)
-        qvalue = np.full(len(a), np.nan)
-        if tested.any():
-            qvalue[tested] = stats.false_discovery_control(pvalue[tested], method="bh")
-        log2fc = np.log2((b + pseudocount) / max(totals[j], 1)) - np.log2(
-            (a + pseudocount) / max(totals[r], 1)
+        part, phis[name] = _test_pair(
+            dense[r],
+            dense[j],
+            (int(totals[r]), int(totals[j])),
+            (freq[r], freq[j]),
+            labels=labels,
+            sample=name,
+            test=test,
+            dispersion=dispersion,
+            alpha=alpha,
+            min_count=min_count,
+            pseudocount=pseudocount,
         )
-        presence, change, cls = classify(a, b, qvalue, log2fc, alpha=alpha, min_count=min_count)
-        test_parts.append(
-            pd.DataFrame(
-                {
-                    "clonotype": labels,
-                    "sample": name,
-                    "count_reference": a,
-                    "count": b,
-                    "total_reference": totals[r],
-                    "total": totals[j],
-                    "freq_reference": freq[r],
-                    "freq": freq[j],
-                    "log2fc": log2fc,
-                    "pvalue": np.where(tested, pvalue, np.nan),
-                    "qvalue": qvalue,
-                    "presence": pd.Categorical(presence, categories=list(PRESENCE)),
-                    "change": pd.Categorical(change, categories=list(CHANGES)),
-                    "class": pd.Categorical(cls, categories=list(CLONE_CLASSES)),
-                }
-            )
-        )
+        test_parts.append(part)
 
-    later_rows = [names.index(x) for x in later]
-    order = np.lexsort((labels, -freq[later_rows].max(axis=0), -a))
-    if clonotypes is not None:
-        wanted = pd.Index([str(x) for x in clonotypes])
-        missing = wanted.difference(pd.Index(labels))
-        if len(missing):
-            msg = (
-                f"clonotype(s) not found in samples {', '.join(names)}: "
-                f"{', '.join(map(repr, missing[:5]))}"
-            )
-            raise NotFoundError(msg)
-        order = order[np.isin(labels[order], wanted)]
-    if top is not None:
-        order = order[:top]
-    keep_labels = labels[order]
-    index = pd.Index(keep_labels, name="clonotype")
+    later_freq = freq[[names.index(x) for x in later]]
+    order = _clone_order(labels, dense[r], later_freq, names, clonotypes=clonotypes, top=top)
+    index = pd.Index(labels[order], name="clonotype")
     count_frame = pd.DataFrame(dense[:, order].T, index=index, columns=names).astype("int64")
     freq_frame = pd.DataFrame(freq[:, order].T, index=index, columns=names)
     tests = pd.concat([part.iloc[order] for part in test_parts], ignore_index=True)
@@ -525,3 +453,147 @@ def track(
         dispersion=pd.Series(phis, name="dispersion", dtype=float),
         counts=sub,
     )
+
+
+def _track_samples(
+    counts: CloneCounts, samples: Sequence[str] | None, reference: str | None
+) -> tuple[list[str], list[str]]:
+    """The samples of a track (reference first when it was not among them) and the later ones."""
+    names = list(counts.samples) if samples is None else list(samples)
+    if len(set(names)) != len(names):
+        msg = f"samples must be distinct, got {names!r}"
+        raise ParameterError(msg)
+    reference = names[0] if reference is None else reference
+    if reference not in names:
+        names.insert(0, reference)
+    for x in names:
+        counts.index(x)
+    later = [x for x in names if x != reference]
+    if not later:
+        msg = f"track needs a sample besides the reference {reference!r}"
+        raise ParameterError(msg)
+    return names, later
+
+
+def _check_track_options(
+    unit: str,
+    *,
+    test: TrackTest | None,
+    dispersion: float | None,
+    alpha: float,
+    pseudocount: float,
+    top: int | None,
+) -> TrackTest:
+    """The test to run (its default for ``unit``), after checking every option of :func:`track`."""
+    if test is None:
+        test = "betabinomial" if unit in OVERDISPERSED_UNITS else "fisher"
+    if test not in TRACK_TESTS:
+        msg = f"unknown test {test!r}; choose one of {', '.join(map(repr, TRACK_TESTS))}"
+        raise ParameterError(msg)
+    if dispersion is not None and not (np.isfinite(dispersion) and dispersion >= 1):
+        msg = f"dispersion must be a number >= 1 (1: the binomial), got {dispersion!r}"
+        raise ParameterError(msg)
+    if test == "fisher" and unit in OVERDISPERSED_UNITS:
+        warnings.warn(
+            f"Fisher's test on {unit}: its p-values are not calibrated for "
+            f"overdispersed {unit} (reads of one cell are not independent draws) and "
+            "call most clones changed; use test='betabinomial' (the default for "
+            f"{unit})",
+            TcrtrackWarning,
+            stacklevel=3,
+        )
+    if not 0 < alpha < 1:
+        msg = f"alpha must be between 0 and 1, got {alpha!r}"
+        raise ParameterError(msg)
+    if pseudocount <= 0:
+        msg = f"pseudocount must be positive, got {pseudocount!r}"
+        raise ParameterError(msg)
+    if top is not None and top < 1:
+        msg = f"top must be a positive number of clones, got {top!r}"
+        raise ParameterError(msg)
+    return test
+
+
+def _test_pair(
+    a: np.ndarray,
+    b: np.ndarray,
+    totals: tuple[int, int],
+    freqs: tuple[np.ndarray, np.ndarray],
+    *,
+    labels: np.ndarray,
+    sample: str,
+    test: TrackTest,
+    dispersion: float | None,
+    alpha: float,
+    min_count: int,
+    pseudocount: float,
+) -> tuple[pd.DataFrame, float]:
+    """The test rows of one later sample against the reference, and the dispersion used.
+
+    ``a`` and ``b`` are every clone's counts in the reference and in ``sample``; ``totals``
+    and ``freqs`` are the two samples' totals and frequencies in that order.
+    """
+    from scipy import stats
+
+    n_ref, n = totals
+    tested = (a > 0) | (b > 0)
+    if test == "fisher":
+        phi = np.nan
+        pvalue = fisher_two_sided(a, b, n_ref, n)
+    else:
+        phi = (
+            estimate_dispersion(a[tested], b[tested], n_ref, n)
+            if dispersion is None
+            else float(dispersion)
+        )
+        pvalue = betabinomial_two_sided(a, b, n_ref, n, dispersion=phi)
+    qvalue = np.full(len(a), np.nan)
+    if tested.any():
+        qvalue[tested] = stats.false_discovery_control(pvalue[tested], method="bh")
+    log2fc = np.log2((b + pseudocount) / max(n, 1)) - np.log2((a + pseudocount) / max(n_ref, 1))
+    presence, change, cls = classify(a, b, qvalue, log2fc, alpha=alpha, min_count=min_count)
+    frame = pd.DataFrame(
+        {
+            "clonotype": labels,
+            "sample": sample,
+            "count_reference": a,
+            "count": b,
+            "total_reference": n_ref,
+            "total": n,
+            "freq_reference": freqs[0],
+            "freq": freqs[1],
+            "log2fc": log2fc,
+            "pvalue": np.where(tested, pvalue, np.nan),
+            "qvalue": qvalue,
+            "presence": pd.Categorical(presence, categories=list(PRESENCE)),
+            "change": pd.Categorical(change, categories=list(CHANGES)),
+            "class": pd.Categorical(cls, categories=list(CLONE_CLASSES)),
+        }
+    )
+    return frame, phi
+
+
+def _clone_order(
+    labels: np.ndarray,
+    reference_counts: np.ndarray,
+    later_freq: np.ndarray,
+    names: list[str],
+    *,
+    clonotypes: Sequence[str] | None,
+    top: int | None,
+) -> np.ndarray:
+    """Positions of the clones to show, in :func:`track`'s order, after ``clonotypes``/``top``."""
+    order = np.lexsort((labels, -later_freq.max(axis=0), -reference_counts))
+    if clonotypes is not None:
+        wanted = pd.Index([str(x) for x in clonotypes])
+        missing = wanted.difference(pd.Index(labels))
+        if len(missing):
+            msg = (
+                f"clonotype(s) not found in samples {', '.join(names)}: "
+                f"{', '.join(map(repr, missing[:5]))}"
+            )
+            raise NotFoundError(msg)
+        order = order[np.isin(labels[order], wanted)]
+    if top is not None:
+        order = order[:top]
+    return order
