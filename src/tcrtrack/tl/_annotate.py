@@ -112,19 +112,7 @@ def annotate(
     >>> int(adata.obs["tcrtrack_in_reference"].sum()) == int(cc.totals()["p"])
     True
     """
-    classes: pd.DataFrame | None = None
-    if isinstance(result, CloneCounts):
-        cc = result
-    else:
-        classes = _classes_of(result)
-        given = counts if counts is not None else getattr(result, "counts", None)
-        if not isinstance(given, CloneCounts):
-            msg = (
-                "annotate needs the CloneCounts behind a tracking result; pass counts= "
-                "(the object given to tt.tl.track)"
-            )
-            raise SchemaError(msg)
-        cc = given
+    cc, classes = _counts_and_classes(result, counts)
     if reference is None:
         reference = getattr(result, "reference", None)
     if reference is None:
@@ -141,7 +129,66 @@ def annotate(
 
     target = airr_anndata(adata, airr_mod=airr_mod)
     obs = target.obs
-    cells = cc.cells.drop_duplicates(["sample", "cell_id"], keep="first")
+    obs_sample, clone = _match_cells(obs, cc, sample_key)
+    has = ~np.isnan(clone)
+    idx = np.where(has, clone, 0).astype(np.int64)
+    clone_labels = np.full(len(has), None, dtype=object)
+    clone_labels[has] = labels[idx[has]]
+    clonotype = pd.array(clone_labels, dtype="string")
+    clone_in_ref = np.full(len(has), None, dtype=object)
+    clone_in_ref[has] = in_ref[idx[has]]
+    in_reference = pd.array(clone_in_ref, dtype="boolean")
+    is_ref_sample = obs_sample.eq(reference).fillna(False).to_numpy(dtype=bool)
+    if classes is not None:
+        cls, categories = _result_classes(classes, clonotype, obs_sample, is_ref_sample)
+    else:
+        cls = np.where(
+            is_ref_sample,
+            REFERENCE,
+            np.where(in_reference.fillna(False), PERSISTING, NOT_IN_REFERENCE),
+        ).astype(object)
+        categories = [REFERENCE, PERSISTING, NOT_IN_REFERENCE]
+    cls[~has] = None
+    out = pd.DataFrame(
+        {
+            f"{key_added}_clonotype": clonotype,
+            f"{key_added}_in_reference": in_reference,
+            f"{key_added}_class": pd.Categorical(
+                np.asarray(cls, dtype=object), categories=categories
+            ),
+        },
+        index=obs.index,
+    )
+    for column in out.columns:
+        obs[column] = out[column].array
+    return out
+
+
+def _counts_and_classes(
+    result: Any, counts: CloneCounts | None
+) -> tuple[CloneCounts, pd.DataFrame | None]:
+    """The counts behind ``result`` and, for a tracking result, its clone classes."""
+    if isinstance(result, CloneCounts):
+        return result, None
+    classes = _classes_of(result)
+    given = counts if counts is not None else getattr(result, "counts", None)
+    if not isinstance(given, CloneCounts):
+        msg = (
+            "annotate needs the CloneCounts behind a tracking result; pass counts= "
+            "(the object given to tt.tl.track)"
+        )
+        raise SchemaError(msg)
+    return given, classes
+
+
+def _match_cells(
+    obs: pd.DataFrame, cc: CloneCounts, sample_key: str | None
+) -> tuple[pd.Series, np.ndarray]:
+    """Each obs row's sample and the code of its cell's clonotype (NaN without one).
+
+    Cells are matched on ``(sample, cell_id)``; a cell with two clonotypes (``multichain="all"``)
+    gets the first.
+    """
     if sample_key is not None:
         if sample_key not in obs:
             msg = f"sample_key {sample_key!r} is not a column of obs; name the sample column"
@@ -155,6 +202,8 @@ def annotate(
             "with each cell's sample"
         )
         raise SchemaError(msg)
+    assert cc.cells is not None  # checked by annotate
+    cells = cc.cells.drop_duplicates(["sample", "cell_id"], keep="first")
     left = pd.DataFrame(
         {
             "sample": pd.array(obs_sample, dtype="string"),
@@ -171,43 +220,21 @@ def annotate(
     right["sample"] = right["sample"].astype("string")
     right["cell_id"] = right["cell_id"].astype("string")
     merged = left.merge(right, on=["sample", "cell_id"], how="left")
-    clone = merged["clone"].to_numpy(dtype=float)
-    has = ~np.isnan(clone)
-    idx = np.where(has, clone, 0).astype(np.int64)
-    clone_labels = np.full(len(has), None, dtype=object)
-    clone_labels[has] = labels[idx[has]]
-    clonotype = pd.array(clone_labels, dtype="string")
-    clone_in_ref = np.full(len(has), None, dtype=object)
-    clone_in_ref[has] = in_ref[idx[has]]
-    in_reference = pd.array(clone_in_ref, dtype="boolean")
-    is_ref_sample = merged["sample"].eq(reference).fillna(False).to_numpy(dtype=bool)
-    if classes is not None:
-        keys = [c for c in ("clonotype", "sample") if c in classes.columns]
-        lookup = pd.DataFrame({"clonotype": clonotype, "sample": merged["sample"].array})
-        found = lookup[keys].merge(classes, on=keys, how="left")["class"]
-        cls = np.asarray(found.astype(object).where(found.notna(), None), dtype=object)
-        if "sample" in keys:
-            cls[is_ref_sample] = REFERENCE
-        cls[~has] = None
-        categories = sorted({str(c) for c in classes["class"].dropna()} | {REFERENCE})
-    else:
-        cls = np.where(
-            is_ref_sample,
-            REFERENCE,
-            np.where(in_reference.fillna(False), PERSISTING, NOT_IN_REFERENCE),
-        ).astype(object)
-        cls[~has] = None
-        categories = [REFERENCE, PERSISTING, NOT_IN_REFERENCE]
-    out = pd.DataFrame(
-        {
-            f"{key_added}_clonotype": clonotype,
-            f"{key_added}_in_reference": in_reference,
-            f"{key_added}_class": pd.Categorical(
-                np.asarray(cls, dtype=object), categories=categories
-            ),
-        },
-        index=obs.index,
-    )
-    for column in out.columns:
-        obs[column] = out[column].array
-    return out
+    return merged["sample"], merged["clone"].to_numpy(dtype=float)
+
+
+def _result_classes(
+    classes: pd.DataFrame,
+    clonotype: pd.api.extensions.ExtensionArray,
+    obs_sample: pd.Series,
+    is_ref_sample: np.ndarray,
+) -> tuple[np.ndarray, list[str]]:
+    """Each cell's class from a tracking result's ``clonotype``/``sample``/``class`` table."""
+    keys = [c for c in ("clonotype", "sample") if c in classes.columns]
+    lookup = pd.DataFrame({"clonotype": clonotype, "sample": obs_sample.array})
+    found = lookup[keys].merge(classes, on=keys, how="left")["class"]
+    cls = np.asarray(found.astype(object).where(found.notna(), None), dtype=object)
+    if "sample" in keys:
+        cls[is_ref_sample] = REFERENCE
+    categories = sorted({str(c) for c in classes["class"].dropna()} | {REFERENCE})
+    return cls, categories
