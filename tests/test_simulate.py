@@ -218,11 +218,22 @@ def test_all_contig_layout_is_filtered_back_to_truth(tmp_path: Path) -> None:
             id="fraction",
         ),
         pytest.param({"venn": {"10": 5, "01": 5}, "layout": "raw"}, "layout must be", id="layout"),
+        pytest.param(
+            {"venn": {"10": 5, "01": 5}, "cells": "many"}, "cells must be a number", id="cells-str"
+        ),
     ],
 )
 def test_bad_arguments(tmp_path: Path, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         tt.datasets.simulate_patient(tmp_path, samples=("a", "b"), **kwargs)
+
+
+def test_one_number_of_cells_for_every_sample(tmp_path: Path) -> None:
+    truth = tt.datasets.simulate_patient(
+        tmp_path, samples=("a", "b"), venn={"10": 5, "01": 4, "11": 2}, cells=20, seed=1
+    )
+    assert truth.n_cells == {"a": 20, "b": 20}
+    assert truth.cells.groupby("sample", observed=True).size().to_dict() == {"a": 20, "b": 20}
 
 
 def test_default_patient_and_repr(tmp_path: Path) -> None:
