@@ -141,29 +141,22 @@ def venn(
         msg = f"colors must give one colour per sample ({k}), got {len(colors)}"
         raise ParameterError(msg)
     if k == 2:
-        from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout2
+        from matplotlib_venn.layout.venn2 import DefaultLayoutAlgorithm as Layout
 
-        diagram = venn2(
-            subsets=subsets,
-            set_labels=set_labels,
-            set_colors=colors,
-            alpha=alpha,
-            ax=ax,
-            subset_label_formatter=label,
-            layout_algorithm=Layout2(fixed_subset_sizes=layout_sizes),
-        )
+        draw = venn2
     else:
-        from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm as Layout3
+        from matplotlib_venn.layout.venn3 import DefaultLayoutAlgorithm as Layout
 
-        diagram = venn3(
-            subsets=subsets,
-            set_labels=set_labels,
-            set_colors=colors,
-            alpha=alpha,
-            ax=ax,
-            subset_label_formatter=label,
-            layout_algorithm=Layout3(fixed_subset_sizes=layout_sizes),
-        )
+        draw = venn3
+    diagram = draw(
+        subsets=subsets,
+        set_labels=set_labels,
+        set_colors=colors,
+        alpha=alpha,
+        ax=ax,
+        subset_label_formatter=label,
+        layout_algorithm=Layout(fixed_subset_sizes=layout_sizes),
+    )
     for i in ids:
         text = diagram.get_label_by_id(i)
         if text is not None:
