@@ -127,6 +127,16 @@ def test_missing_column(folder):
         tt.io.read_sheet(path)
 
 
+def test_duplicated_column_is_refused(folder):
+    # two path columns (a spreadsheet paste): which one holds the file cannot be known
+    path = folder / "s.tsv"
+    path.write_text("patient\tsample\ttimepoint\tpath\tPath\nP1\td0\t0\td0.tsv\tx.tsv\n")
+    with pytest.raises(
+        FormatError, match=r"s.tsv: column 'path' occurs twice in the header \(columns 4 and 5\)"
+    ):
+        tt.io.read_sheet(path)
+
+
 def test_mixed_units_are_refused_then_declared(folder):
     shutil.copy(BULK / "TRB_Unsorted_32.tsv", folder / "d32.tsv")
     sheet = tt.io.read_sheet(write(folder, "P1\td0\t0\td0.tsv\ttrue\t\nP1\td32\t32\td32.tsv\t\t\n"))

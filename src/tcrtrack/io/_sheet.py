@@ -269,6 +269,7 @@ def read_sheet(
     reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)), delimiter=delimiter)
     records = list(reader)
     header = [h.strip().lower() for h in records[0]]
+    _files.check_header(p, header)
     missing = [c for c in SHEET_REQUIRED if c not in header]
     if missing:
         msg = (
