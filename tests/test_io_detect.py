@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pandas as pd
@@ -9,31 +10,66 @@ import pytest
 
 import tcrtrack as tt
 from tcrtrack.errors import FormatError
-from tcrtrack.io import _detect
+from tcrtrack.io import _detect, _registry
 
 DATA = Path(__file__).parent / "data"
+#: One example file per format (the test that uses them checks that every format has one).
+_EXAMPLES = [
+    DATA / "10x" / "v3_filtered_contig_annotations_small.csv",
+    DATA / "airr" / "quirks.tsv",
+    DATA / "bulk" / "TRB_Unsorted_0.tsv",
+    DATA / "bulk" / "860011108_TCRB-500.tsv.gz",
+    DATA / "bulk" / "TRB-Pt-1-8_S150.clones.txt.gz",
+    DATA / "paired" / "UV019_a_Aqueous.csv",
+]
 
 
 def test_registered_format_is_detected_and_read(tmp_path, monkeypatch):
     path = tmp_path / "bulk.tsv"
     path.write_text("nucleotide\taminoAcid\tcount (templates)\nTGTGCC\tCA\t3\n")
+    calls = []
 
-    def reader(p, *, sample=None):
+    def reader(p, *, sample=None, columns=None):
+        calls.append(columns)
         return pd.DataFrame({"sample": [sample], "seen": [Path(p).name]})
 
-    fmt = _detect.Format("toy", "a toy bulk export", ("nucleotide", "aminoAcid"), reader)
-    monkeypatch.setattr(_detect, "EXTRA_FORMATS", [fmt])
+    fmt = _registry.Format("toy", "a toy bulk export", ("nucleotide", "aminoAcid"), reader)
+    monkeypatch.setattr(_detect, "formats", lambda: (fmt,))
     assert tt.io.detect(path).name == "toy"
     assert fmt in tt.io.known_formats()
     assert tt.io.read(path, sample="b")["seen"].tolist() == ["bulk.tsv"]
-    assert tt.io.read(path, sample="b", format="toy")["sample"].tolist() == ["b"]
+    assert tt.io.read(path, sample="b", format="toy", columns=["junction"])["sample"].tolist() == [
+        "b"
+    ]
+    # every reader gets the same keywords, columns included: nothing is probed
+    assert calls == [None, ["junction"]]
 
 
-def test_extra_formats_registry_is_a_module_list():
-    """Other modules append to this very list (tcrtrack.io._detect.EXTRA_FORMATS)."""
-    assert isinstance(_detect.EXTRA_FORMATS, list)
+def test_one_table_of_formats_built_once():
+    """The table is a tuple built on first use; every reader takes (path, *, sample, columns)."""
+    table = _registry.formats()
+    assert isinstance(table, tuple)
+    assert _registry.formats() is table
     names = [f.name for f in tt.io.known_formats()]
     assert names[:2] == ["10x", "airr"]
+    assert len(set(names)) == len(names)
+    for fmt in table:
+        params = inspect.signature(fmt.reader).parameters
+        assert next(iter(params)) == "path"
+        for keyword in ("sample", "columns"):
+            assert params[keyword].kind is inspect.Parameter.KEYWORD_ONLY, (fmt.name, keyword)
+            assert params[keyword].default is None, (fmt.name, keyword)
+
+
+@pytest.mark.parametrize("fmt", [f.name for f in _registry.formats()])
+def test_every_format_reads_with_columns(fmt, tmp_path):
+    """``tt.io.read(..., columns=)`` works for every format (a 10x table skips the others)."""
+    spaced = tmp_path / "spaced.txt"
+    spaced.write_text("Clone count\tN. Seq. CDR3\tAA. Seq. CDR3\n5\tTGTGCCAGCAGTTTC\tCASSF\n")
+    path = next(p for p in (*_EXAMPLES, spaced) if tt.io.detect(p).name == fmt)
+    contigs = tt.io.read(path, sample="x", columns=["junction", "locus"])
+    assert len(contigs) > 0
+    assert tt.qc(contigs).count("x", action="read") == len(contigs)
 
 
 def test_near_match_goes_to_reader_which_names_missing_column(tmp_path):

@@ -16,44 +16,6 @@ from tcrtrack.io._sheet import SampleSheet, read_sheet
 from tcrtrack.io._tenx import read_10x
 from tcrtrack.io._write import write_counts, write_table
 
-
-def _register_formats() -> None:
-    from tcrtrack.io import _bulk, _mixcr, _paired
-    from tcrtrack.io._detect import EXTRA_FORMATS, Format
-
-    formats = [
-        Format(
-            "immunoseq-v2",
-            "Adaptive immunoSEQ v2 export (TSV)",
-            _bulk.IMMUNOSEQ_V2_SIGNATURE,
-            _bulk.read_immunoseq,
-        ),
-        Format(
-            "immunoseq-v3",
-            "Adaptive immunoSEQ v3 export (TSV)",
-            _bulk.IMMUNOSEQ_V3_SIGNATURE,
-            _bulk.read_immunoseq,
-        ),
-        Format("mixcr", "MiXCR clone export (TSV)", _mixcr.MIXCR_SIGNATURE, _mixcr.read_mixcr),
-        Format(
-            "mixcr-spaced",
-            "MiXCR clone export with spaced headers (TSV, MiXCR 2 default)",
-            _mixcr.MIXCR_LONG_SIGNATURE,
-            _mixcr.read_mixcr,
-        ),
-        Format(
-            "paired",
-            "one row per cell with paired chains (TCRA_cdr3aa, TCRB_cdr3nt, ...)",
-            _paired.PAIRED_SIGNATURE,
-            _paired.read_paired,
-        ),
-    ]
-    known = {f.name for f in EXTRA_FORMATS}
-    EXTRA_FORMATS.extend(f for f in formats if f.name not in known)
-
-
-_register_formats()
-
 __all__ = [
     "ContigFiles",
     "SampleSheet",

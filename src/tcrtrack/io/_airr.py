@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -16,6 +18,8 @@ from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._files import finish
 
+#: Columns that identify an AIRR Rearrangement file (:func:`tcrtrack.io.read`).
+AIRR_SIGNATURE: Final = ("sequence_id", "v_call", "junction_aa", "productive")
 #: Fields the AIRR Rearrangement standard (v1.4) requires in every file.
 AIRR_REQUIRED: Final = (
     "sequence_id",
@@ -87,6 +91,7 @@ def read_airr(
     path: str | os.PathLike[str],
     *,
     sample: str | None = None,
+    columns: Collection[str] | None = None,
     strict: bool = True,
 ) -> pd.DataFrame:
     """Read an AIRR Rearrangement TSV file (including Cell Ranger's ``airr_rearrangement.tsv``).
@@ -121,6 +126,9 @@ def read_airr(
         The TSV file, plain or gzip-compressed.
     sample
         Sample name; default: the file name without extensions.
+    columns
+        Accepted for the common reader signature (:func:`tcrtrack.io.read`); every field
+        tcrtrack reads is read, since the repairs need them.
     strict
         Require every field the AIRR standard requires. With ``False`` only the fields
         tcrtrack uses must be present (``v_call``, ``productive`` and a junction).
@@ -148,96 +156,140 @@ def read_airr(
     1   TRA        CAARREYGNKLVF        True
     """
     p = _files.check_path(path)
-    delimiter, header = _files.sniff(p)
+    header = _checked_header(p, strict=strict)
+    table = _parse(p, header)
+    name = sample if sample is not None else _files.sample_name(p)
+    changes: list[_qc.QCEntry] = []
+    for repair in _REPAIRS:
+        table, reason, n = repair(table)
+        if n:
+            changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
+    table, unit = _single_cell_counts(table)
+    frame = finish(table, name, source=str(p), unit=unit)
+    ledger = _qc.ledger_of(frame).extend(changes)
+    return _qc.with_ledger(frame, ledger)
+
+
+def _checked_header(path: Path, *, strict: bool) -> list[str]:
+    """The header of an AIRR file, checked: tab-separated, the required fields, a junction."""
+    delimiter, header = _files.sniff(path)
     if delimiter != "\t":
         msg = (
-            f"{p}: AIRR Rearrangement files are tab-separated, but the header has no tab "
+            f"{path}: AIRR Rearrangement files are tab-separated, but the header has no tab "
             f"(columns seen: {', '.join(header[:10])}); convert the file to TSV"
         )
         raise FormatError(msg)
     required = AIRR_REQUIRED if strict else ("v_call", "productive")
-    _files.require_columns(p, header, required, "an AIRR Rearrangement file")
+    _files.require_columns(path, header, required, "an AIRR Rearrangement file")
     derivable = all(c in header for c in _REGIONS)
     if "junction" not in header and "junction_aa" not in header and not derivable:
         msg = (
-            f"{p}: neither 'junction' nor 'junction_aa' (nor fwr3, cdr3, fwr4) is present, so "
-            "no clonotype can be defined; export the file with its junction fields"
+            f"{path}: neither 'junction' nor 'junction_aa' (nor fwr3, cdr3, fwr4) is present, "
+            "so no clonotype can be defined; export the file with its junction fields"
         )
         raise FormatError(msg)
+    return header
+
+
+def _parse(path: Path, header: Sequence[str]) -> pa.Table:
+    """The columns of an AIRR file that tcrtrack reads (:data:`AIRR_READ`, the regions a
+    junction can be rebuilt from, the non-standard ``counts``), parsed by Arrow."""
     wanted: list[str] = [c for c in AIRR_READ if c in header]
-    if derivable:
+    if all(c in header for c in _REGIONS):
         wanted += [c for c in (*_REGIONS, "cdr3_aa") if c in header]
     if _COUNTS in header:
         wanted.append(_COUNTS)
     types = {c: _TYPES.get(c, pa.string()) for c in wanted}
     table = _files.read_table(
-        p,
+        path,
         delimiter="\t",
         columns=wanted,
         types=types,
         what="an AIRR Rearrangement file",
         header=header,
     )
-    _files.nonempty(p, table)
-    name = sample if sample is not None else _files.sample_name(p)
-    changes: list[_qc.QCEntry] = []
+    _files.nonempty(path, table)
+    return table
 
-    def changed(reason: str, n: int) -> None:
-        if n:
-            changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
 
-    # the locus
-    if "locus" in table.column_names:
-        locus = table.column("locus")
-        new_locus = _normalise_locus(locus)
-        changed(_qc.LOCUS_RENAMED, _count(pc.not_equal(new_locus, locus)))
-        table = _set(table, "locus", new_locus)
-    else:
+#: A repair: the table in, the repaired table, the ledger reason and the rows changed out.
+Repair = Callable[[pa.Table], tuple[pa.Table, str, int]]
+
+
+def _repair_locus(table: pa.Table) -> tuple[pa.Table, str, int]:
+    """``locus_renamed`` (``TCRB`` -> ``TRB``), or ``locus_inferred_from_genes`` without a
+    ``locus`` column."""
+    if "locus" not in table.column_names:
         inferred = _locus_from_genes(table)
-        changed(_qc.LOCUS_INFERRED_FROM_GENES, len(inferred) - inferred.null_count)
-        table = table.append_column("locus", inferred)
+        n = len(inferred) - inferred.null_count
+        return table.append_column("locus", inferred), _qc.LOCUS_INFERRED_FROM_GENES, n
+    locus = table.column("locus")
+    new_locus = _normalise_locus(locus)
+    n = _count(pc.not_equal(new_locus, locus))
+    return _set(table, "locus", new_locus), _qc.LOCUS_RENAMED, n
 
-    # junctions are upper-case
-    n = table.num_rows
-    lowered = np.zeros(n, dtype=bool)
+
+def _uppercase_junctions(table: pa.Table) -> tuple[pa.Table, str, int]:
+    """``sequence_uppercased``: junctions (nt and aa) written in lower case."""
+    lowered = np.zeros(table.num_rows, dtype=bool)
     for col in ("junction", "junction_aa"):
         if col in table.column_names:
             original = table.column(col)
             upper = pc.utf8_upper(original)
             lowered |= np.asarray(pc.fill_null(pc.not_equal(upper, original), False), bool)
             table = _set(table, col, upper)
-    changed(_qc.SEQUENCE_UPPERCASED, int(lowered.sum()))
+    return table, _qc.SEQUENCE_UPPERCASED, int(lowered.sum())
 
-    # a missing junction rebuilt from the regions around the CDR3
-    if derivable:
-        table, n_derived = _derive_junction(table)
-        changed(_qc.JUNCTION_DERIVED_FROM_REGIONS, n_derived)
 
-    # the non-standard counts column
-    if _COUNTS in table.column_names:
-        counts = table.column(_COUNTS)
-        has_dup = (
-            "duplicate_count" in table.column_names
-            and table.column("duplicate_count").null_count < n
-        )
-        table = table.drop_columns([_COUNTS])
-        if not has_dup:
-            if "duplicate_count" in table.column_names:
-                table = table.drop_columns(["duplicate_count"])
-            table = table.append_column("duplicate_count", counts)
-            changed(_qc.COUNT_FROM_NONSTANDARD_COLUMN, n - counts.null_count)
+def _junction_from_regions(table: pa.Table) -> tuple[pa.Table, str, int]:
+    """``junction_derived_from_regions``, when the file has ``fwr3``, ``cdr3`` and ``fwr4``."""
+    if not all(c in table.column_names for c in _REGIONS):
+        return table, _qc.JUNCTION_DERIVED_FROM_REGIONS, 0
+    table, n = _derive_junction(table)
+    return table, _qc.JUNCTION_DERIVED_FROM_REGIONS, n
 
+
+def _counts_column(table: pa.Table) -> tuple[pa.Table, str, int]:
+    """``count_from_nonstandard_column``: immundata's ``counts`` as ``duplicate_count`` when
+    the file has no ``duplicate_count`` values (the column is dropped either way)."""
+    if _COUNTS not in table.column_names:
+        return table, _qc.COUNT_FROM_NONSTANDARD_COLUMN, 0
+    n = table.num_rows
+    counts = table.column(_COUNTS)
+    has_dup = (
+        "duplicate_count" in table.column_names and table.column("duplicate_count").null_count < n
+    )
+    table = table.drop_columns([_COUNTS])
+    if has_dup:
+        return table, _qc.COUNT_FROM_NONSTANDARD_COLUMN, 0
+    if "duplicate_count" in table.column_names:
+        table = table.drop_columns(["duplicate_count"])
+    table = table.append_column("duplicate_count", counts)
+    return table, _qc.COUNT_FROM_NONSTANDARD_COLUMN, n - counts.null_count
+
+
+#: The repairs, in the order they run (and their entries appear in the ledger).
+_REPAIRS: Final[tuple[Repair, ...]] = (
+    _repair_locus,
+    _uppercase_junctions,
+    _junction_from_regions,
+    _counts_column,
+)
+
+
+def _single_cell_counts(table: pa.Table) -> tuple[pa.Table, str]:
+    """The unit (``cells`` when ``cell_id`` has values, else ``templates``); in single-cell
+    files ``duplicate_count`` holds UMIs and becomes ``umi_count`` (Cell Ranger's use)."""
     is_single_cell = (
         "cell_id" in table.column_names and table.column("cell_id").null_count < table.num_rows
     )
-    unit = s.UNIT_CELLS if is_single_cell else s.UNIT_TEMPLATES
-    if is_single_cell and "duplicate_count" in table.column_names:
+    if not is_single_cell:
+        return table, s.UNIT_TEMPLATES
+    if "duplicate_count" in table.column_names:
         if "umi_count" not in table.column_names:
             table = table.append_column("umi_count", table.column("duplicate_count"))
         table = table.drop_columns(["duplicate_count"])
-    frame = finish(table, name, source=str(p), unit=unit)
-    ledger = _qc.ledger_of(frame).extend(changes)
-    return _qc.with_ledger(frame, ledger)
+    return table, s.UNIT_CELLS
 
 
 def _set(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:

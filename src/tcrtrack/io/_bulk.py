@@ -8,7 +8,7 @@ A bulk contig table has one row per sequence, ``cell_id`` NA and the clone size 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
@@ -68,6 +68,7 @@ def read_immunoseq(
     path: str | os.PathLike[str],
     *,
     sample: str | None = None,
+    columns: Collection[str] | None = None,
     unit: BulkUnit | None = None,
 ) -> pd.DataFrame:
     r"""Read an Adaptive immunoSEQ export (Analyzer v2 or v3 layout) into a bulk contig table.
@@ -108,6 +109,9 @@ def read_immunoseq(
         The TSV export, plain or gzip-compressed.
     sample
         Sample name; default: the file name without extensions.
+    columns
+        Accepted for the common reader signature (:func:`tcrtrack.io.read`); the few
+        columns an export has are all read.
     unit
         Declare the unit of the counts instead of detecting it.
 
@@ -144,25 +148,71 @@ def read_immunoseq(
     """
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
-    if set(IMMUNOSEQ_V2_SIGNATURE) <= set(header):
-        version = "v2"
-    elif set(IMMUNOSEQ_V3_SIGNATURE) <= set(header):
-        version = "v3"
-    else:
-        msg = (
-            f"{p}: not an immunoSEQ export: expected the columns "
-            f"{', '.join(IMMUNOSEQ_V2_SIGNATURE)} (v2) or {', '.join(IMMUNOSEQ_V3_SIGNATURE)} "
-            f"(v3); columns seen: {', '.join(header[:20])}"
-        )
-        raise FormatError(msg)
+    version = _immunoseq_version(p, header)
     fields = {
         role: next((c for c in cands if c in header), None)
         for role, cands in _IMMUNOSEQ_FIELDS[version].items()
     }
+    counts = _count_columns(header, version)
+    table = _parse_immunoseq(p, delimiter, fields, counts)
+    name = sample if sample is not None else _files.sample_name(p)
+    n = table.num_rows
+
+    def changed(reason: str, rows: int) -> _qc.QCEntry:
+        return _qc.QCEntry(name, "read", "changed", reason, rows, "rows", str(p))
+
+    changes: list[_qc.QCEntry] = []
+    count, detected = _clone_size(table, version, fields, counts)
+    if not counts:
+        changes.append(changed(_qc.COUNT_MISSING, n))
+    # out-of-frame rows have an empty amino-acid sequence (v2) or "na" (v3)
+    aa = pc.utf8_upper(_null_placeholders(table.column(fields["aa"]), (*_GENE_NULLS, "na")))
+    junction, n_cut, n_failed = _junction_of(table, fields, aa)
+    changes.append(changed(_qc.JUNCTION_CUT_FROM_READ, n_cut))
+    changes.append(changed(_qc.JUNCTION_NOT_IN_READ, n_failed))
+    out: dict[str, pa.Array | pa.ChunkedArray] = {
+        s.CELL_ID: pa.nulls(n, pa.string()),
+        s.JUNCTION: junction,
+        s.JUNCTION_AA: aa,
+        s.PRODUCTIVE: _productive(table, fields, aa),
+        s.DUPLICATE_COUNT: _to_int(p, counts[0] if counts else "count", count),
+    }
+    genes, n_renamed = _immunoseq_genes(table, fields)
+    out |= genes
+    changes.append(changed(_qc.GENE_RENAMED, n_renamed))
+    locus_column = table.column(fields["locus"]) if fields["locus"] else None
+    out[s.LOCUS] = _locus(out, locus_column)
+    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
+    return _bulk_ledger(frame, changes)
+
+
+#: The immunoSEQ column of each role (``read``, ``aa``, ``v``...), None where absent.
+Fields = dict[str, str | None]
+
+
+def _immunoseq_version(path: Path, header: Sequence[str]) -> Literal["v2", "v3"]:
+    """``v2`` or ``v3`` from the identifying columns; else a :class:`FormatError`."""
+    if set(IMMUNOSEQ_V2_SIGNATURE) <= set(header):
+        return "v2"
+    if set(IMMUNOSEQ_V3_SIGNATURE) <= set(header):
+        return "v3"
+    msg = (
+        f"{path}: not an immunoSEQ export: expected the columns "
+        f"{', '.join(IMMUNOSEQ_V2_SIGNATURE)} (v2) or {', '.join(IMMUNOSEQ_V3_SIGNATURE)} "
+        f"(v3); columns seen: {', '.join(header[:20])}"
+    )
+    raise FormatError(msg)
+
+
+def _count_columns(header: Sequence[str], version: str) -> list[str]:
+    """The count columns present: v2's first ``count ...`` column; v3's ``templates``, ``reads``."""
     if version == "v2":
-        counts = [c for c in header if c.startswith("count")][:1]
-    else:
-        counts = [c for c in ("templates", "reads") if c in header]
+        return [c for c in header if c.startswith("count")][:1]
+    return [c for c in ("templates", "reads") if c in header]
+
+
+def _parse_immunoseq(path: Path, delimiter: str, fields: Fields, counts: list[str]) -> pa.Table:
+    """The columns of ``fields`` and ``counts`` (counts and genomes as numbers), parsed."""
     wanted = [c for c in fields.values() if c is not None] + counts
     types: dict[str, pa.DataType] = {c: pa.string() for c in wanted}
     for c in counts:
@@ -170,82 +220,74 @@ def read_immunoseq(
     if fields["genomes"]:
         types[fields["genomes"]] = pa.float64()
     table = _files.read_table(
-        p, delimiter=delimiter, columns=wanted, types=types, what="an immunoSEQ export"
+        path, delimiter=delimiter, columns=wanted, types=types, what="an immunoSEQ export"
     )
-    _files.nonempty(p, table)
-    name = sample if sample is not None else _files.sample_name(p)
+    _files.nonempty(path, table)
+    return table
+
+
+def _clone_size(
+    table: pa.Table, version: str, fields: Fields, counts: list[str]
+) -> tuple[pa.Array | pa.ChunkedArray, str]:
+    """The clone-size column and its unit (see :func:`read_immunoseq`); each row once
+    (``templates``) without a count column."""
     n = table.num_rows
     col = table.column
-
-    # clone size and unit
-    detected: str
-    count: pa.Array | pa.ChunkedArray
     if version == "v3" and "templates" in counts and col("templates").null_count < n:
-        count, detected = col("templates"), s.UNIT_TEMPLATES
-    elif version == "v3" and "reads" in counts:
-        count, detected = col("reads"), s.UNIT_READS
-    elif version == "v3" and counts:
-        count, detected = col(counts[0]), s.UNIT_TEMPLATES
-    elif version == "v2" and counts:
-        count = col(counts[0])
+        return col("templates"), s.UNIT_TEMPLATES
+    if version == "v3" and "reads" in counts:
+        return col("reads"), s.UNIT_READS
+    if version == "v3" and counts:
+        return col(counts[0]), s.UNIT_TEMPLATES
+    if version == "v2" and counts:
         genomes = fields["genomes"]
         has_genomes = genomes is not None and col(genomes).null_count < n
         detected = s.UNIT_TEMPLATES if has_genomes or "templates)" in counts[0] else s.UNIT_READS
         if counts[0] == "count (reads)":
             detected = s.UNIT_READS
-    else:
-        count, detected = pa.array(np.ones(n)), s.UNIT_TEMPLATES
-    changes: list[_qc.QCEntry] = []
-    if not counts:
-        changes.append(_qc.QCEntry(name, "read", "changed", _qc.COUNT_MISSING, n, "rows", str(p)))
-    duplicate = _to_int(p, counts[0] if counts else "count", count)
+        return col(counts[0]), detected
+    return pa.array(np.ones(n)), s.UNIT_TEMPLATES
 
-    # junction cut out of the read
-    read = pc.utf8_upper(col(fields["read"]))
-    # out-of-frame rows have an empty amino-acid sequence (v2) or "na" (v3)
-    aa = pc.utf8_upper(_null_placeholders(col(fields["aa"]), (*_GENE_NULLS, "na")))
-    v_index = _int_or_null(col(fields["v_index"]))
+
+def _junction_of(
+    table: pa.Table, fields: Fields, aa: pa.ChunkedArray | pa.Array
+) -> tuple[pa.Array, int, int]:
+    """The junctions cut out of the reads (:func:`cut_junction`): junctions, cut, failed."""
+    read = pc.utf8_upper(table.column(fields["read"]))
+    v_index = _int_or_null(table.column(fields["v_index"]))
     cdr3_length = (
-        _int_or_null(col(fields["cdr3_length"]))
+        _int_or_null(table.column(fields["cdr3_length"]))
         if fields["cdr3_length"]
-        else np.full(n, -1, np.int64)
+        else np.full(table.num_rows, -1, np.int64)
     )
-    junction, n_cut, n_failed = cut_junction(read, aa, v_index, cdr3_length)
-    changes.append(
-        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_CUT_FROM_READ, n_cut, "rows", str(p))
-    )
-    changes.append(
-        _qc.QCEntry(name, "read", "changed", _qc.JUNCTION_NOT_IN_READ, n_failed, "rows", str(p))
-    )
+    return cut_junction(read, aa, v_index, cdr3_length)
 
+
+def _productive(
+    table: pa.Table, fields: Fields, aa: pa.ChunkedArray | pa.Array
+) -> pa.Array | pa.ChunkedArray:
+    """In frame (``sequenceStatus``/``frame_type`` ``In``), else: no stop in ``aa``."""
     if fields["status"]:
-        productive = pc.equal(pc.utf8_lower(col(fields["status"])), "in")
-    else:
-        productive = pc.invert(pc.fill_null(pc.match_substring(aa, "*"), True))
+        return pc.equal(pc.utf8_lower(table.column(fields["status"])), "in")
+    return pc.invert(pc.fill_null(pc.match_substring(aa, "*"), True))
 
-    out: dict[str, pa.Array | pa.ChunkedArray] = {
-        s.CELL_ID: pa.nulls(n, pa.string()),
-        s.JUNCTION: junction,
-        s.JUNCTION_AA: aa,
-        s.PRODUCTIVE: productive,
-        s.DUPLICATE_COUNT: duplicate,
-    }
+
+def _immunoseq_genes(
+    table: pa.Table, fields: Fields
+) -> tuple[dict[str, pa.Array | pa.ChunkedArray], int]:
+    """V, D and J calls in IMGT names, and the number of rows with a name converted."""
+    n = table.num_rows
+    out: dict[str, pa.Array | pa.ChunkedArray] = {}
     renamed = np.zeros(n, dtype=bool)
     for role, target in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)):
         source = fields[role]
         if source is None:
             out[target] = pa.nulls(n, pa.string())
             continue
-        genes = _null_placeholders(col(source))
+        genes = _null_placeholders(table.column(source))
         out[target], changed = convert_genes(genes, "adaptive")
         renamed |= changed
-    changes.append(
-        _qc.QCEntry(name, "read", "changed", _qc.GENE_RENAMED, int(renamed.sum()), "rows", str(p))
-    )
-    locus_column = col(fields["locus"]) if fields["locus"] else None
-    out[s.LOCUS] = _locus(out, locus_column)
-    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
-    return _bulk_ledger(frame, changes)
+    return out, int(renamed.sum())
 
 
 def cut_junction(

@@ -2,51 +2,30 @@
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from typing import Final
-
-import pandas as pd
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
+from tcrtrack.io._registry import Format, formats
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-@dataclass(frozen=True)
-class Format:
-    """A format tcrtrack reads: its name, the header columns that identify it, its reader."""
-
-    name: str
-    description: str
-    signature: tuple[str, ...]
-    reader: Callable[..., pd.DataFrame]
-
-
-def _formats() -> list[Format]:
-    from tcrtrack.io._airr import read_airr
-    from tcrtrack.io._tenx import TENX_SIGNATURE, read_10x
-
-    return [
-        Format("10x", "Cell Ranger contig annotations (CSV)", TENX_SIGNATURE, read_10x),
-        Format(
-            "airr",
-            "AIRR Rearrangement TSV",
-            ("sequence_id", "v_call", "junction_aa", "productive"),
-            read_airr,
-        ),
-        *EXTRA_FORMATS,
-    ]
-
-
-#: Formats registered by other modules (bulk, paired); checked after 10x and AIRR.
-EXTRA_FORMATS: Final[list[Format]] = []
+__all__ = ["Format", "detect", "known_formats", "read"]
 
 
 def known_formats() -> list[Format]:
-    """Every format :func:`read` can detect, in the order they are tried."""
-    return _formats()
+    """Every format :func:`read` can detect, in the order they are tried.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> [f.name for f in tt.io.known_formats()][:2]
+    ['10x', 'airr']
+    """
+    return list(formats())
 
 
 def detect(path: str | os.PathLike[str]) -> Format:
@@ -73,16 +52,16 @@ def detect(path: str | os.PathLike[str]) -> Format:
     p = _files.check_path(path)
     _, header = _files.sniff(p)
     columns = set(header)
-    formats = _formats()
-    for fmt in formats:
-        if set(fmt.signature) <= columns:
+    table = formats()
+    for fmt in table:
+        if fmt.matches(columns):
             return fmt
-    scores = [len(set(f.signature) & columns) / len(f.signature) for f in formats]
+    scores = [len(set(f.signature) & columns) / len(f.signature) for f in table]
     best = max(scores, default=0.0)
     if best >= 0.5 and scores.count(best) == 1:
-        return formats[scores.index(best)]
+        return table[scores.index(best)]
     shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
-    known = "; ".join(f"{f.name} ({f.description}: {', '.join(f.signature)})" for f in formats)
+    known = "; ".join(f"{f.name} ({f.description}: {', '.join(f.signature)})" for f in table)
     msg = (
         f"{p}: unknown format: columns seen: {shown}. Known formats and the columns that "
         f"identify them: {known}. Check that this is a contig table, or rename its header "
@@ -109,7 +88,8 @@ def read(
     format
         Skip detection and use this format (a name from :func:`known_formats`).
     columns
-        Contig-table columns needed (default: all); readers that support it skip the others.
+        Contig-table columns needed (default: all); readers that can skip the others do
+        (the Cell Ranger reader), the others read every column.
 
     Examples
     --------
@@ -118,14 +98,15 @@ def read(
     >>> contigs["sample"].iloc[0]
     'vdj_nextgem_hs_pbmc3_t_filtered_contig_annotations'
     """
-    if format is None:
-        fmt = detect(path)
-    else:
-        by_name = {f.name: f for f in _formats()}
-        if format not in by_name:
-            msg = f"unknown format {format!r}; known formats: {', '.join(by_name)}"
-            raise FormatError(msg)
-        fmt = by_name[format]
-    if columns is not None and "columns" in inspect.signature(fmt.reader).parameters:
-        return fmt.reader(path, sample=sample, columns=columns)  # type: ignore[call-arg]
-    return fmt.reader(path, sample=sample)
+    fmt = detect(path) if format is None else by_name(format)
+    return fmt.reader(path, sample=sample, columns=columns)
+
+
+def by_name(name: str) -> Format:
+    """The format called ``name``; an unknown name is a :class:`FormatError` listing the names."""
+    for fmt in formats():
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in formats())
+    msg = f"unknown format {name!r}; known formats: {known}"
+    raise FormatError(msg)

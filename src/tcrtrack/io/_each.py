@@ -122,12 +122,11 @@ class ContigFiles:
 
 
 def _parse(path: Path, *, sample: str, columns: Collection[str] | None) -> pa.Table | pd.DataFrame:
-    """One file for :meth:`ContigFiles.parsed`: Cell Ranger contig tables as Arrow tables."""
-    if detect(path).name == "10x":
-        from tcrtrack.io._tenx import parse_10x
-
-        return parse_10x(path, sample=sample, columns=columns)
-    return read(path, sample=sample, columns=columns)
+    """One file for :meth:`ContigFiles.parsed`: the format's Arrow-stage reader where it has
+    one (Cell Ranger contig tables), else its reader."""
+    fmt = detect(path)
+    parse = fmt.parse if fmt.parse is not None else fmt.reader
+    return parse(path, sample=sample, columns=columns)
 
 
 def read_each(

@@ -7,6 +7,7 @@ A bulk contig table: one row per clone, ``cell_id`` NA, the clone size in ``dupl
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from typing import Final
 
 import pandas as pd
@@ -57,11 +58,11 @@ _MIXCR_SHORT: Final = {
 }
 
 
-#: Gene-name placeholders of immunoSEQ exports read as missing.
 def read_mixcr(
     path: str | os.PathLike[str],
     *,
     sample: str | None = None,
+    columns: Collection[str] | None = None,
     unit: BulkUnit | None = None,
 ) -> pd.DataFrame:
     r"""Read a MiXCR clone export (``exportClones``, MiXCR v2, v3 or v4) into a bulk contig table.
@@ -81,6 +82,9 @@ def read_mixcr(
         The TSV export, plain or gzip-compressed.
     sample
         Sample name; default: the file name without extensions.
+    columns
+        Accepted for the common reader signature (:func:`tcrtrack.io.read`); the columns
+        tcrtrack uses are all read.
     unit
         Declare the unit of the counts instead of detecting it.
 

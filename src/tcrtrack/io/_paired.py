@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from typing import Final
 
 import numpy as np
@@ -38,6 +39,7 @@ def read_paired(
     path: str | os.PathLike[str],
     *,
     sample: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
     r"""Read a table with one row per cell and one column group per chain into a contig table.
 
@@ -56,6 +58,9 @@ def read_paired(
         CSV or TSV file, plain or gzip-compressed.
     sample
         Sample name; default: the file name without extensions.
+    columns
+        Accepted for the common reader signature (:func:`tcrtrack.io.read`); every chain
+        column is read (the table is melted from them).
 
     Raises
     ------
@@ -108,8 +113,8 @@ def read_paired(
         )
         raise FormatError(msg)
     parts = []
-    columns = [s.JUNCTION, s.JUNCTION_AA, s.V_CALL, s.D_CALL, s.J_CALL, s.C_CALL]
-    present_columns = [c for c in columns if any(c in f for f in chains.values())]
+    chain_columns = [s.JUNCTION, s.JUNCTION_AA, s.V_CALL, s.D_CALL, s.J_CALL, s.C_CALL]
+    present_columns = [c for c in chain_columns if any(c in f for f in chains.values())]
     for locus, fields in chains.items():
         arrays = {
             c: (
