@@ -31,8 +31,10 @@ def test_share_tsv_and_json_agree_with_the_api(capsys):
 
     assert main(["share", LT, LB, "-n", "tumour", "-n", "blood", "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["reference"] == "tumour"
-    (row,) = payload["rows"]
+    assert payload["command"] == "share" and payload["clonotype"].startswith("TRB junction")
+    (block,) = payload["patients"]
+    assert block["patient"] is None and block["reference"] == "tumour"
+    (row,) = block["rows"]
     counts = tt.tl.clonotypes(
         tt.pp.concat([tt.io.read(LT, sample="tumour"), tt.io.read(LB, sample="blood")])
     )

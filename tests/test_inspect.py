@@ -93,10 +93,11 @@ def test_json_and_csv_agree_with_tsv(capsys):
     tsv = pd.read_csv(io.StringIO(run([*args, "-f", "tsv"], capsys)), sep="\t", index_col=0)
     csv = pd.read_csv(io.StringIO(run([*args, "-f", "csv"], capsys)), index_col=0)
     payload = json.loads(run([*args, "-f", "json"], capsys))
-    from_json = pd.DataFrame(payload["rows"]).set_index("sample")
+    (block,) = payload["patients"]
+    from_json = pd.DataFrame(block["rows"]).set_index("sample")
     pd.testing.assert_frame_equal(tsv, csv)
     pd.testing.assert_frame_equal(tsv, from_json, check_names=False)
-    assert isinstance(payload["rows"][0]["contigs"], int)
+    assert isinstance(block["rows"][0]["contigs"], int)
     assert tsv.loc["v6", "qc_dropped_not_a_cell"] == 2
 
 

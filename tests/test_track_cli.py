@@ -103,11 +103,13 @@ def test_track_tsv_equals_api_and_plot_is_written(tmp_path, capsys):
 def test_track_json_meta(capsys):
     assert main(["track", LT, LB, "--top", "2", "-f", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["reference"] == "lt6" and payload["test"] == "fisher"
-    assert payload["dispersion"] == {"lb6": None}
-    assert len(payload["rows"]) == 2
+    (block,) = payload["patients"]
+    assert payload["command"] == "track" and block["patient"] is None
+    assert block["reference"] == "lt6" and block["test"] == "fisher"
+    assert block["dispersion"] == {"lb6": None}
+    assert len(block["rows"]) == 2
     expected = _api2(2).to_frame()
-    for row, (key, want) in zip(payload["rows"], expected.iterrows(), strict=True):
+    for row, (key, want) in zip(block["rows"], expected.iterrows(), strict=True):
         assert row["clonotype"] == key
         assert row["pvalue_lb6"] == pytest.approx(want["pvalue_lb6"], rel=1e-9)
         assert row["qvalue_lb6"] == pytest.approx(want["qvalue_lb6"], rel=1e-9)

@@ -118,61 +118,63 @@ def format_table(frame: pd.DataFrame, *, index: bool = True) -> str:
     return frame.to_string(index=index)
 
 
+@dataclass(frozen=True)
+class Block:
+    """One patient's output (``patient`` None for files named on the command line).
+
+    ``frame`` is what TSV/CSV print, ``text`` the readable table, ``fields`` the block's JSON
+    fields besides ``patient``; the rows of ``frame`` are added to them as ``rows`` unless
+    ``rows`` is False (a command whose ``fields`` already hold every number).
+    """
+
+    patient: str | None
+    frame: pd.DataFrame
+    text: str
+    fields: dict[str, object]
+    rows: bool = True
+
+
 def emit(
-    frame: pd.DataFrame,
-    fmt: OutputFormat,
-    output: Path | None,
-    *,
-    text: str | None = None,
-    meta: dict[str, object] | None = None,
-) -> None:
-    """Write ``frame`` in ``fmt`` to ``output`` (or stdout). ``text`` overrides the table form."""
-    if fmt == "table":
-        body = (text if text is not None else format_table(frame)) + "\n"
-    elif fmt in ("tsv", "csv"):
-        body = frame.to_csv(sep="\t" if fmt == "tsv" else ",", index=True, lineterminator="\n")
-    else:
-        records = json.loads(frame.reset_index().to_json(orient="records"))
-        payload: dict[str, object] = dict(meta or {})
-        payload["rows"] = records
-        body = json.dumps(payload, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(body)
-    else:
-        write_text(output, body)
-
-
-def emit_patients(
     command: str,
-    clonotype: str,
-    blocks: Sequence[tuple[str | None, str, pd.DataFrame, dict[str, object]]],
-    fmt: str,
+    clonotype: str | None,
+    blocks: Sequence[Block],
+    fmt: OutputFormat | str,
     output: Path | None,
 ) -> None:
-    """Write per-patient results in one shape whether they come from files or a sheet.
+    """Write the blocks of ``command`` in ``fmt`` to ``output`` (or stdout), one shape whether
+    the samples came from files or from a sample sheet.
 
-    ``blocks`` holds, per patient (``None`` for files), the readable text, the table of one
-    row per sample and the JSON fields. JSON: ``{"command", "clonotype", "patients": [{"patient",
-    ...fields}]}``; TSV/CSV: the tables stacked, a leading ``patient`` column with a sheet;
-    ``table``: the texts, each under ``== Patient P ==`` with a sheet.
+    ``table``: each block's text, titled ``== Patient P ==`` with a sheet. ``tsv``/``csv``: the
+    blocks' rows one after the other, with a leading ``patient`` column with a sheet. ``json``:
+    ``{"command", "clonotype", "patients": [{"patient", ...fields, "rows"}]}``, ``patient``
+    null for files (docs/cli.md).
     """
     import pandas as pd
 
+    sheet = any(b.patient is not None for b in blocks)
     if fmt == "table":
-        texts = [text if p is None else f"== Patient {p} ==\n{text}" for p, text, _, _ in blocks]
+        texts = [f"== Patient {b.patient} ==\n{b.text}" if sheet else b.text for b in blocks]
         body = "\n\n".join(texts) + "\n"
     elif fmt in ("tsv", "csv"):
-        frames = []
-        for patient, _, frame, _ in blocks:
-            frame = frame.reset_index()
-            if patient is not None:
-                frame.insert(0, "patient", patient)
-            frames.append(frame)
-        body = pd.concat(frames, ignore_index=True).to_csv(
-            sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
-        )
+        sep = "\t" if fmt == "tsv" else ","
+        if sheet:
+            frames = []
+            for b in blocks:
+                frame = b.frame.reset_index()
+                frame.insert(0, "patient", b.patient)
+                frames.append(frame)
+            joined = pd.concat(frames, ignore_index=True)
+            body = joined.to_csv(sep=sep, index=False, lineterminator="\n")
+        else:
+            frame = pd.concat([b.frame for b in blocks])
+            body = frame.to_csv(sep=sep, index=True, lineterminator="\n")
     else:
-        patients = [{"patient": p, **fields} for p, _, _, fields in blocks]
+        patients = []
+        for b in blocks:
+            entry: dict[str, object] = {"patient": b.patient, **b.fields}
+            if b.rows:
+                entry["rows"] = json.loads(b.frame.reset_index().to_json(orient="records"))
+            patients.append(entry)
         payload = {"command": command, "clonotype": clonotype, "patients": patients}
         body = json.dumps(payload, indent=2) + "\n"
     if output is None:

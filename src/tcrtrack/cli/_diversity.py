@@ -160,7 +160,9 @@ def _per_file(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> list[
 def _emit(
     runs: list[tuple[str | None, Diversity]], fmt: str, output: Path | None, spec: Any
 ) -> None:
-    """One block per patient (``patient`` null for files) in the shape of
-    :func:`tcrtrack.cli._common.emit_patients`; one row per sample in TSV/CSV."""
-    blocks = [(p, render(result), result.to_frame(), _payload(result)) for p, result in runs]
-    _common.emit_patients("diversity", str(spec), blocks, fmt, output)
+    """Every patient's tables: one row per sample in TSV/CSV, every number in JSON."""
+    blocks = [
+        _common.Block(p, result.to_frame(), render(result), _payload(result), rows=False)
+        for p, result in runs
+    ]
+    _common.emit("diversity", str(spec), blocks, fmt, output)

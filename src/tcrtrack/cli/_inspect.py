@@ -53,19 +53,21 @@ def inspect(
     samples = _sheet.open_sheet(sheet, files, name)
     if samples is not None:
         blocks = []
+        clonotype = None
         for patient in samples.patients:
             parts = [inspect_contigs(samples.read(x)) for x in samples.samples(patient)]
             frame, text = _render(parts)
-            blocks.append(_sheet.Block(patient, frame, text, {}))
-        _sheet.emit_blocks(blocks, fmt, output, meta={"samples": str(sheet)})
+            blocks.append(_common.Block(patient, frame, text, {}))
+            clonotype = parts[-1][2]
+        _common.emit("inspect", clonotype, blocks, fmt, output)
         return
     if not files:
         raise _common.usage_error("give at least one FILE, or --samples SHEET")
     names = _common.sample_names(list(files), list(name))
-    frame, text = _render(
-        [inspect_file(path, sample) for path, sample in zip(files, names, strict=True)]
-    )
-    _common.emit(frame, fmt, output, text=text)  # type: ignore[arg-type]
+    parts = [inspect_file(path, sample) for path, sample in zip(files, names, strict=True)]
+    frame, text = _render(parts)
+    block = _common.Block(None, frame, text, {})
+    _common.emit("inspect", parts[-1][2], [block], fmt, output)
 
 
 def _render(

@@ -67,25 +67,18 @@ def overlap(
         for patient in cohort.patients:
             counts, names = _sheet.patient_counts(cohort, patient, spec)
             matrix, text = _overlap(counts, metric, spec)
-            blocks.append(_sheet.Block(patient, matrix, text, {"metric": metric}))
+            blocks.append(_common.Block(patient, matrix, text, {"metric": metric}))
             if plot is not None:
                 _plot(matrix, _common.per_patient(plot, patient))
-        _sheet.emit_blocks(
-            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
-        )
+        _common.emit("overlap", str(spec), blocks, fmt, output)
         return
     if len(files) < 2:
         raise _common.usage_error("give at least two files to compare")
     names = _common.sample_names(list(files), list(name))
     counts = _common.load_counts(list(files), names, spec)
     matrix, text = _overlap(counts, metric, spec)
-    _common.emit(
-        matrix,
-        fmt,  # type: ignore[arg-type]
-        output,
-        text=text,
-        meta={"metric": metric, "clonotype": str(spec)},
-    )
+    block = _common.Block(None, matrix, text, {"metric": metric})
+    _common.emit("overlap", str(spec), [block], fmt, output)
     if plot is not None:
         _plot(matrix, plot)
 

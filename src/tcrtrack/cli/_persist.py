@@ -275,9 +275,9 @@ def _emit(
     output: Path | None,
     extra: dict | None = None,  # type: ignore[type-arg]
 ) -> None:
-    """One block per patient (``patient`` null for files) in the shape of
-    :func:`tcrtrack.cli._common.emit_patients`; one row per later sample in TSV/CSV.
-    ``extra``: the background per patient (its table, text and JSON fields)."""
+    """One block per patient (``patient`` null for files) through
+    :func:`tcrtrack.cli._common.emit`: one row per later sample in TSV/CSV, every number in
+    named JSON fields. ``extra``: the background per patient (its table, text and JSON fields)."""
     extra = extra or {}
     blocks = []
     for p, result, counts in runs:
@@ -285,8 +285,8 @@ def _emit(
         if p in extra:
             table, background, meta = extra[p][:3]
             text, frame, fields = f"{text}\n\n{background}", frame.join(table), fields | meta
-        blocks.append((p, text, frame, fields))
-    _common.emit_patients("persist", str(runs[0][1].spec), blocks, fmt, output)
+        blocks.append(_common.Block(p, frame, text, fields, rows=False))
+    _common.emit("persist", str(runs[0][1].spec), blocks, fmt, output)
 
 
 def _write_clones(

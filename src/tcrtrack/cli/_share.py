@@ -197,7 +197,7 @@ def share(
                 table, text, meta, clones, _ = _background.add(
                     counts, ref, background, table, text, meta, patient
                 )
-            blocks.append(_sheet.Block(patient, table, text, meta))
+            blocks.append(_common.Block(patient, table, text, meta))
             _write_files(
                 counts,
                 names,
@@ -206,9 +206,7 @@ def share(
                 _common.per_patient(shared_clonotypes, patient) if shared_clonotypes else None,
                 clones,
             )
-        _sheet.emit_blocks(
-            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
-        )
+        _common.emit("share", str(spec), blocks, fmt, output)
         return
     if reference is None or not samples:
         raise _common.usage_error(
@@ -228,7 +226,7 @@ def share(
         table, text, meta, clones, _ = _background.add(
             counts, names[0], background, table, text, meta
         )
-    _common.emit(table, fmt, output, text=text, meta=meta)  # type: ignore[arg-type]
+    _common.emit("share", str(spec), [_common.Block(None, table, text, meta)], fmt, output)
     _write_files(counts, names, names[0], venn, shared_clonotypes, clones)
 
 
@@ -241,7 +239,7 @@ def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore
     result = tt.tl.sharing(counts, reference=reference, ci=ci or None, seed=seed)
     table = result.to_frame()
     text = render_sharing(result, counts)
-    meta: dict[str, object] = {"reference": reference, "clonotype": str(spec), "unit": result.unit}
+    meta: dict[str, object] = {"reference": reference, "unit": result.unit}
     if ci:
         meta["ci"] = ci
     if rarefy:

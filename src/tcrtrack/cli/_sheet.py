@@ -2,16 +2,13 @@
 
 Commands add :data:`samples_option`, call :func:`open_sheet` (which validates the sheet before
 any data file is read, and rejects file arguments given alongside it) and render each patient's
-result with :func:`emit_blocks`: a titled block per patient in the readable table, one row group
-per patient (a leading ``patient`` column) in TSV/CSV, a ``patients`` list in JSON.
+result as a :class:`tcrtrack.cli._common.Block` with :func:`tcrtrack.cli._common.emit`, the
+same way as the result of files named on the command line.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +17,6 @@ import click
 from tcrtrack.cli import _common
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from tcrtrack.io import SampleSheet
 
 _samples = click.option(
@@ -60,16 +55,6 @@ _sheet_order = click.option(
 def samples_option(func: Any) -> Any:
     """``--samples SHEET`` and ``--sheet-order``."""
     return _samples(_sheet_order(func))
-
-
-@dataclass(frozen=True)
-class Block:
-    """One patient's output: the table, its readable text, extra JSON fields."""
-
-    patient: str
-    frame: pd.DataFrame
-    text: str
-    meta: dict[str, object]
 
 
 def open_sheet(
@@ -117,40 +102,6 @@ def patient_counts(sheet: SampleSheet, patient: str, spec: Any) -> tuple[Any, li
     rows = sheet.table.set_index("sample")
     _common.check_nonempty(counts, {n: str(rows.loc[n, "path"]) for n in names})
     return counts, names
-
-
-def emit_blocks(
-    blocks: Sequence[Block], fmt: str, output: Path | None, *, meta: dict[str, object]
-) -> None:
-    """Write every patient's block in ``fmt`` to ``output`` (or stdout)."""
-    import pandas as pd
-
-    if fmt == "table":
-        body = "\n\n".join(f"== Patient {b.patient} ==\n{b.text}" for b in blocks) + "\n"
-    elif fmt in ("tsv", "csv"):
-        frames = []
-        for b in blocks:
-            frame = b.frame.reset_index()
-            frame.insert(0, "patient", b.patient)
-            frames.append(frame)
-        body = pd.concat(frames, ignore_index=True).to_csv(
-            sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
-        )
-    else:
-        payload = dict(meta)
-        payload["patients"] = [
-            {
-                "patient": b.patient,
-                **b.meta,
-                "rows": json.loads(b.frame.reset_index().to_json(orient="records")),
-            }
-            for b in blocks
-        ]
-        body = json.dumps(payload, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(body)
-    else:
-        _common.write_text(output, body)
 
 
 def _paths(value: object) -> list[Path]:

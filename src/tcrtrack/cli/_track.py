@@ -127,7 +127,7 @@ def track(
                 )
             result = _track(counts, names, top, test, alpha)
             meta = _meta(result, spec, test, alpha)
-            blocks.append(_sheet.Block(patient, result.to_frame(), render_track(result), meta))
+            blocks.append(_common.Block(patient, result.to_frame(), render_track(result), meta))
             if plot is not None:
                 _plot(
                     counts,
@@ -138,9 +138,7 @@ def track(
                     alpha,
                     _common.per_patient(plot, patient),
                 )
-        _sheet.emit_blocks(
-            blocks, fmt, output, meta={"samples": str(cohort.path), "clonotype": str(spec)}
-        )
+        _common.emit("track", str(spec), blocks, fmt, output)
         return
     if reference is None or not samples:
         raise _common.usage_error("give the reference file and at least one later sample file")
@@ -148,13 +146,10 @@ def track(
     names = _common.sample_names(paths, list(name))
     counts = _common.load_counts(paths, names, spec)
     result = _track(counts, names, top, test, alpha)
-    _common.emit(
-        result.to_frame(),
-        fmt,  # type: ignore[arg-type]
-        output,
-        text=render_track(result),
-        meta=_meta(result, spec, test, alpha),
+    block = _common.Block(
+        None, result.to_frame(), render_track(result), _meta(result, spec, test, alpha)
     )
+    _common.emit("track", str(spec), [block], fmt, output)
     if plot is not None:
         _plot(counts, names, result, top, test, alpha, plot)
 
@@ -177,7 +172,6 @@ def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-un
     dispersion = {x: (None if phi != phi else phi) for x, phi in result.dispersion.items()}
     return {
         "reference": result.reference,
-        "clonotype": str(spec),
         "unit": result.unit,
         "test": result.test,
         "dispersion": dispersion,
