@@ -235,7 +235,9 @@ def test_query_cli(built, tmp_path, capsys):
         ]
     )
     assert code == 0
-    rows = json.loads(out.read_text())["rows"]
+    payload = json.loads(out.read_text())
+    assert payload["command"] == "cohort query" and payload["patients"][0]["patient"] is None
+    rows = payload["patients"][0]["rows"]
     direct = tt.cohort.query(built, sample="lt6", workers=1).table
     assert [r["n_repertoires"] for r in rows] == direct["n_repertoires"].tolist()
     assert main(["cohort", "query", str(built.path), "--sample", "nope", "--workers", "1"]) == 1

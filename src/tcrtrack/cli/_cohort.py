@@ -204,13 +204,8 @@ def query(
     )
     table = result.table.set_index("clonotype")
     text = f"Clonotypes in the store {store} ({result.definition}).\n" + _common.format_table(table)
-    _common.emit(
-        table,
-        fmt,  # type: ignore[arg-type]
-        output,
-        text=text,
-        meta={"store": str(store), "clonotype": result.definition},
-    )
+    block = _common.Block(None, table, text, {"store": str(store)})
+    _common.emit("cohort query", result.definition, [block], fmt, output)
 
 
 @cohort.command("overlap")
@@ -257,10 +252,5 @@ def overlap(
     )
     matrix = result.jaccard.round(6) if metric == "jaccard" else result.shared
     text = f"Overlap ({metric}; {result.definition}).\n" + _common.format_table(matrix)
-    _common.emit(
-        matrix,
-        fmt,  # type: ignore[arg-type]
-        output,
-        text=text,
-        meta={"store": str(store), "metric": metric, "clonotype": result.definition},
-    )
+    block = _common.Block(None, matrix, text, {"store": str(store), "metric": metric})
+    _common.emit("cohort overlap", result.definition, [block], fmt, output)
