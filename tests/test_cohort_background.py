@@ -62,7 +62,7 @@ def test_share_background_flags_public_clones_as_a_recount_does(store, donors_aa
     args = ["share", *files, "--sequence", "aa", "--background", str(store.path), *options]
     code = main([*args, "-f", "json", "-o", str(out)])
     assert code == 0
-    payload = json.loads(out.read_text())
+    (payload,) = json.loads(out.read_text())["patients"]
     # P6's own samples are in the store: they are not background
     assert payload["background"] == {
         "store": str(store.path),

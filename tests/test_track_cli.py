@@ -51,7 +51,7 @@ def test_reads_default_to_the_betabinomial_and_fisher_warns(tmp_path, capsys):
     first, second = _reads_pair(tmp_path)
     assert main(["track", first, second, "--top", "0", "-f", "json"]) == 0
     captured = capsys.readouterr()
-    payload = json.loads(captured.out)
+    (payload,) = json.loads(captured.out)["patients"]
     assert payload["unit"] == "reads" and payload["test"] == "betabinomial"
     assert payload["dispersion"]["d32_half"] >= 1
     assert captured.err == ""
