@@ -89,3 +89,73 @@ def naive_immunoseq(path: object) -> dict[str, int]:
         junction = nt[v : v + 3 * len(aa)]
         out[junction] = out.get(junction, 0) + int(n)
     return out
+
+
+def _naive_rows(path: object, delimiter: str) -> list[dict[str, str]]:
+    """The rows of a plain or gzipped delimited file, as text, with the csv module."""
+    import csv
+    import gzip
+    from pathlib import Path
+
+    raw = Path(str(path)).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return list(csv.DictReader(raw.decode().splitlines(), delimiter=delimiter))
+
+
+def naive_vdjtools(path: object) -> dict[str, int]:
+    """Summed counts per productive ``cdr3nt`` of a VDJtools/MiTCR table: ``cdr3aa`` without
+    ``*``, ``_``, ``?``, ``~`` and ``cdr3nt`` three times as long; counts of 0 count nothing."""
+    out: dict[str, int] = {}
+    for row in _naive_rows(path, "\t"):
+        count = int(row.get("#count", row.get("count", "0")))
+        nt, aa = row["cdr3nt"].upper(), row["cdr3aa"].upper()
+        if re.search(r"[*_?~]", aa) or len(nt) != 3 * len(aa) or count == 0:
+            continue
+        out[nt] = out.get(nt, 0) + count
+    return out
+
+
+def naive_clonotypes_csv(path: object, multichain: str = "primary") -> dict[str, dict[str, int]]:
+    """TRB clonotypes of a Cell Ranger ``clonotypes.csv``, counted by hand, and the ledger.
+
+    Each clonotype is ``frequency`` cells carrying its chains. ``primary``: a cell with several
+    TRB junctions keeps the (lexicographically) largest, the others are ``extra_chain``
+    contigs; ``all``: each distinct TRB junction counts the cells once; ``drop``: cells with two
+    distinct TRB junctions are excluded (``cell_with_extra_chains``, in cells). Cells without
+    TRB are ``cell_without_locus_chain``. Returns ``{"counts": {junction: cells}, "ledger":
+    {reason: n}}``, plus ``contigs`` and ``cells`` in the ledger.
+    """
+    counts: dict[str, int] = {}
+    ledger = {
+        "contigs": 0,
+        "cells": 0,
+        "other_locus": 0,
+        "extra_chain": 0,
+        "cell_with_extra_chains": 0,
+        "cell_without_locus_chain": 0,
+    }
+    for row in _naive_rows(path, ","):
+        cells = int(row["frequency"])
+        chains = [c.split(":", 1) for c in row["cdr3s_nt"].split(";")]
+        trb = [seq.upper() for locus, seq in chains if locus == "TRB"]
+        ledger["contigs"] += cells * len(chains)
+        ledger["cells"] += cells
+        ledger["other_locus"] += cells * (len(chains) - len(trb))
+        distinct = sorted(set(trb))
+        if not trb:
+            ledger["cell_without_locus_chain"] += cells
+            continue
+        if multichain == "primary":
+            chosen = [max(trb)]
+        elif multichain == "all":
+            chosen = distinct
+        elif len(distinct) > 1:
+            ledger["cell_with_extra_chains"] += cells
+            continue
+        else:
+            chosen = distinct
+        ledger["extra_chain"] += cells * (len(trb) - len(chosen))
+        for seq in chosen:
+            counts[seq] = counts.get(seq, 0) + cells
+    return {"counts": counts, "ledger": ledger}

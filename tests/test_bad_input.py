@@ -788,3 +788,201 @@ def test_standard_input_as_dash(gz, capsys):
 
 def test_standard_input_sample_name():
     assert tt.io.sample_name("-") == "stdin"
+
+
+FORMATS = Path(__file__).parent / "data" / "formats"
+VDJTOOLS = FORMATS / "mitcr_Pt-1-8_top200.txt"
+CLONOTYPES = FORMATS / "lb6_clonotypes.csv.gz"
+AIRR_BULK = FORMATS / "airr_minimal_bulk_Pt-1-8.tsv"
+
+
+def _table_edit(
+    source: Path, name: str, edit: Callable[[pd.DataFrame], pd.DataFrame]
+) -> Callable[[Path], Path]:
+    """A copy of a real file of tests/data/formats with ``edit`` applied (values as text)."""
+
+    def make(d: Path) -> Path:
+        sep = "," if ".csv" in source.name else "\t"
+        raw = pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
+        return _write_sep(edit(raw), d / name, sep)
+
+    return make
+
+
+def _write_sep(frame: pd.DataFrame, path: Path, sep: str) -> Path:
+    frame.to_csv(path, index=False, sep=sep)
+    return path
+
+
+def _set(row: int, column: str, value: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def edit(raw: pd.DataFrame) -> pd.DataFrame:
+        raw.loc[row, column] = value
+        return raw
+
+    return edit
+
+
+def _first_chain(row: int, column: str, prefix: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Replace the ``LOCUS:`` of the first chain of ``row`` with ``prefix``."""
+
+    def edit(raw: pd.DataFrame) -> pd.DataFrame:
+        raw.loc[row, column] = prefix + raw.loc[row, column].split(":", 1)[1]
+        return raw
+
+    return edit
+
+
+def _drop(column: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    return lambda raw: raw.drop(columns=[column])
+
+
+def _rename(old: str, new: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    return lambda raw: raw.rename(columns={old: new})
+
+
+NEW_FORMATS: list[tuple[str, Callable[[Path], Path], str]] = [
+    (
+        "vdjtools-no-count",
+        _table_edit(VDJTOOLS, "no_count.txt", _drop("count")),
+        r"no_count.txt: a VDJtools table needs a count column \('#count' or 'count'\); "
+        r"columns seen: freq, cdr3nt.*add the clone sizes",
+    ),
+    (
+        "vdjtools-missing-j",
+        _table_edit(VDJTOOLS, "no_j.txt", _drop("j")),
+        r"no_j.txt: missing required column\(s\) j for a VDJtools clonotype table",
+    ),
+    (
+        "vdjtools-negative-count",
+        _table_edit(VDJTOOLS, "negative.txt", _set(7, "count", "-5")),
+        r"negative.txt: column 'count', line 9: count -5 is negative; .*fix the value",
+    ),
+    (
+        "vdjtools-fractional-count",
+        _table_edit(VDJTOOLS, "half.txt", _set(3, "count", "2.5")),
+        r"half.txt: column 'count', line 5: count 2.5 is not a whole number",
+    ),
+    (
+        "vdjtools-text-count",
+        _table_edit(VDJTOOLS, "text.txt", _set(3, "count", "many")),
+        r"text.txt: column 'count', line 5: cannot read value 'many'",
+    ),
+    (
+        "clonotypes-zero-frequency",
+        _table_edit(CLONOTYPES, "zero.csv", _set(10, "frequency", "0")),
+        r"zero.csv: column 'frequency', line 12: 0 cells; a clonotype of clonotypes.csv has 1 "
+        r"or more cells: fix the value",
+    ),
+    (
+        "clonotypes-negative-frequency",
+        _table_edit(CLONOTYPES, "negative.csv", _set(10, "frequency", "-2")),
+        r"negative.csv: column 'frequency', line 12: count -2 is negative",
+    ),
+    (
+        "clonotypes-no-locus-prefix",
+        _table_edit(CLONOTYPES, "no_prefix.csv", _first_chain(4, "cdr3s_aa", "")),
+        r"no_prefix.csv: column 'cdr3s_aa', line 6: chain 'C[A-Z]+' is not LOCUS:sequence "
+        r"with a locus of TRA, TRB.*write each chain as e.g. TRB:CASSF",
+    ),
+    (
+        "clonotypes-unknown-locus",
+        _table_edit(CLONOTYPES, "trx.csv", _first_chain(4, "cdr3s_nt", "TRX:")),
+        r"trx.csv: column 'cdr3s_nt', line 6: chain 'TRX:TG[ACGT]+' is not LOCUS:sequence",
+    ),
+    (
+        "clonotypes-chain-count-mismatch",
+        _table_edit(CLONOTYPES, "mismatch.csv", _set(0, "cdr3s_aa", "TRA:CAVGRVGTSGSRLTF")),
+        r"mismatch.csv: line 2: 1 chain\(s\) in 'cdr3s_aa' but 2 in 'cdr3s_nt'; each chain is "
+        r"listed in both, in the same order",
+    ),
+    (
+        "clonotypes-chain-order",
+        _table_edit(
+            CLONOTYPES,
+            "order.csv",
+            _set(0, "cdr3s_aa", "TRB:CASSILGSGNTIYF;TRA:CAVGRVGTSGSRLTF"),
+        ),
+        r"order.csv: line 2: chain 1 is TRB in 'cdr3s_aa' but TRA in 'cdr3s_nt'; list the "
+        r"chains in the same order",
+    ),
+    (
+        "clonotypes-empty-chain",
+        _table_edit(
+            CLONOTYPES,
+            "empty_chain.csv",
+            _set(0, "cdr3s_aa", "TRA:CAVGRVGTSGSRLTF;;TRB:CASSILGSGNTIYF"),
+        ),
+        r"empty_chain.csv: column 'cdr3s_aa', line 2: an empty chain in",
+    ),
+    (
+        "clonotypes-missing-nt",
+        _table_edit(CLONOTYPES, "no_nt.csv", _drop("cdr3s_nt")),
+        r"no_nt.csv: missing required column\(s\) cdr3s_nt for a Cell Ranger clonotypes.csv",
+    ),
+    (
+        "airr-minimal-cdr3-only",
+        _table_edit(
+            AIRR_BULK,
+            "cdr3_only.tsv",
+            lambda raw: raw.rename(columns={"junction": "cdr3"}).drop(columns=["junction_aa"]),
+        ),
+        r"cdr3_only.tsv: neither 'junction' nor 'junction_aa' \(nor fwr3, cdr3, fwr4\) is "
+        r"present.*'cdr3' alone lacks the conserved Cys and Phe/Trp codons: give fwr3 and fwr4",
+    ),
+    (
+        "airr-minimal-negative-count",
+        _table_edit(AIRR_BULK, "negative.tsv", _set(20, "duplicate_count", "-1")),
+        r"negative.tsv: column 'duplicate_count', line 22: count -1 is negative",
+    ),
+    (
+        "airr-minimal-fractional-umis",
+        _table_edit(
+            AIRR_BULK,
+            "half_umis.tsv",
+            lambda raw: _set(5, "umi_count", "1.5")(_rename("duplicate_count", "umi_count")(raw)),
+        ),
+        r"half_umis.tsv: column 'umi_count', line 7: count 1.5 is not a whole number",
+    ),
+    (
+        "airr-minimal-bad-boolean",
+        _table_edit(
+            AIRR_BULK,
+            "maybe.tsv",
+            lambda raw: _set(2, "productive", "maybe")(raw.assign(productive="T")),
+        ),
+        r"maybe.tsv: column 'productive', line 4: cannot read value 'maybe'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"), [c[1:] for c in NEW_FORMATS], ids=[c[0] for c in NEW_FORMATS]
+)
+def test_new_format_bad_input_one_line_exit_1(make, pattern, tmp_path, capsys):
+    """VDJtools, clonotypes.csv and minimal AIRR files, damaged: the file, the line or column,
+    the fix, in one line; the library raises a FormatError."""
+    path = make(tmp_path)
+    status = main(["inspect", str(path)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (1, ""), err
+    assert err.startswith("tcrtrack: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert str(path) in err
+    assert re.search(pattern, err), err
+    with pytest.raises(FormatError, match=pattern):
+        tt.io.read(path)
+
+
+def test_airr_without_locus_or_genes(tmp_path):
+    path = _table_edit(
+        AIRR_BULK, "no_locus.tsv", lambda raw: raw.drop(columns=["v_call", "j_call"])
+    )(tmp_path)
+    with pytest.raises(FormatError, match=r"no_locus.tsv: no 'locus' field and no gene call"):
+        tt.io.read_airr(path)
+
+
+def test_airr_unit_for_single_cell_file():
+    from tcrtrack.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"unit='reads' was given, but the file is single"):
+        tt.io.read_airr(FORMATS / "airr_minimal_cells_lb6.tsv.gz", unit="reads")

@@ -124,8 +124,9 @@ def test_missing_required_field_is_named(tmp_path):
     path = tmp_path / "no_cigar.tsv"
     path.write_text("\n".join(kept) + "\n")
     with pytest.raises(FormatError, match=r"no_cigar.tsv: missing required column\(s\) v_cigar"):
-        tt.io.read_airr(path)
-    # strict=False needs only what tcrtrack uses
+        tt.io.read_airr(path, strict=True)
+    # by default only what the analysis needs is required
+    assert len(tt.io.read_airr(path)) == 7
     assert len(tt.io.read_airr(path, strict=False)) == 7
 
 

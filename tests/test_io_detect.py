@@ -21,6 +21,8 @@ _EXAMPLES = [
     DATA / "bulk" / "860011108_TCRB-500.tsv.gz",
     DATA / "bulk" / "TRB-Pt-1-8_S150.clones.txt.gz",
     DATA / "paired" / "UV019_a_Aqueous.csv",
+    DATA / "formats" / "vdjtools_Pt-1-8.txt",
+    DATA / "formats" / "lb6_clonotypes.csv.gz",
 ]
 
 

@@ -45,6 +45,8 @@ LOCUS_INFERRED_FROM_GENES: Final = "locus_inferred_from_genes"
 SEQUENCE_UPPERCASED: Final = "sequence_uppercased"
 COUNT_FROM_NONSTANDARD_COLUMN: Final = "count_from_nonstandard_column"
 WHITESPACE_STRIPPED: Final = "whitespace_stripped"
+PRODUCTIVE_INFERRED: Final = "productive_inferred"
+COUNT_FROM_OTHER_FIELD: Final = "count_from_other_field"
 
 #: Reasons that point at damaged or mismatched data rather than biology or the analysis's
 #: choices (other loci, second chains, non-productive contigs are expected in every file):
@@ -107,6 +109,14 @@ DESCRIPTIONS: Final = {
     WHITESPACE_STRIPPED: (
         "spaces or tabs around a sequence, gene, locus or barcode removed (a spreadsheet "
         "round trip adds them)"
+    ),
+    PRODUCTIVE_INFERRED: (
+        "AIRR file without a productive field: productive when junction_aa has no stop (*) "
+        "or frame-shift (_) and the junction is 3 times as long"
+    ),
+    COUNT_FROM_OTHER_FIELD: (
+        "bulk AIRR file without duplicate_count: clone size taken from umi_count (unit umis) "
+        "or else consensus_count (unit reads)"
     ),
 }
 

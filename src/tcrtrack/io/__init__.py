@@ -6,6 +6,7 @@ rows read.
 
 from tcrtrack.io._airr import read_airr, write_airr
 from tcrtrack.io._bulk import read_immunoseq
+from tcrtrack.io._clonotypes10x import read_10x_clonotypes
 from tcrtrack.io._detect import detect, known_formats, read
 from tcrtrack.io._each import ContigFiles, read_each
 from tcrtrack.io._files import file_digest, sample_name
@@ -14,6 +15,7 @@ from tcrtrack.io._paired import read_paired
 from tcrtrack.io._scirpy import from_scirpy
 from tcrtrack.io._sheet import SampleSheet, read_sheet
 from tcrtrack.io._tenx import read_10x
+from tcrtrack.io._vdjtools import read_vdjtools
 from tcrtrack.io._write import write_counts, write_table
 
 __all__ = [
@@ -25,12 +27,14 @@ __all__ = [
     "known_formats",
     "read",
     "read_10x",
+    "read_10x_clonotypes",
     "read_airr",
     "read_each",
     "read_immunoseq",
     "read_mixcr",
     "read_paired",
     "read_sheet",
+    "read_vdjtools",
     "sample_name",
     "write_airr",
     "write_counts",

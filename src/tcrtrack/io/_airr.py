@@ -14,12 +14,19 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack.errors import FormatError
+from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
-from tcrtrack.io._files import finish
+from tcrtrack.io._files import BulkUnit, finish
 
 #: Columns that identify an AIRR Rearrangement file (:func:`tcrtrack.io.read`).
 AIRR_SIGNATURE: Final = ("sequence_id", "v_call", "junction_aa", "productive")
+#: Column sets that identify a minimal AIRR table too: a junction (or AIRR ``cdr3``) field
+#: and a locus or gene call field (no other format tcrtrack reads has these AIRR names).
+AIRR_MINIMAL_SIGNATURES: Final = tuple(
+    (junction, other)
+    for junction in ("junction", "junction_aa", "cdr3")
+    for other in ("locus", "v_call", "j_call")
+)
 #: Fields the AIRR Rearrangement standard (v1.4) requires in every file.
 AIRR_REQUIRED: Final = (
     "sequence_id",
@@ -57,6 +64,11 @@ AIRR_READ: Final = (
     "clone_id",
     "full_length",
 )
+#: Gene calls from which a missing locus is inferred.
+_GENE_CALLS: Final = ("v_call", "j_call", "c_call")
+#: Clone-size fields of a bulk file without ``duplicate_count``, first present wins, and
+#: the unit each counts.
+_OTHER_COUNTS: Final = (("umi_count", s.UNIT_UMIS), ("consensus_count", s.UNIT_READS))
 #: Region fields from which a missing junction can be rebuilt.
 _REGIONS: Final = ("fwr3", "cdr3", "fwr4")
 #: A non-standard clone-size column written by immundata.
@@ -92,11 +104,20 @@ def read_airr(
     *,
     sample: str | None = None,
     columns: Collection[str] | None = None,
-    strict: bool = True,
+    strict: bool = False,
+    unit: BulkUnit | None = None,
 ) -> pd.DataFrame:
     """Read an AIRR Rearrangement TSV file (including Cell Ranger's ``airr_rearrangement.tsv``).
 
-    The standard's required fields are checked (``strict=True``); booleans may be written
+    Only the fields the analysis needs are required (``strict=False``, the default): a
+    junction (``junction`` or ``junction_aa``, or ``fwr3`` + ``cdr3`` + ``fwr4`` to rebuild it;
+    AIRR's ``cdr3`` alone lacks the conserved codons, so it is not a junction), a locus
+    (``locus``, or ``v_call``/``j_call``/``c_call`` to infer it), and for bulk files a count
+    (``duplicate_count``, else ``umi_count``, else ``consensus_count``; a file with
+    ``cell_id`` values has one row per contig of a cell and needs no count). So a clone table
+    with only ``junction``, ``v_call``, ``j_call`` and ``duplicate_count`` is read. With
+    ``strict=True`` every field the AIRR standard requires must be present (``sequence``,
+    ``rev_comp``, alignments, CIGAR strings, even if empty). Booleans may be written
     ``T``/``F``, ``TRUE``/``FALSE`` or ``True``/``False``; NA is empty, ``NA`` or ``None``.
     Deviations seen in real files are repaired and counted in the QC ledger as ``changed``
     entries, never silently accepted:
@@ -113,12 +134,20 @@ def read_airr(
       agrees with ``cdr3_aa`` (inner residues) and ``junction_aa`` where those are given;
       ``junction_aa`` is filled with the translation. Other rows stay NA and are dropped by
       :func:`tcrtrack.pp.filter_contigs` as ``missing_junction``;
+    - ``productive_inferred``: without a ``productive`` field, a row is productive when its
+      ``junction_aa`` (else the junction's translation) has no stop (``*``) or frame-shift
+      (``_``) and the junction is three times as long;
     - ``count_from_nonstandard_column``: a ``counts`` column (written by immundata) is used as
-      ``duplicate_count`` when the file has no ``duplicate_count`` values.
+      ``duplicate_count`` when the file has no ``duplicate_count`` values;
+    - ``count_from_other_field``: a bulk file without ``duplicate_count`` takes its clone
+      size from ``umi_count`` (unit ``umis``) or else ``consensus_count`` (unit ``reads``);
+    - ``count_missing``: a bulk file with no count field counts each row once.
 
     For single-cell files (a ``cell_id`` column with values), ``duplicate_count`` holds UMIs
-    (Cell Ranger's convention) and becomes ``umi_count`` when that column is absent. For bulk
-    files ``duplicate_count`` is the clone size.
+    (Cell Ranger's convention) and becomes ``umi_count`` when that column is absent; the unit
+    is ``cells``. For bulk files ``duplicate_count`` is the clone size; AIRR TSV files do not
+    say what it counts, so tcrtrack takes ``templates`` unless ``unit=`` (``--unit``, the
+    sample sheet's ``unit`` column) declares otherwise.
 
     Parameters
     ----------
@@ -130,8 +159,12 @@ def read_airr(
         Accepted for the common reader signature (:func:`tcrtrack.io.read`); every field
         tcrtrack reads is read, since the repairs need them.
     strict
-        Require every field the AIRR standard requires. With ``False`` only the fields
-        tcrtrack uses must be present (``v_call``, ``productive`` and a junction).
+        Require every field the AIRR standard requires (default: only the fields the
+        analysis needs, see above).
+    unit
+        The unit of a bulk file's clone sizes (default: ``templates`` for
+        ``duplicate_count``, ``umis`` for ``umi_count``, ``reads`` for ``consensus_count``).
+        A single-cell file counts cells: giving ``unit`` for one is an error.
 
     Returns
     -------
@@ -144,6 +177,8 @@ def read_airr(
     tcrtrack.errors.FormatError
         The file is empty, binary, not tab-separated, lacks a required field, or holds a
         value that cannot be parsed.
+    tcrtrack.errors.ParameterError
+        ``unit`` given for a single-cell file.
 
     Examples
     --------
@@ -164,8 +199,10 @@ def read_airr(
         table, reason, n = repair(table)
         if n:
             changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
-    table, unit = _single_cell_counts(table)
-    frame = finish(table, name, source=str(p), unit=unit)
+    table, detected, counted = _counts_and_unit(p, table, unit)
+    for reason, n in counted:
+        changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
+    frame = finish(table, name, source=str(p), unit=detected)
     ledger = _qc.ledger_of(frame).extend(changes)
     return _qc.with_ledger(frame, ledger)
 
@@ -179,13 +216,25 @@ def _checked_header(path: Path, *, strict: bool) -> list[str]:
             f"(columns seen: {', '.join(header[:10])}); convert the file to TSV"
         )
         raise FormatError(msg)
-    required = AIRR_REQUIRED if strict else ("v_call", "productive")
-    _files.require_columns(path, header, required, "an AIRR Rearrangement file")
+    if strict:
+        _files.require_columns(path, header, AIRR_REQUIRED, "an AIRR Rearrangement file")
     derivable = all(c in header for c in _REGIONS)
     if "junction" not in header and "junction_aa" not in header and not derivable:
+        cdr3 = (
+            " ('cdr3' alone lacks the conserved Cys and Phe/Trp codons: give fwr3 and fwr4 with it)"
+            if "cdr3" in header
+            else ""
+        )
         msg = (
             f"{path}: neither 'junction' nor 'junction_aa' (nor fwr3, cdr3, fwr4) is present, "
-            "so no clonotype can be defined; export the file with its junction fields"
+            f"so no clonotype can be defined{cdr3}; export the file with its junction fields"
+        )
+        raise FormatError(msg)
+    if not any(c in header for c in ("locus", *_GENE_CALLS)):
+        msg = (
+            f"{path}: no 'locus' field and no gene call ({', '.join(_GENE_CALLS)}) to infer "
+            f"it from (columns seen: {', '.join(header[:20])}); add a 'locus' column "
+            "(TRA, TRB, ...)"
         )
         raise FormatError(msg)
     return header
@@ -268,28 +317,76 @@ def _counts_column(table: pa.Table) -> tuple[pa.Table, str, int]:
     return table, _qc.COUNT_FROM_NONSTANDARD_COLUMN, n - counts.null_count
 
 
+def _infer_productive(table: pa.Table) -> tuple[pa.Table, str, int]:
+    """``productive_inferred``: without a ``productive`` field, productive = the amino-acid
+    junction (else the junction's translation) has no ``*`` or ``_`` and the nucleotide
+    junction (where given) is three times as long."""
+    if "productive" in table.column_names:
+        return table, _qc.PRODUCTIVE_INFERRED, 0
+    from tcrtrack._translate import translate
+
+    n = table.num_rows
+    junction = (
+        table.column("junction") if "junction" in table.column_names else pa.nulls(n, pa.string())
+    )
+    aa = (
+        pc.coalesce(table.column("junction_aa"), translate(junction))
+        if "junction_aa" in table.column_names
+        else translate(junction)
+    )
+    coding = pc.invert(pc.match_substring_regex(aa, r"[*_]"))
+    in_frame = pc.or_kleene(
+        pc.is_null(junction),
+        pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3)),
+    )
+    productive = pc.fill_null(pc.and_kleene(coding, in_frame), False)
+    return table.append_column("productive", productive), _qc.PRODUCTIVE_INFERRED, n
+
+
 #: The repairs, in the order they run (and their entries appear in the ledger).
 _REPAIRS: Final[tuple[Repair, ...]] = (
     _repair_locus,
     _uppercase_junctions,
     _junction_from_regions,
+    _infer_productive,
     _counts_column,
 )
 
 
-def _single_cell_counts(table: pa.Table) -> tuple[pa.Table, str]:
-    """The unit (``cells`` when ``cell_id`` has values, else ``templates``); in single-cell
-    files ``duplicate_count`` holds UMIs and becomes ``umi_count`` (Cell Ranger's use)."""
-    is_single_cell = (
-        "cell_id" in table.column_names and table.column("cell_id").null_count < table.num_rows
-    )
-    if not is_single_cell:
-        return table, s.UNIT_TEMPLATES
+def _counts_and_unit(
+    path: Path, table: pa.Table, declared: str | None
+) -> tuple[pa.Table, str, list[tuple[str, int]]]:
+    """The clone-size columns and the unit, with the ledger reasons of what was taken.
+
+    Single-cell (``cell_id`` has values): unit ``cells``, ``duplicate_count`` holds UMIs and
+    becomes ``umi_count`` (Cell Ranger's use). Bulk: ``duplicate_count`` (``templates``),
+    else ``umi_count`` (``umis``) or ``consensus_count`` (``reads``) as ``duplicate_count``
+    (``count_from_other_field``), else each row once (``count_missing``); ``declared``
+    replaces the unit.
+    """
+    n = table.num_rows
+    is_single_cell = "cell_id" in table.column_names and table.column("cell_id").null_count < n
+    if is_single_cell:
+        if declared is not None:
+            msg = (
+                f"{path}: unit={declared!r} was given, but the file is single-cell (cell_id "
+                "has values) and counts cells; leave the unit out for this file"
+            )
+            raise ParameterError(msg)
+        if "duplicate_count" in table.column_names:
+            if "umi_count" not in table.column_names:
+                table = table.append_column("umi_count", table.column("duplicate_count"))
+            table = table.drop_columns(["duplicate_count"])
+        return table, s.UNIT_CELLS, []
     if "duplicate_count" in table.column_names:
-        if "umi_count" not in table.column_names:
-            table = table.append_column("umi_count", table.column("duplicate_count"))
-        table = table.drop_columns(["duplicate_count"])
-    return table, s.UNIT_CELLS
+        return table, declared or s.UNIT_TEMPLATES, []
+    for field, field_unit in _OTHER_COUNTS:
+        if field in table.column_names and table.column(field).null_count < n:
+            values = table.column(field)
+            table = table.append_column("duplicate_count", values)
+            reasons = [(_qc.COUNT_FROM_OTHER_FIELD, n - values.null_count)]
+            return table, declared or field_unit, reasons
+    return table, declared or s.UNIT_TEMPLATES, [(_qc.COUNT_MISSING, n)]
 
 
 def _set(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:

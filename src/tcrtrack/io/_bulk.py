@@ -22,12 +22,11 @@ from tcrtrack import schema as s
 from tcrtrack._translate import buffers, translate_codons
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._files import finish
+from tcrtrack.io._files import BulkUnit, finish
 from tcrtrack.io._genes import convert_genes
 
 __all__ = ["read_immunoseq"]
 
-BulkUnit = Literal["templates", "reads", "umis"]
 
 #: Columns that identify an immunoSEQ v2 export (``tt.io.read``).
 IMMUNOSEQ_V2_SIGNATURE: Final = ("nucleotide", "aminoAcid", "vIndex")

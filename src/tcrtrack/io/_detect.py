@@ -31,7 +31,9 @@ def known_formats() -> list[Format]:
 def detect(path: str | os.PathLike[str]) -> Format:
     """The format of ``path``, from its header line.
 
-    A format matches when its header has every identifying column. Failing that, a format
+    A format matches when its header has every identifying column; failing that, when it
+    has one of the format's alternative column sets (a minimal AIRR table: a junction field
+    and a locus or gene call field). Failing that, a format
     of which the header has at least half the identifying columns (and more than any other
     format) is chosen, so that its reader can say exactly which required column is missing.
 
@@ -55,6 +57,9 @@ def detect(path: str | os.PathLike[str]) -> Format:
     table = formats()
     for fmt in table:
         if fmt.matches(columns):
+            return fmt
+    for fmt in table:
+        if fmt.matches_alternative(columns):
             return fmt
     scores = [len(set(f.signature) & columns) / len(f.signature) for f in table]
     best = max(scores, default=0.0)

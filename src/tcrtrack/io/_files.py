@@ -14,7 +14,7 @@ import threading
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ import pyarrow.csv as pacsv
 from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError, InputError
+
+#: The units a bulk file may count its clone sizes in (``unit=`` of the bulk readers).
+BulkUnit = Literal["templates", "reads", "umis"]
 
 #: Strings read as missing values in every format.
 NULL_VALUES: Final = ["", "None", "none", "NA", "N/A", "nan", "NaN", "null", "NULL"]

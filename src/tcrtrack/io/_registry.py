@@ -66,6 +66,9 @@ class Format:
         Optionally the same reader stopping at the Arrow table (schema metadata holding the
         ledger and unit) that :func:`tcrtrack.tl.clonotypes` digests without a DataFrame;
         None: :attr:`reader`.
+    alternatives
+        Further column sets that identify the format as well (a minimal AIRR table without
+        ``sequence_id`` or ``productive``); tried after every format's :attr:`signature`.
     """
 
     name: str
@@ -73,16 +76,21 @@ class Format:
     signature: tuple[str, ...]
     reader: Reader
     parse: Parser | None = None
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     def matches(self, columns: Collection[str]) -> bool:
         """Whether a header with ``columns`` has every column of :attr:`signature`."""
         return set(self.signature) <= set(columns)
 
+    def matches_alternative(self, columns: Collection[str]) -> bool:
+        """Whether a header with ``columns`` has every column of one of :attr:`alternatives`."""
+        return any(set(alt) <= set(columns) for alt in self.alternatives)
+
 
 @cache
 def formats() -> tuple[Format, ...]:
     """Every format, in the order detection tries them (built once, on first use)."""
-    from tcrtrack.io import _airr, _bulk, _mixcr, _paired, _tenx
+    from tcrtrack.io import _airr, _bulk, _clonotypes10x, _mixcr, _paired, _tenx, _vdjtools
 
     return (
         Format(
@@ -92,7 +100,13 @@ def formats() -> tuple[Format, ...]:
             _tenx.read_10x,
             parse=_tenx.parse_10x,
         ),
-        Format("airr", "AIRR Rearrangement TSV", _airr.AIRR_SIGNATURE, _airr.read_airr),
+        Format(
+            "airr",
+            "AIRR Rearrangement TSV",
+            _airr.AIRR_SIGNATURE,
+            _airr.read_airr,
+            alternatives=_airr.AIRR_MINIMAL_SIGNATURES,
+        ),
         Format(
             "immunoseq-v2",
             "Adaptive immunoSEQ v2 export (TSV)",
@@ -117,5 +131,17 @@ def formats() -> tuple[Format, ...]:
             "one row per cell with paired chains (TCRA_cdr3aa, TCRB_cdr3nt, ...)",
             _paired.PAIRED_SIGNATURE,
             _paired.read_paired,
+        ),
+        Format(
+            "vdjtools",
+            "VDJtools / MiTCR clonotype table (TSV, #count or count)",
+            _vdjtools.VDJTOOLS_SIGNATURE,
+            _vdjtools.read_vdjtools,
+        ),
+        Format(
+            "10x-clonotypes",
+            "Cell Ranger clonotypes.csv (one row per clonotype)",
+            _clonotypes10x.CLONOTYPES_SIGNATURE,
+            _clonotypes10x.read_10x_clonotypes,
         ),
     )
