@@ -15,14 +15,17 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 HEAVY = ("matplotlib", "scipy", "anndata")
 
 
-def _modules_after(code: str) -> tuple[set[str], str]:
-    """Run ``code`` in a fresh interpreter; return the top-level modules loaded and stdout."""
+def _modules_after(code: str, *, full: bool = False) -> tuple[set[str], str]:
+    """Run ``code`` in a fresh interpreter; return the top-level modules loaded (every module
+    with ``full``) and stdout."""
     probe = (
         "import sys, json, io, contextlib\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
         + "".join(f"    {line}\n" for line in code.splitlines())
-        + "print(json.dumps({'modules': sorted({m.split('.')[0] for m in sys.modules}),"
+        + "print(json.dumps({'modules': sorted({"
+        + ("m" if full else "m.split('.')[0]")
+        + " for m in sys.modules}),"
         " 'out': out.getvalue()}))\n"
     )
     env = dict(os.environ)
@@ -51,3 +54,38 @@ def test_probe_sees_heavy_imports():
     # the check can fail: a heavy import is visible to it
     modules, _ = _modules_after("import scipy.sparse")
     assert "scipy" in modules
+
+
+#: What ``tcrtrack share`` needs neither to read Cell Ranger files nor to compute and print the
+#: sharing table: plotting, AnnData, and the modules of the other commands and results.
+SHARE_NEVER = (
+    "matplotlib",
+    "anndata",
+    "tcrtrack.pl",
+    "tcrtrack.report",
+    "tcrtrack.cohort",
+    "tcrtrack.tl._annotate",
+    "tcrtrack.tl._diversity",
+    "tcrtrack.tl._overlap",
+    "tcrtrack.tl._persist",
+    "tcrtrack.tl._rarefy",
+    "tcrtrack.tl._track",
+    "tcrtrack.tl._change",
+)
+
+
+@pytest.mark.parametrize("fmt", ["table", "tsv"])
+def test_share_on_small_files_loads_only_what_it_uses(fmt):
+    import tcrtrack as tt
+
+    path = str(tt.datasets.path("pbmc3_t_filtered"))
+    args = ["share", path, path, "-n", "infusion", "-n", "blood", "--format", fmt]
+    modules, out = _modules_after(
+        f"from tcrtrack.cli import main\nstatus = main({args!r})\nassert status == 0",
+        full=True,
+    )
+    assert "blood" in out  # the command ran and printed its table
+    assert "tcrtrack.tl._engine" in modules  # the probe sees the modules the command used
+    loaded = sorted(m for m in modules if m.split(".")[0] in {"matplotlib", "anndata"})
+    loaded += sorted(m for m in modules if m in SHARE_NEVER or m.startswith("tcrtrack.pl."))
+    assert loaded == []

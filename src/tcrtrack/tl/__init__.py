@@ -1,15 +1,51 @@
-"""Computing on clonotypes: ``tt.tl``."""
+"""Computing on clonotypes: ``tt.tl``.
 
-from tcrtrack.tl._annotate import annotate
-from tcrtrack.tl._clonotypes import clonotypes
-from tcrtrack.tl._counts import CloneCounts
-from tcrtrack.tl._diversity import Diversity, diversity
-from tcrtrack.tl._overlap import intersections, overlap
-from tcrtrack.tl._persist import Persistence, persist
-from tcrtrack.tl._rarefy import Rarefaction, SharingCurve, rarefy, sharing_curve
-from tcrtrack.tl._sharing import Sharing, VennRegions, shared_clonotypes, sharing, venn_regions
-from tcrtrack.tl._spec import ClonotypeSpec
-from tcrtrack.tl._track import Track, track
+The names are imported from their modules on first use (module-level ``__getattr__``), so
+that a command which needs only :func:`clonotypes` and :func:`sharing` does not load the
+modules (and libraries) of the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tcrtrack.tl._annotate import annotate
+    from tcrtrack.tl._clonotypes import clonotypes
+    from tcrtrack.tl._counts import CloneCounts
+    from tcrtrack.tl._diversity import Diversity, diversity
+    from tcrtrack.tl._overlap import intersections, overlap
+    from tcrtrack.tl._persist import Persistence, persist
+    from tcrtrack.tl._rarefy import Rarefaction, SharingCurve, rarefy, sharing_curve
+    from tcrtrack.tl._sharing import Sharing, VennRegions, shared_clonotypes, sharing, venn_regions
+    from tcrtrack.tl._spec import ClonotypeSpec
+    from tcrtrack.tl._track import Track, track
+
+#: Public name -> the module that defines it.
+_WHERE = {
+    "CloneCounts": "_counts",
+    "ClonotypeSpec": "_spec",
+    "Diversity": "_diversity",
+    "Persistence": "_persist",
+    "Rarefaction": "_rarefy",
+    "Sharing": "_sharing",
+    "SharingCurve": "_rarefy",
+    "Track": "_track",
+    "VennRegions": "_sharing",
+    "annotate": "_annotate",
+    "clonotypes": "_clonotypes",
+    "diversity": "_diversity",
+    "intersections": "_overlap",
+    "overlap": "_overlap",
+    "persist": "_persist",
+    "rarefy": "_rarefy",
+    "shared_clonotypes": "_sharing",
+    "sharing": "_sharing",
+    "sharing_curve": "_rarefy",
+    "track": "_track",
+    "venn_regions": "_sharing",
+}
 
 __all__ = [
     "CloneCounts",
@@ -34,3 +70,17 @@ __all__ = [
     "track",
     "venn_regions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        msg = f"module 'tcrtrack.tl' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"tcrtrack.tl.{where}"), name)
+    globals()[name] = value  # the next look-up is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
