@@ -15,6 +15,11 @@ peak resident memory (``ru_maxrss`` of the process, from ``os.wait4``) and the r
 * ``api``: the same through the Python API (read, concat, clonotypes, sharing);
 * ``gunzip``: decompression of the gzipped inputs alone, and ``floor``/``cli`` on the
   gzipped inputs (``*.gz`` rows);
+* ``polars-naive``, ``duckdb-naive``: the naive script's pipeline written with polars and as
+  one DuckDB query per file (the peers of a compiled engine; run when installed: ``pip install
+  -e ".[bench]"``); their numbers must equal the naive script's too;
+* ``import``: the import time of ``tcrtrack share`` and of the naive script
+  (``python -X importtime``, summed over the top-level imports), and of the libraries in it;
 * ``scirpy`` (``--scirpy``, at most 10,000 cells per sample): scirpy's idiomatic pipeline.
 
 Results go to ``benchmarks/_out/results.json`` and a Markdown table to stdout (``--markdown``).
@@ -27,6 +32,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -193,7 +199,7 @@ def task_api(paths: list[str], out: str) -> None:
 
 
 def task_polars(paths: list[str], out: str) -> None:
-    """The naive script's filters and primary chain, written with polars (``--engines``)."""
+    """The naive script's filters and primary chain, written with polars (``polars-naive``)."""
     import polars as pl
 
     clones = {}
@@ -214,7 +220,8 @@ def task_polars(paths: list[str], out: str) -> None:
 
 
 def task_duckdb(paths: list[str], out: str) -> None:
-    """The naive script's filters and primary chain as one DuckDB query per file (``--engines``)."""
+    """The naive script's filters and primary chain as one DuckDB query per file
+    (``duckdb-naive``)."""
     import duckdb
 
     con = duckdb.connect()
@@ -282,11 +289,12 @@ TASKS = {
     "naive": task_naive,
     "api": task_api,
     "scirpy": task_scirpy,
-    "polars": task_polars,
-    "duckdb": task_duckdb,
+    "polars-naive": task_polars,
+    "duckdb-naive": task_duckdb,
 }
-#: Optional engines timed with ``--engines`` when installed (not dependencies of tcrtrack).
-ENGINES = ("polars", "duckdb")
+#: The naive script's peers, timed when their library is installed (DuckDB is not a
+#: dependency of tcrtrack: ``pip install -e ".[bench]"``).
+PEERS = {"polars-naive": "polars", "duckdb-naive": "duckdb"}
 
 
 # --------------------------------------------------------------------------- runner (parent)
@@ -354,8 +362,41 @@ def _same(got: dict, naive: dict) -> bool:
     return True
 
 
+#: Libraries whose share of the import time the ``import`` row shows.
+LIBRARIES = ("pandas", "numpy", "pyarrow", "polars", "scipy", "click", "tcrtrack")
+
+
+def import_times(cmd: list[str]) -> dict[str, float]:
+    """Seconds ``cmd`` (a Python command) spends importing, from ``python -X importtime``: the
+    total over the top-level imports and each library's own modules (self times summed)."""
+    assert cmd[0] == sys.executable
+    done = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True, text=True, env=_env()
+    )
+    if done.returncode != 0:
+        msg = f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}"
+        raise RuntimeError(msg)
+    total = 0
+    own = dict.fromkeys(LIBRARIES, 0)
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if not m:
+            continue
+        self_us, cumulative_us, indent, name = int(m[1]), int(m[2]), m[3], m[4]
+        if len(indent) == 1:  # a top-level import: its cumulative time counts once
+            total += cumulative_us
+        root = name.split(".")[0]
+        if root in own:
+            own[root] += self_us
+    return {"total": total / 1e6, **{k: v / 1e6 for k, v in own.items()}}
+
+
+def _median_dicts(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
 def run_size(
-    n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool, engines: bool = False
+    n_cells: int, *, repeats: int, data: Path, scirpy: bool, gz: bool, peers: bool = True
 ) -> dict:
     # generated in a child process: a forked task inherits the runner's resident size in its
     # peak-memory figure (ru_maxrss), so the runner must stay small
@@ -399,10 +440,13 @@ def run_size(
             jobs["api.gz"] = _task_cmd("api", gz_paths, outdir / "api_gz.tsv")
     if scirpy and n_cells <= 10_000:
         jobs["scirpy"] = _task_cmd("scirpy", paths, outdir / "scirpy.tsv")
-    if engines:
-        for engine in ENGINES:
-            if importlib.util.find_spec(engine) is not None:
-                jobs[engine] = _task_cmd(engine, paths, outdir / f"{engine}.tsv")
+    if peers:
+        for peer, library in PEERS.items():
+            if importlib.util.find_spec(library) is not None:
+                jobs[peer] = _task_cmd(peer, paths, outdir / f"{peer}.tsv")
+            else:
+                print(f"  {peer}: {library} is not installed; skipped", file=sys.stderr)
+    load_before = os.getloadavg()
     times: dict[str, list[float]] = {k: [] for k in jobs}
     mems: dict[str, list[float]] = {k: [] for k in jobs}
     for r in range(repeats):
@@ -414,11 +458,13 @@ def run_size(
             times[name].append(wall)
             mems[name].append(rss)
             print(
-                f"  {n_cells:>8} {name:<9} run {r + 1}: {wall:7.2f} s {rss:7.0f} MB",
+                f"  {n_cells:>8} {name:<12} run {r + 1}: {wall:7.2f} s {rss:7.0f} MB",
                 file=sys.stderr,
             )
+    load_after = os.getloadavg()
     result = {
         "cells_per_sample": n_cells,
+        "load_average": [round(x, 2) for x in (*load_before, *load_after)],
         "rows": sum(sum(1 for _ in p.open("rb")) - 1 for p in paths),
         "mb_csv": round(sum(p.stat().st_size for p in paths) / 1e6, 1),
         "time": {k: statistics.median(v) for k, v in times.items()},
@@ -433,10 +479,15 @@ def run_size(
             checks["cli.gz"] = _read_tsv(outdir / "cli.gz.stdout")
     elif gz:
         checks["api.gz"] = _read_tsv(outdir / "api_gz.tsv")
-    for engine in ENGINES:
-        if engine in jobs:
-            checks[engine] = _read_tsv(outdir / f"{engine}.tsv")
+    for peer in PEERS:
+        if peer in jobs:
+            checks[peer] = _read_tsv(outdir / f"{peer}.tsv")
     result["equal_to_naive"] = {k: _same(v, naive) for k, v in checks.items()}
+    if share_cli:
+        result["imports"] = {
+            task: _median_dicts([import_times(jobs[task]) for _ in range(repeats)])
+            for task in ("cli", "naive")
+        }
     result["numbers"] = naive
     if "scirpy" in jobs:
         result["scirpy_numbers"] = _read_tsv(outdir / "scirpy.tsv")
@@ -446,6 +497,7 @@ def run_size(
 def _machine() -> dict:
     import numpy
     import pandas
+    import polars
     import pyarrow
 
     cpu = "unknown"
@@ -460,7 +512,18 @@ def _machine() -> dict:
                 mem = f"{int(line.split()[1]) / 1024**2:.1f} GB"
     except OSError:
         pass
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        import duckdb
+
+        duckdb_version = duckdb.__version__
+    except ImportError:
+        duckdb_version = "not installed"
     return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit or "unknown",
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "ram": mem,
@@ -468,14 +531,27 @@ def _machine() -> dict:
         "pyarrow": pyarrow.__version__,
         "pandas": pandas.__version__,
         "numpy": numpy.__version__,
+        "polars": polars.__version__,
+        "duckdb": duckdb_version,
         "platform": platform.platform(),
     }
 
 
-def markdown(results: list[dict]) -> str:
-    """The results as a Markdown table (one row per size)."""
+def markdown(results: list[dict], machine: dict | None = None) -> str:
+    """The results as Markdown: the summary table (one row per size), then one table per size
+    with every task (median, runs, ratios, peak memory, numbers), the import times and the
+    load average during the size's runs."""
     tool = "cli" if any("cli" in r["time"] for r in results) else "api"
-    lines = [
+    lines = []
+    if machine is not None:
+        lines += [
+            f"{machine['date']}, commit {machine['commit']}; {machine['nproc']} × "
+            f"{machine['cpu']}, {machine['ram']}; Python {machine['python']}, pyarrow "
+            f"{machine['pyarrow']}, polars {machine['polars']}, pandas {machine['pandas']}, "
+            f"DuckDB {machine['duckdb']}.",
+            "",
+        ]
+    lines += [
         f"| cells/sample | contig rows | CSV MB | floor s | naive s | {tool} s | api s | "
         f"{tool}/floor | naive/{tool} | peak MB {tool} | peak MB naive | "
         f"gunzip s | floor.gz s | {tool}.gz s | equal to naive |",
@@ -495,15 +571,35 @@ def markdown(results: list[dict]) -> str:
             f"{'yes' if all(r['equal_to_naive'].values()) else 'NO'} |"
         )
     for r in results:
-        for engine in ENGINES:
-            if engine in r["time"]:
-                t, m = r["time"], r["peak_mb"]
-                lines.append("")
-                lines.append(
-                    f"{engine} at {r['cells_per_sample']:,} cells/sample: {t[engine]:.2f} s "
-                    f"({t[engine] / t['floor']:.2f} × floor), peak {m[engine]:.0f} MB, numbers "
-                    f"{'equal to' if r['equal_to_naive'][engine] else 'DIFFERENT from'} naive."
-                )
+        t, m, runs = r["time"], r["peak_mb"], r["runs"]
+        load = r.get("load_average")
+        lines += [
+            "",
+            f"{r['cells_per_sample']:,} cells per sample"
+            + (
+                f" (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} before, "
+                f"{load[3]:.1f} / {load[4]:.1f} / {load[5]:.1f} after)"
+                if load
+                else ""
+            )
+            + ":",
+            "",
+            f"| task | runs s | median s | × floor | × naive | {tool} / task | peak MB | numbers |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for task in t:
+            equal = r["equal_to_naive"].get(task)
+            numbers = "" if equal is None else ("equal to naive" if equal else "DIFFERENT")
+            lines.append(
+                f"| {task} | {' / '.join(f'{x:.2f}' for x in runs[task])} | {t[task]:.2f} | "
+                f"{t[task] / t['floor']:.2f} | {t[task] / t['naive']:.2f} | "
+                f"{t[tool] / t[task]:.2f} | {m[task]:.0f} | {numbers} |"
+            )
+        for task, imports in r.get("imports", {}).items():
+            parts = ", ".join(
+                f"{k} {v:.3f}" for k, v in imports.items() if k != "total" and v >= 0.0005
+            )
+            lines.append(f"| import ({task}) | | {imports['total']:.3f} | | | | | {parts} |")
     if any("scirpy" in r["time"] for r in results):
         for r in results:
             if "scirpy" in r["time"]:
@@ -523,9 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-gzip", action="store_true", help="skip the gzipped inputs")
     parser.add_argument("--scirpy", action="store_true", help="also time scirpy (≤10k cells)")
     parser.add_argument(
-        "--engines",
+        "--no-peers",
         action="store_true",
-        help="also time the naive pipeline written with polars and DuckDB, when installed",
+        help="skip the naive pipeline written with polars and DuckDB (polars-naive, duckdb-naive)",
     )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--task", choices=sorted(TASKS), help=argparse.SUPPRESS)
@@ -545,13 +641,14 @@ def main(argv: list[str] | None = None) -> int:
                 data=args.data,
                 scirpy=args.scirpy,
                 gz=not args.no_gzip,
-                engines=args.engines,
+                peers=not args.no_peers,
             )
         )
     out = HERE / "_out" / "results.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": _machine(), "results": results}, indent=1))
-    table = markdown(results)
+    machine = _machine()
+    out.write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+    table = markdown(results, machine)
     print(table)
     if args.markdown:
         args.markdown.write_text(table + "\n")

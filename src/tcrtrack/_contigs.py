@@ -93,21 +93,23 @@ def filter_masks(
     if encoded is None:
         encoded = encode(strings(contigs[column]))
     masks.append((_qc.MISSING_JUNCTION, encoded[0] < 0))
-    ok = _well_formed(contigs, sequence, check_translation, *encoded)
+    aa = strings(contigs[s.JUNCTION_AA]) if sequence == "nt" and check_translation else None
+    ok = well_formed(aa, sequence, *encoded)
     masks.append((_qc.MALFORMED_JUNCTION, ~ok))
     return masks
 
 
-def _well_formed(
-    contigs: pd.DataFrame,
+def well_formed(
+    aa: pa.ChunkedArray | None,
     sequence: str,
-    check_translation: bool,
     codes: np.ndarray,
     dictionary: pa.Array,
 ) -> np.ndarray:
     """Rows whose junction is missing or well formed, from the junction column's dictionary
     encoding: the sequence checks and the translation run once per distinct junction, and
-    each row compares its ``junction_aa`` with its junction's translation."""
+    each row compares its ``junction_aa`` (``aa``; None: no translation check) with its
+    junction's translation. Shared by ``tt.pp.filter_contigs`` and the engine of
+    ``tt.tl.clonotypes``, which has the columns as Arrow arrays."""
     from tcrtrack._translate import is_codon_sequence, translate
 
     present = codes >= 0
@@ -118,8 +120,7 @@ def _well_formed(
         return np.ones(len(codes), dtype=bool)
     whole = is_codon_sequence(dictionary)  # per distinct junction
     ok = ~present | whole[np.where(present, codes, 0)]
-    if check_translation:
-        aa = strings(contigs[s.JUNCTION_AA])
+    if aa is not None:
         both = np.flatnonzero(present & np.asarray(pc.is_valid(aa), dtype=bool))
         if len(both):
             # translation of each distinct junction of whole codons (others cannot match)

@@ -178,7 +178,7 @@ def _counts_at(contigs: pd.DataFrame, column: str, rows: np.ndarray, na: int) ->
     return col.to_numpy(dtype=np.int64, na_value=na)[rows]
 
 
-def _key_columns(spec: ClonotypeSpec) -> list[str]:
+def key_columns(spec: ClonotypeSpec) -> list[str]:
     """The columns of a digest's key table: sequence, (junction_aa), genes."""
     cols = [spec.sequence_column, *spec.gene_columns]
     if spec.sequence == "nt":
@@ -189,11 +189,11 @@ def _key_columns(spec: ClonotypeSpec) -> list[str]:
 def _key_table(contigs: pd.DataFrame, spec: ClonotypeSpec, rows: np.ndarray) -> pa.Table:
     """The key columns at ``rows`` (ascending), as Arrow strings."""
     return pa.table(
-        {c: strings_at(contigs[c], rows).cast(pa.large_string()) for c in _key_columns(spec)}
+        {c: strings_at(contigs[c], rows).cast(pa.large_string()) for c in key_columns(spec)}
     )
 
 
-def _encode_at(
+def encode_at(
     encoded: tuple[np.ndarray, pa.Array], rows: np.ndarray
 ) -> tuple[np.ndarray, pa.Array]:
     """:func:`encode` of a column at ``rows``, from the encoding of the whole column: the same
@@ -218,16 +218,23 @@ def _chain_keys(
     """Chain key of each of ``rows`` (numbered by first appearance), the sequence codes and
     the sequence dictionary (for the primary chain's tie-break); ``sequences`` is the
     :func:`encode` of the whole sequence column."""
-    seq_codes, seq_dict = _encode_at(sequences, rows)
-    if spec.gene_columns or (len(seq_codes) and seq_codes.min() < 0):
+    seq_codes, seq_dict = encode_at(sequences, rows)
+    genes = [strings_at(contigs[gene], rows) for gene in spec.gene_columns]
+    return chain_codes(seq_codes, genes), seq_codes, seq_dict
+
+
+def chain_codes(seq_codes: np.ndarray, genes: list[pa.ChunkedArray]) -> np.ndarray:
+    """The chain key of each row, numbered by first appearance: its sequence code (-1: NA)
+    and, for definitions with genes, its gene columns (NA a value of its own)."""
+    if genes or (len(seq_codes) and seq_codes.min() < 0):
         key = seq_codes.copy()
-        for gene in spec.gene_columns:
-            g_codes, g_dict = encode(strings_at(contigs[gene], rows))
+        for gene in genes:
+            g_codes, g_dict = encode(gene)
             key = key * (len(g_dict) + 1) + (g_codes + 1)
         chain, _ = pd.factorize(key)
-        return chain.astype(np.int64), seq_codes, seq_dict
+        return chain.astype(np.int64)
     # dictionary codes are already numbered by first appearance, as factorize does
-    return seq_codes, seq_codes, seq_dict
+    return seq_codes
 
 
 def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: bool) -> Digest:
