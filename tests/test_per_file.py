@@ -110,6 +110,35 @@ def test_read_each_with_and_without_read_ahead():
     assert default_names == ["lt6", "lb6"]
 
 
+def test_read_each_reads_a_large_file_only_after_the_one_before(monkeypatch):
+    # above the read-ahead limit, the next file is parsed only once the caller is done with
+    # the current table (one large file in memory at a time), with the same tables
+    from tcrtrack.io import _each
+
+    paths = list(FILES.values())
+    calls: list[str] = []
+    reader = _each.read
+
+    def recording(path, **kwargs):
+        calls.append(str(path))
+        return reader(path, **kwargs)
+
+    monkeypatch.setattr(_each, "read", recording)
+    monkeypatch.setattr(_each, "READ_AHEAD_LIMIT", 0)
+    tables = iter(tt.io.read_each(paths, samples=list(FILES)))
+    first = next(tables)
+    assert calls == [str(paths[0])]
+    del first
+    second = next(tables)
+    assert calls == [str(paths[0]), str(paths[1])]
+    assert second["sample"].iloc[0] == list(FILES)[1]
+    del second
+    assert len(list(tables)) == len(paths) - 2
+    limited = tt.tl.clonotypes(tt.io.read_each(paths, samples=list(FILES)))
+    monkeypatch.setattr(_each, "READ_AHEAD_LIMIT", 1 << 40)
+    assert_same(limited, tt.tl.clonotypes(tt.io.read_each(paths, samples=list(FILES))))
+
+
 def test_read_each_reports_the_bad_file(tmp_path):
     bad = tmp_path / "empty.csv"
     bad.write_text("")

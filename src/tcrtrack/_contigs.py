@@ -9,7 +9,7 @@ while it digests a sample), the duplicate-sample and unit checks, and :func:`con
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -129,13 +129,19 @@ def well_formed(
             table = translate(dictionary.take(pa.array(codon_rows)))
             lookup = np.full(len(dictionary), -1, dtype=np.int64)
             lookup[codon_rows] = np.arange(len(codon_rows))
-            at = lookup[codes[both]]
-            expected = table.take(pa.array(at, mask=at < 0))
-            got = pc.ascii_upper(aa if len(both) == len(aa) else take_chunked(aa, both))
-            same = pc.and_(pc.equal(expected, got), pc.greater(pc.binary_length(got), 0))
-            same = np.asarray(pc.fill_null(same, False), dtype=bool)
-            ok[both] &= same
+            # rows in slices: the expected and upper-cased strings of one slice at a time
+            for start in range(0, len(both), _SLICE):
+                part = both[start : start + _SLICE]
+                at = lookup[codes[part]]
+                expected = table.take(pa.array(at, mask=at < 0))
+                got = pc.ascii_upper(aa if len(part) == len(aa) else take_chunked(aa, part))
+                same = pc.and_(pc.equal(expected, got), pc.greater(pc.binary_length(got), 0))
+                ok[part] &= np.asarray(pc.fill_null(same, False), dtype=bool)
     return ok
+
+
+#: Rows compared with their junction's translation at a time (bounds the temporary strings).
+_SLICE: Final = 1 << 18
 
 
 def claim_sample(seen: dict[str, int], name: str, table: int) -> None:

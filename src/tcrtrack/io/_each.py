@@ -34,8 +34,8 @@ class ContigFiles:
     Nothing is read until the object is iterated; each pass reads the files again, one contig
     table per file in order (so it can be passed to :func:`tcrtrack.tl.clonotypes` more than
     once, and a second pass gives the same tables). With ``read_ahead``, the next file is parsed
-    in a background thread while the caller works on the current table: at most two files are
-    in memory at once.
+    in a background thread while the caller works on the current table, unless it is larger
+    than 64 MB on disk: at most two files are in memory at once, and at most one large one.
 
     Attributes
     ----------
@@ -46,7 +46,7 @@ class ContigFiles:
     columns
         The contig-table columns read (None: all).
     read_ahead
-        Parse the next file while the current one is used.
+        Parse the next file while the current one is used (files up to 64 MB on disk).
     """
 
     paths: tuple[Path, ...]
@@ -74,11 +74,15 @@ class ContigFiles:
             pending = pool.submit(reader, jobs[0][0], sample=jobs[0][1], columns=self.columns)
             for i in range(len(jobs)):
                 table = pending.result()
-                if i + 1 < len(jobs):
+                ahead = i + 1 < len(jobs) and _small(jobs[i + 1][0])
+                if ahead:
                     p, x = jobs[i + 1]
                     pending = pool.submit(reader, p, sample=x, columns=self.columns)
                 yield table
                 del table
+                if i + 1 < len(jobs) and not ahead:  # a large file: read after this one
+                    p, x = jobs[i + 1]
+                    pending = pool.submit(reader, p, sample=x, columns=self.columns)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -121,6 +125,20 @@ class ContigFiles:
         )
 
 
+#: Files larger than this (bytes on disk) are not read ahead: two large files in memory at
+#: once would cost more memory than the overlap saves time (docs/performance.md).
+READ_AHEAD_LIMIT = 64 << 20
+
+
+def _small(path: Path) -> bool:
+    """Whether ``path`` may be parsed while the previous file is used (named pipes and
+    streams, whose size is unknown, are)."""
+    try:
+        return path.stat().st_size <= READ_AHEAD_LIMIT
+    except OSError:
+        return True  # the reader will say what is wrong with it
+
+
 def _parse(path: Path, *, sample: str, columns: Collection[str] | None) -> pa.Table | pd.DataFrame:
     """One file for :meth:`ContigFiles.parsed`: the format's Arrow-stage reader where it has
     one (Cell Ranger contig tables), else its reader."""
@@ -153,7 +171,9 @@ def read_each(
     columns
         Contig-table columns needed (default: all), as for :func:`read`.
     read_ahead
-        Parse the next file while the current one is being used.
+        Parse the next file while the current one is being used, unless it is larger than
+        64 MB on disk (two large files at once would cost more memory than the overlap saves
+        time).
 
     Raises
     ------

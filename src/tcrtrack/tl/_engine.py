@@ -64,17 +64,18 @@ def _first_rows(df: pl.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def _cell_first(barcodes: pa.ChunkedArray) -> np.ndarray:
-    """For each row, the first row of its barcode in the file (a hash unless the file is
-    sorted by barcode, as Cell Ranger writes it: then runs of equal barcodes suffice)."""
-    column = pl.Series(barcodes)
-    n = len(column)
-    if n and column.null_count() == 0:
-        new = (column != column.shift(1)).fill_null(True).to_numpy()
-        ascending = (column.shift(1) <= column).fill_null(True).all()
-        if ascending:
+    """For each row, the first row of its barcode in the file: runs of equal barcodes when the
+    file is sorted by barcode, as Cell Ranger writes it (two comparisons of neighbours, no
+    copy of the column), else a polars hash of the barcodes."""
+    n = len(barcodes)
+    if n and barcodes.null_count == 0:
+        before, after = barcodes.slice(0, n - 1), barcodes.slice(1)
+        if pc.all(pc.less_equal(before, after)).as_py() is not False:
+            new = np.ones(n, dtype=bool)
+            new[1:] = np.asarray(pc.not_equal(before, after), dtype=bool)
             starts = np.flatnonzero(new)
             return starts[np.cumsum(new) - 1]
-    return _first_rows(pl.DataFrame({"c": column}), ["c"])
+    return _first_rows(pl.DataFrame({"c": pl.Series(barcodes)}), ["c"])
 
 
 def _explicitly_false(table: pa.Table, column: str) -> np.ndarray:
