@@ -159,3 +159,49 @@ def naive_clonotypes_csv(path: object, multichain: str = "primary") -> dict[str,
         for seq in chosen:
             counts[seq] = counts.get(seq, 0) + cells
     return {"counts": counts, "ledger": ledger}
+
+
+def naive_hamming_pairs(left: list[str], right: list[str]) -> set[tuple[int, int]]:
+    """Every (i, j) with ``left[i]`` and ``right[j]`` of equal length and at most one
+    differing position: all pairs compared, letter by letter."""
+    return {
+        (i, j)
+        for i, a in enumerate(left)
+        for j, b in enumerate(right)
+        if len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    }
+
+
+def naive_near_overlap(sets: list[list[str]]) -> list[list[int]]:
+    """Samples × samples: pairs (clonotype of i, clonotype of j) at Hamming distance ≤ 1 of
+    equal length, by comparing every pair (numpy, chunked); the diagonal: each list's size.
+    Each list holds distinct clonotypes (a gene label, if any, before the junction and a
+    ``#``, e.g. ``TRBV2#CASS``, compared as exact)."""
+    import numpy as np
+
+    def split(values: list[str]) -> dict[tuple[str, int], np.ndarray]:
+        groups: dict[tuple[str, int], list[bytes]] = {}
+        for v in values:
+            gene, _, seq = v.rpartition("#")
+            groups.setdefault((gene, len(seq)), []).append(seq.encode())
+        return {
+            k: np.frombuffer(b"".join(x), dtype=np.uint8).reshape(len(x), k[1])
+            for k, x in groups.items()
+        }
+
+    parts = [split(x) for x in sets]
+    n = len(sets)
+    out = [[0] * n for _ in range(n)]
+    for i in range(n):
+        out[i][i] = len(sets[i])
+        for j in range(i + 1, n):
+            count = 0
+            for key, a in parts[i].items():
+                b = parts[j].get(key)
+                if b is None:
+                    continue
+                for k in range(0, len(a), 256):
+                    diff = (a[k : k + 256, None, :] != b[None, :, :]).sum(axis=2)
+                    count += int((diff <= 1).sum())
+            out[i][j] = out[j][i] = count
+    return out

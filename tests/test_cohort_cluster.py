@@ -142,6 +142,26 @@ def test_the_cluster_query_equals_the_local_one(local, remote, cluster, monkeypa
     pd.testing.assert_frame_equal(a.hits, b.hits)
 
 
+@pytest.mark.parametrize(("sequence", "genes"), [("aa", "none"), ("nt", "v")])
+def test_the_cluster_near_overlap_equals_the_local_one(local, remote, cluster, sequence, genes):
+    # the two-family shuffle runs as two rounds of tasks on the workers
+    a = tt.cohort.overlap(local, sequence=sequence, genes=genes, mismatches=1, workers=1)
+    b = tt.cohort.overlap(
+        remote, sequence=sequence, genes=genes, mismatches=1, scheduler=cluster.address
+    )
+    pd.testing.assert_frame_equal(a.shared, b.shared)
+    exact = tt.cohort.overlap(local, sequence=sequence, genes=genes, workers=1).shared
+    assert (a.shared.to_numpy() > exact.to_numpy()).any()
+    assert not (remote.path / ".scratch").exists()
+
+
+def test_the_cluster_near_query_equals_the_local_one(local, remote, cluster):
+    a = tt.cohort.query(local, sample="TRB_Unsorted_949", mismatches=1, workers=1)
+    b = tt.cohort.query(remote, sample="TRB_Unsorted_949", mismatches=1, scheduler=cluster.address)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.hits, b.hits)
+
+
 def test_the_cli_runs_on_the_cluster(remote, cluster, tmp_path, capsys):
     out = tmp_path / "o.tsv"
     args = ["cohort", "overlap", str(remote.path), "--scheduler", cluster.address]

@@ -59,7 +59,8 @@ mismatches_option = click.option(
     type=click.IntRange(min=0, max=1),
     default=0,
     show_default=True,
-    help="0: exact matches; 1: junctions of equal length differing at one position also match.",
+    help="0: exact matches; 1: junctions of equal length differing at one position (and with "
+    "the same genes, with --genes) also match (Hamming distance <= 1).",
 )
 store_argument = click.argument(
     "store", type=click.Path(path_type=Path, file_okay=False), metavar="STORE"
@@ -162,6 +163,7 @@ def build(
 @click.option("--sample", default=None, help="Look up the clonotypes of this sample of the store.")
 @sequence_option
 @genes_option
+@mismatches_option
 @scheduler_option
 @workers_option
 @_common.format_option
@@ -172,6 +174,7 @@ def query(
     sample: str | None,
     sequence: str,
     genes: str,
+    mismatches: int,
     scheduler: str | None,
     workers: int | None,
     fmt: str,
@@ -182,12 +185,15 @@ def query(
 
     n_repertoires = samples containing the clonotype (with --sample, that sample included);
     n_patients = distinct patients among them; max_frequency and mean_frequency = its count
-    over the sample's total, highest and mean over those repertoires.
+    over the sample's total, highest and mean over those repertoires. With --mismatches 1 a
+    repertoire contains a clonotype when it has one within one mismatch (equal length), and
+    the count sums all of them.
 
     \b
     Examples:
       tcrtrack cohort query store/ --sample P01_infusion
       tcrtrack cohort query store/ --clonotypes shared.tsv --genes v -f tsv
+      tcrtrack cohort query store/ --sample P01_infusion --mismatches 1
     """
     import tcrtrack as tt
 
@@ -199,6 +205,7 @@ def query(
         sample=sample,
         sequence=sequence,  # type: ignore[arg-type]
         genes=genes,  # type: ignore[arg-type]
+        mismatches=mismatches,
         scheduler=scheduler,
         workers=workers,
     )
@@ -213,21 +220,23 @@ def query(
 @click.option(
     "--metric",
     type=click.Choice(["jaccard", "shared"]),
-    default="jaccard",
-    show_default=True,
-    help="Jaccard index, or the number of shared clonotypes.",
+    default=None,
+    help="Jaccard index, or the number of shared clonotypes (default: jaccard; shared, the "
+    "pairs within one mismatch, with --mismatches 1).",
 )
 @sequence_option
 @genes_option
+@mismatches_option
 @scheduler_option
 @workers_option
 @_common.format_option
 @_common.output_option
 def overlap(
     store: Path,
-    metric: str,
+    metric: str | None,
     sequence: str,
     genes: str,
+    mismatches: int,
     scheduler: str | None,
     workers: int | None,
     fmt: str,
@@ -236,21 +245,35 @@ def overlap(
     """Repertoire x repertoire overlap of every sample of the store, one task per hash
     partition: the shared clonotypes, or jaccard = shared / (n_i + n_j - shared).
 
+    With --mismatches 1, shared counts the pairs of clonotypes (one of each sample) whose
+    junctions have equal length and differ at most at one position (CompAIRR's 1-mismatch
+    overlap); no Jaccard index then.
+
     \b
     Examples:
       tcrtrack cohort overlap store/
       tcrtrack cohort overlap store/ --metric shared -f tsv -o shared.tsv
+      tcrtrack cohort overlap store/ --mismatches 1 -f tsv -o near.tsv
     """
     import tcrtrack as tt
 
+    if metric is None:
+        metric = "shared" if mismatches else "jaccard"
+    if metric == "jaccard" and mismatches:
+        raise _common.usage_error(
+            "--metric jaccard is for exact matches: pairs within one mismatch are not a set "
+            "intersection; use --metric shared with --mismatches 1"
+        )
     result = tt.cohort.overlap(
         store,
         sequence=sequence,  # type: ignore[arg-type]
         genes=genes,  # type: ignore[arg-type]
+        mismatches=mismatches,
         scheduler=scheduler,
         workers=workers,
     )
-    matrix = result.jaccard.round(6) if metric == "jaccard" else result.shared
+    jaccard = result.jaccard
+    matrix = jaccard.round(6) if metric == "jaccard" and jaccard is not None else result.shared
     text = f"Overlap ({metric}; {result.definition}).\n" + _common.format_table(matrix)
     block = _common.Block(None, matrix, text, {"store": str(store), "metric": metric})
     _common.emit("cohort overlap", result.definition, [block], fmt, output)

@@ -83,31 +83,39 @@ class CohortOverlap:
     ----------
     shared
         Samples × samples: clonotypes found in both (the diagonal: the sample's clonotypes).
+        With ``mismatches=1``: pairs of clonotypes (one of each sample) whose junctions
+        have equal length and differ at most at one position (CompAIRR's 1-mismatch
+        overlap, counts ignored); a clonotype near two of the other sample's counts twice.
     jaccard
-        Samples × samples: ``shared / (n_i + n_j - shared)``.
+        Samples × samples: ``shared / (n_i + n_j - shared)``; ``None`` with
+        ``mismatches=1`` (pairs are not a set intersection).
     n_clonotypes
         Distinct clonotypes per sample under this definition.
     definition
         The clonotype definition, e.g. ``junction_aa + V, exact``.
+    mismatches
+        0 (exact) or 1.
     """
 
     shared: pd.DataFrame
-    jaccard: pd.DataFrame
+    jaccard: pd.DataFrame | None
     n_clonotypes: pd.Series
     definition: str
+    mismatches: int = 0
 
     def __repr__(self) -> str:
         n = len(self.n_clonotypes)
         return f"CohortOverlap({n} × {n} repertoires; clonotype = {self.definition})"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{self!r}</b></p>" + self.jaccard.round(4).to_html()
+        shown = self.shared if self.jaccard is None else self.jaccard.round(4)
+        return f"<p><b>{self!r}</b></p>" + shown.to_html()
 
 
 def _definition(sequence: str, genes: str, mismatches: int = 0) -> str:
     seq = {"nt": "junction", "aa": "junction_aa"}[sequence]
     extra = {"none": "", "v": " + V", "vj": " + V + J"}[genes]
-    match = "exact" if mismatches == 0 else f"up to {mismatches} mismatch (same length)"
+    match = "exact" if mismatches == 0 else f"up to {mismatches} mismatch (equal length)"
     return f"{seq}{extra}, {match}"
 
 
@@ -138,6 +146,7 @@ def overlap(
     sequence: Sequence_ = "aa",
     genes: Genes = "none",
     samples: Sequence[str] | None = None,
+    mismatches: int = 0,
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> CohortOverlap:
@@ -160,6 +169,12 @@ def overlap(
         Also require the same V gene (``v``) or V and J genes (``vj``).
     samples
         Restrict to these samples (default: all, in the store's order).
+    mismatches
+        0 (exact, default) or 1: count the pairs of clonotypes whose junctions have equal
+        length and differ at most at one position (Hamming distance ≤ 1), with the same
+        genes when ``genes`` asks. Found by deletion-neighbourhood hashing after a shuffle
+        of the clonotypes to neighbourhood partitions (:mod:`tcrtrack.cohort._near`):
+        scratch files in the store's ``.scratch/``, removed at the end.
     scheduler, workers
         As for :func:`build`.
 
@@ -177,36 +192,44 @@ def overlap(
     (True, 1.0)
     >>> bool((ov.jaccard == ov.jaccard.T).all().all())
     True
+    >>> near = tt.cohort.overlap(store, mismatches=1, workers=1)
+    >>> bool((near.shared >= ov.shared).all().all()), near.jaccard is None
+    (True, True)
     """
     from tcrtrack.cohort._engine import Engine
+    from tcrtrack.cohort._near import near_overlap
 
-    _check(sequence, genes)
+    _check(sequence, genes, mismatches)
     st = _open(store)
     names = _select(st, samples)
     keep = set(names)
-    jobs = [
-        {
-            "files": [f for f, r in zip(st.files(p), _records_in(st, p), strict=True) if r in keep],
-            "samples": names,
-            "sequence": sequence,
-            "genes": genes,
-        }
+    files = [
+        [f for f, r in zip(st.files(p), _records_in(st, p), strict=True) if r in keep]
         for p in range(st.partitions)
     ]
+    jobs = [{"files": f, "samples": names, "sequence": sequence, "genes": genes} for f in files]
+    frame = lambda a: pd.DataFrame(a, index=list(names), columns=list(names))  # noqa: E731
     shared = np.zeros((len(names), len(names)), dtype=np.int64)
     with Engine(scheduler, workers=workers) as engine:
-        for _, part in engine.map(overlap_partition, jobs):
-            shared += part
-    size = np.diag(shared).copy()
-    union = size[:, None] + size[None, :] - shared
-    with np.errstate(invalid="ignore", divide="ignore"):
-        jac = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
-    frame = lambda a: pd.DataFrame(a, index=list(names), columns=list(names))  # noqa: E731
+        if mismatches:
+            shared, size = near_overlap(
+                st, names, files, sequence=sequence, genes=genes, engine=engine
+            )
+        else:
+            for _, part in engine.map(overlap_partition, jobs):
+                shared += part
+            size = np.diag(shared).copy()
+    jaccard = None
+    if not mismatches:
+        union = size[:, None] + size[None, :] - shared
+        with np.errstate(invalid="ignore", divide="ignore"):
+            jaccard = frame(np.where(union > 0, shared / np.maximum(union, 1), 0.0))
     return CohortOverlap(
         shared=frame(shared),
-        jaccard=frame(jac),
+        jaccard=jaccard,
         n_clonotypes=pd.Series(size, index=list(names), name="n_clonotypes"),
-        definition=_definition(sequence, genes),
+        definition=_definition(sequence, genes, mismatches),
+        mismatches=mismatches,
     )
 
 
@@ -264,10 +287,13 @@ class CohortQuery:
 
 def query_partition(job: dict[str, Any]) -> pd.DataFrame:
     """Rows of one partition whose clonotype is queried (a task): clonotype, sample,
-    patient, count (summed over rows of a sample with the same clonotype)."""
+    patient, count (summed over rows of a sample with the same clonotype; with
+    ``mismatches`` 1, over the sample's rows within one mismatch of the clonotype)."""
     cols = key_columns(job["sequence"], job["genes"])
     wanted = list(dict.fromkeys([s.SAMPLE, "patient", "count", *cols]))
     table = _read(job["files"], wanted)
+    if job.get("mismatches"):
+        return _near_hits(table, job["clonotypes"], cols)
     labels = label(table, job["sequence"], job["genes"])
     if job["sample"] is not None:
         own = pc.equal(table.column(s.SAMPLE), job["sample"])
@@ -283,6 +309,43 @@ def query_partition(job: dict[str, Any]) -> pd.DataFrame:
             "count": pc.filter(table.column("count"), mask),
         }
     ).to_pandas()
+    return hits.groupby(["clonotype", "sample", "patient"], sort=False, as_index=False)[
+        "count"
+    ].sum()
+
+
+def split_labels(labels: Sequence[str], genes: str) -> tuple[pa.Array, pa.Array | None]:
+    """The junction and the gene label (``V`` or ``V|J``) of clonotype labels."""
+    if genes == "none":
+        return pa.array(list(labels), pa.large_string()), None
+    seqs, gene = [], []
+    for x in labels:
+        first, last = x.find("|"), x.rfind("|")
+        if genes == "v":
+            gene.append(x[:first])
+            seqs.append(x[first + 1 :])
+        else:
+            gene.append(f"{x[:first]}|{x[last + 1 :]}")
+            seqs.append(x[first + 1 : last])
+    return pa.array(seqs, pa.large_string()), pa.array(gene, pa.large_string())
+
+
+def _near_hits(table: pa.Table, clonotypes: Sequence[str], cols: Sequence[str]) -> pd.DataFrame:
+    """Rows within one mismatch of each queried clonotype: clonotype, sample, patient, count
+    (summed over the distinct rows of a sample near the clonotype)."""
+    from tcrtrack.cohort._near import _gene_label, near_pairs
+
+    genes = {1: "none", 2: "v", 3: "vj"}[len(cols)]
+    seqs, qgenes = split_labels(clonotypes, genes)
+    li, ri = near_pairs(seqs, qgenes, table.column(cols[0]), _gene_label(table, cols[1:]))
+    hits = pd.DataFrame(
+        {
+            "clonotype": np.asarray(list(clonotypes), dtype=object)[li],
+            "sample": np.asarray(table.column(s.SAMPLE).to_pylist(), dtype=object)[ri],
+            "patient": np.asarray(table.column("patient").to_pylist(), dtype=object)[ri],
+            "count": table.column("count").to_numpy()[ri],
+        }
+    )
     return hits.groupby(["clonotype", "sample", "patient"], sort=False, as_index=False)[
         "count"
     ].sum()
@@ -319,6 +382,7 @@ def query(
     sample: str | None = None,
     sequence: Sequence_ = "aa",
     genes: Genes = "none",
+    mismatches: int = 0,
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> CohortQuery:
@@ -332,6 +396,12 @@ def query(
     Frequencies are the clonotype's count in a sample over that sample's total (cells, or
     bulk counts) in the store.
 
+    With ``mismatches=1`` a sample contains a clonotype when it has a clonotype whose
+    junction has the same length and differs at most at one position (and the same genes,
+    when ``genes`` asks); the count is then summed over all such clonotypes of the sample.
+    Found by deletion-neighbourhood hashing: the queried junctions' deletion keys go to
+    every partition's task, which joins them with its rows' keys and verifies each pair.
+
     Examples
     --------
     >>> import tcrtrack as tt, tempfile, os
@@ -344,8 +414,10 @@ def query(
     >>> q = tt.cohort.query(store, sample="a", workers=1)
     >>> int(q.table.loc[0, "n_repertoires"]), int(q.table.loc[0, "n_patients"])
     (2, 2)
+    >>> tt.cohort.query(store, sample="a", mismatches=1, workers=1).definition
+    'junction_aa, up to 1 mismatch (equal length)'
     """
-    _check(sequence, genes)
+    _check(sequence, genes, mismatches)
     if (clonotypes is None) == (sample is None):
         msg = "give either clonotypes (labels or a file) or sample, not both and not neither"
         raise ParameterError(msg)
@@ -365,6 +437,7 @@ def query(
         sample=sample,
         sequence=sequence,
         genes=genes,
+        mismatches=mismatches,
         scheduler=scheduler,
         workers=workers,
     )
@@ -392,7 +465,7 @@ def query(
     )
     table["n_repertoires"] = table["n_repertoires"].astype("int64")
     table["n_patients"] = table["n_patients"].astype("int64")
-    return CohortQuery(table=table, hits=hits, definition=_definition(sequence, genes))
+    return CohortQuery(table=table, hits=hits, definition=_definition(sequence, genes, mismatches))
 
 
 _TABLE_SUFFIXES: Final = (".tsv", ".csv", ".txt", ".gz")
@@ -405,13 +478,24 @@ def query_hits(
     sample: str | None = None,
     sequence: str,
     genes: str,
+    mismatches: int = 0,
     scheduler: str | None = None,
     workers: int | None = None,
 ) -> pd.DataFrame:
     """Every (clonotype, sample) of the store among ``clonotypes`` (or the clonotypes of
-    ``sample``): ``clonotype``, ``sample``, ``patient``, ``count``; one task per partition."""
+    ``sample``): ``clonotype``, ``sample``, ``patient``, ``count``; one task per partition.
+    With ``mismatches=1``, the samples' clonotypes within one mismatch, counts summed."""
     from tcrtrack.cohort._engine import Engine
+    from tcrtrack.cohort._store import part_file
 
+    if mismatches and sample is not None:  # the sample's clonotypes go to every partition
+        record = next(r for r in store.records if r.sample == sample)
+        own = _read(
+            [str(part_file(store.path, p, record.id)) for p in record.partitions],
+            key_columns(sequence, genes),
+        )
+        clonotypes = list(dict.fromkeys(label(own, sequence, genes).to_pylist()))
+        sample = None
     jobs = [
         {
             "files": store.files(p),
@@ -419,6 +503,7 @@ def query_hits(
             "genes": genes,
             "sample": sample,
             "clonotypes": list(clonotypes),
+            "mismatches": mismatches,
         }
         for p in range(store.partitions)
     ]
@@ -430,6 +515,8 @@ def query_hits(
     columns = ["clonotype", "sample", "patient", "count"]
     hits = pd.concat([p for _, p in parts], ignore_index=True) if parts else pd.DataFrame()
     hits = hits.reindex(columns=columns)
+    if mismatches:  # a sample's neighbours of a clonotype may sit in several partitions
+        hits = hits.groupby(columns[:3], sort=False, as_index=False)["count"].sum()
     hits["count"] = hits["count"].astype("int64")
     return hits
 
