@@ -172,6 +172,37 @@ def naive_hamming_pairs(left: list[str], right: list[str]) -> set[tuple[int, int
     }
 
 
+def naive_hamming_pairs_np(left: list[str], right: list[str]) -> set[tuple[int, int]]:
+    """As :func:`naive_hamming_pairs`, every pair compared, with numpy (chunked), for
+    thousands of junctions."""
+    import numpy as np
+
+    def by_length(values: list[str]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        out: dict[int, list[int]] = {}
+        for i, v in enumerate(values):
+            out.setdefault(len(v), []).append(i)
+        return {
+            n: (
+                np.array(idx),
+                np.frombuffer("".join(values[i] for i in idx).encode(), np.uint8).reshape(-1, n),
+            )
+            for n, idx in out.items()
+            if n > 0
+        }
+
+    a_parts, b_parts = by_length(left), by_length(right)
+    pairs: set[tuple[int, int]] = set()
+    for n, (ai, a) in a_parts.items():
+        if n not in b_parts or n == 0:
+            continue
+        bi, b = b_parts[n]
+        for k in range(0, len(a), 256):
+            close = (a[k : k + 256, None, :] != b[None, :, :]).sum(axis=2) <= 1
+            x, y = np.nonzero(close)
+            pairs.update(zip(ai[k + x].tolist(), bi[y].tolist(), strict=True))
+    return pairs
+
+
 def naive_near_overlap(sets: list[list[str]]) -> list[list[int]]:
     """Samples × samples: pairs (clonotype of i, clonotype of j) at Hamming distance ≤ 1 of
     equal length, by comparing every pair (numpy, chunked); the diagonal: each list's size.

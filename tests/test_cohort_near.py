@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tcrtrack as tt
-from naive import naive_hamming_pairs, naive_near_overlap
+from naive import naive_hamming_pairs, naive_hamming_pairs_np, naive_near_overlap
 from tcrtrack.cli import main
 from tcrtrack.cohort import _near
 from test_cohort import cohort_samples, write_sheet
@@ -215,3 +215,44 @@ def test_overlap_cli_near_matches_and_jaccard_refused(real, tmp_path, capsys):
     assert pd.read_csv(out, sep="\t", index_col=0).equals(api)
     assert main([*args, "--metric", "jaccard"]) != 0
     assert "--metric shared" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ share --mismatches 1
+def naive_near_share(ref: dict[str, int], other: dict[str, int]) -> dict[str, int]:
+    """The *_1mm counts of a sample against the reference, comparing every pair."""
+    r, o = list(ref), list(other)
+    pairs = naive_hamming_pairs_np(o, r)
+    shared = {o[i] for i, _ in pairs}
+    detected = {r[j] for _, j in pairs}
+    return {
+        "n_shared_1mm": len(shared),
+        "n_cells_shared_1mm": sum(other[x] for x in shared),
+        "n_reference_clonotypes_detected_1mm": len(detected),
+        "n_reference_cells_detected_1mm": sum(ref[x] for x in detected),
+    }
+
+
+@pytest.mark.parametrize("sequence", ["nt", "aa"])
+def test_share_mismatches_counts_every_pair_as_a_recount_does(sequence, tmp_path):
+    from naive import naive_10x, naive_translate
+    from test_cohort import SHARING, TENX
+
+    counts = {x: naive_10x(SHARING / f"{x}.csv.gz") for x in TENX}
+    if sequence == "aa":  # cells of the nucleotide clonotypes with one translation, added
+        counts = {
+            x: pd.Series(c).groupby(lambda nt: naive_translate(nt)).sum().to_dict()
+            for x, c in counts.items()
+        }
+    out = tmp_path / "share.json"
+    files = [str(SHARING / f"{x}.csv.gz") for x in TENX]
+    args = ["share", *files, "--sequence", sequence, "--mismatches", "1", "--ci", "0"]
+    assert main([*args, "-f", "json", "-o", str(out)]) == 0
+    rows = {r["sample"]: r for r in json.loads(out.read_text())["rows"]}
+    ref = counts[TENX[0]]
+    for name in TENX[1:]:
+        expected = naive_near_share(ref, counts[name])
+        got = {k: rows[name][k] for k in expected}
+        assert got == expected, name
+        assert rows[name]["n_shared_1mm"] > rows[name]["n_shared"]  # near pairs exist
+        n = rows[name]["n_clonotypes"]
+        assert rows[name]["frac_clonotypes_shared_1mm"] == pytest.approx(got["n_shared_1mm"] / n)

@@ -135,6 +135,14 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
 )
 @_common.depth_option("Cells per subsample for --rarefy (default: the smallest sample).")
 @_common.seed_option
+@click.option(
+    "--mismatches",
+    type=click.IntRange(min=0, max=1),
+    default=0,
+    show_default=True,
+    help="1: also report the sharing when junctions of equal length differing at one position "
+    "match (the *_1mm columns); the exact sharing stays.",
+)
 @_background.background_options
 def share(
     reference: Path | None,
@@ -151,6 +159,7 @@ def share(
     rarefy: bool,
     depth: int | None,
     seed: int,
+    mismatches: int,
     background: _background.Options,
 ) -> None:
     """Clonotypes of each SAMPLE also found in the reference REF (the infusion product).
@@ -192,6 +201,8 @@ def share(
                 )
             counts, names = _sheet.patient_counts(cohort, patient, spec)
             table, text, meta = _share(counts, ref, spec, **options)  # type: ignore[arg-type]
+            if mismatches:
+                table, text = _near(counts, ref, table, text, meta)
             clones = None
             if background.active:
                 table, text, meta, clones, _ = _background.add(
@@ -221,6 +232,8 @@ def share(
         )
     counts = _common.load_counts(paths, names, spec)
     table, text, meta = _share(counts, names[0], spec, **options)  # type: ignore[arg-type]
+    if mismatches:
+        table, text = _near(counts, names[0], table, text, meta)
     clones = None
     if background.active:
         table, text, meta, clones, _ = _background.add(
@@ -249,6 +262,39 @@ def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore
         text += "\n\n" + render_rarefied(rarefied)
         meta["rarefied"] = {"depth": rarefied.depth, "n": rarefied.n, "seed": seed}
     return table, text, meta
+
+
+def _near(counts, reference, table, text, meta):  # type: ignore[no-untyped-def]
+    """``--mismatches 1``: the sharing within one mismatch beside the exact sharing."""
+    import pandas as pd
+
+    import tcrtrack as tt
+
+    near = tt.cohort.near_sharing(counts, reference=reference, samples=list(table.index))
+    unit = meta.get("unit", "cells")
+    view = pd.DataFrame(
+        {
+            f"clonotypes shared with {reference}": [
+                _pct(int(r.n_shared_1mm), int(n))
+                for r, n in zip(near.itertuples(), table["n_clonotypes"], strict=True)
+            ],
+            f"{unit} in shared clonotypes": [
+                _pct(int(r.n_cells_shared_1mm), int(n))
+                for r, n in zip(near.itertuples(), table["n_cells"], strict=True)
+            ],
+            f"{reference} clonotypes found": [
+                _pct(int(r.n_reference_clonotypes_detected_1mm), int(n))
+                for r, n in zip(near.itertuples(), table["n_reference_clonotypes"], strict=True)
+            ],
+        },
+        index=near.index,
+    )
+    meta["mismatches"] = 1
+    text += (
+        "\n\nWithin one mismatch (junctions of equal length differing at most at one position "
+        "also match):\n" + view.to_string()
+    )
+    return pd.concat([table, near], axis=1), text
 
 
 def _write_files(counts, names, reference, venn, shared_clonotypes, clones=None) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ cluster (``scheduler=``).
 
 from tcrtrack.cohort._background import Background, background, pgen
 from tcrtrack.cohort._query import CohortOverlap, CohortQuery, overlap, query
+from tcrtrack.cohort._sharing import near_sharing
 from tcrtrack.cohort._store import BuildResult, Store, build, open_store
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Store",
     "background",
     "build",
+    "near_sharing",
     "open_store",
     "overlap",
     "pgen",
