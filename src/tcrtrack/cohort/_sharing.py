@@ -47,6 +47,19 @@ def near_pairs_of(counts: Any) -> tuple[np.ndarray, np.ndarray]:
     return near_pairs(seq, genes, seq, genes)
 
 
+def _cells_in(counts: Any, sample: str, mask: np.ndarray) -> int:
+    """Distinct cells (or summed bulk counts) of ``sample`` in the clonotypes of ``mask``,
+    as ``tt.tl.sharing`` counts them: a cell in two clonotypes counts once."""
+    if counts.cells is not None:
+        cells = counts.cells
+        sel = (cells["sample"] == sample).to_numpy() & mask[cells["clonotype"].to_numpy()]
+        if len(cells) == int(counts.totals().sum()):  # one row per cell: rows are cells
+            return int(sel.sum())
+        return int(cells.loc[sel, "cell_id"].nunique())
+    row = counts.matrix[[counts.index(sample)]].toarray().ravel()
+    return int(row[mask].sum())
+
+
 def _ratio(num: int, den: int) -> float:
     return num / den if den else np.nan
 
@@ -85,8 +98,6 @@ def near_sharing(
     >>> float(near.loc["b", "frac_clonotypes_shared_1mm"])
     1.0
     """
-    from tcrtrack.tl._sharing import _cells_in
-
     ref_row = counts.index(reference)
     others = [x for x in counts.samples if x != reference] if samples is None else list(samples)
     presence = counts.presence()
