@@ -305,14 +305,20 @@ def route(job: dict[str, Any]) -> np.ndarray:
     and genes) and B (by length, second half and genes). Returns the distinct clonotypes per
     sample."""
     import pyarrow.feather as feather
+    import pyarrow.parquet as pq
 
     from tcrtrack import schema as s
-    from tcrtrack.cohort._query import _read, key_columns
+    from tcrtrack.cohort._store import ROW_SCHEMA
 
     names = job["samples"]
     n = len(names)
-    cols = key_columns(job["sequence"], job["genes"])
-    table = _read(job["files"], [s.SAMPLE, *cols])
+    cols = list(job["columns"])
+    wanted = [s.SAMPLE, *cols]
+    table = (
+        pa.concat_tables([pq.read_table(f, columns=wanted) for f in job["files"]])
+        if job["files"]
+        else pa.schema([ROW_SCHEMA.field(c) for c in wanted]).empty_table()
+    )
     seq_col = cols[0]
     table = table.filter(pc.is_valid(table.column(seq_col)))
     table = table.group_by([s.SAMPLE, *cols], use_threads=False).aggregate([])
@@ -390,8 +396,7 @@ def near_overlap(
     names: list[str],
     files: list[list[str]],
     *,
-    sequence: str,
-    genes: str,
+    columns: list[str],
     engine: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs at distance ≤ 1 between every two samples (diagonal: distinct clonotypes per
@@ -405,8 +410,7 @@ def near_overlap(
             {
                 "files": f,
                 "samples": names,
-                "sequence": sequence,
-                "genes": genes,
+                "columns": columns,
                 "partition": p,
                 "neighbourhoods": q,
                 "scratch": str(scratch),

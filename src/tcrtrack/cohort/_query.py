@@ -212,9 +212,8 @@ def overlap(
     shared = np.zeros((len(names), len(names)), dtype=np.int64)
     with Engine(scheduler, workers=workers) as engine:
         if mismatches:
-            shared, size = near_overlap(
-                st, names, files, sequence=sequence, genes=genes, engine=engine
-            )
+            cols = key_columns(sequence, genes)
+            shared, size = near_overlap(st, names, files, columns=cols, engine=engine)
         else:
             for _, part in engine.map(overlap_partition, jobs):
                 shared += part
