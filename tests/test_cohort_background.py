@@ -208,3 +208,28 @@ def test_persist_background_on_every_reference_clone(store, tmp_path):
         assert rows[x]["n_shared_public"] == len(shared & public)
         assert rows[x]["n_shared_private"] == len(shared - public)
         assert rows[x]["n_clonotypes_private"] == len(clonotypes - public)
+
+
+def test_track_background_and_pgen_on_every_tracked_clone(store, donors_aa, tmp_path):
+    files = [str(SHARING / f"{x}.csv.gz") for x in TENX]
+    out = tmp_path / "track.tsv"
+    args = ["track", *files, "--sequence", "aa", "--top", "200", "--background", str(store.path)]
+    assert main([*args, "--public-donors", "1", "--pgen", "-f", "tsv", "-o", str(out)]) == 0
+    table = pd.read_csv(out, sep="\t")
+    reference = naive_10x(SHARING / "lb6.csv.gz")
+    sizes = pd.Series(reference).groupby(lambda nt: naive_translate(nt)).sum()
+    assert len(table) == 200 and set(table["clonotype"]) <= set(sizes.index)
+    assert (sizes[table["clonotype"]].to_numpy() == table["count_lb6"].to_numpy()).all()
+    background = [s for p, s in donors_aa.items() if p != "P6"]  # P6 is the patient
+    n = table["clonotype"].map(lambda aa: sum(aa in s for s in background))
+    assert (table["n_background_donors"] == n).all()
+    assert (table["public"] == (n >= 1)).all()
+    assert table["public"].any() and not table["public"].all()
+    import olga.generation_probability  # noqa: F401  (the model is tcrtrack's, the function OLGA's)
+
+    model = tt.cohort._background._olga_model("TRB")
+    for aa, p in list(zip(table["clonotype"], table["pgen"], strict=True))[:5]:
+        assert p == pytest.approx(model.compute_aa_CDR3_pgen(aa), rel=1e-12)
+    text = tmp_path / "track.txt"
+    assert main([*args[:6], "--top", "5", *args[8:], "-o", str(text)]) == 0
+    assert "public = found in at least 2 of the store's 3 background donors" in text.read_text()

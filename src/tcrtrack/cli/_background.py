@@ -154,3 +154,59 @@ def add(
     meta["shared_clonotypes"] = json.loads(clones[cols].to_json(orient="records"))
     publicity = None if result is None else result.n_background_donors
     return table, text + "\n\n" + "\n".join(blocks), meta, clones, publicity
+
+
+def add_track(
+    counts: Any,
+    result: Any,
+    options: Options,
+    frame: Any,
+    text: str,
+    meta: dict[str, object],
+    patient: str | None = None,
+) -> tuple[Any, str]:
+    """``track --background/--pgen``: every tracked clone's ``n_background_donors`` and
+    ``public`` (with a store) and ``pgen`` added to the track table and text; the background's
+    definition in ``meta``."""
+    import pandas as pd
+
+    import tcrtrack as tt
+
+    clones = list(result.sizes.index)
+    extra = pd.DataFrame(index=pd.Index(clones, name=frame.index.name))
+    blocks = []
+    if options.store is not None:
+        bg = tt.cohort.background(
+            counts,
+            reference=result.reference,
+            store=options.store,
+            public_donors=options.public_donors,
+            exclude_patients=None if patient is None else [patient],
+        )
+        donors = bg.n_background_donors
+        donors = donors[~donors.index.duplicated()]
+        extra["n_background_donors"] = donors.reindex(clones).fillna(0).astype("int64")
+        extra["public"] = extra["n_background_donors"] >= bg.public_donors
+        blocks.append(f"Background {options.store}: {bg.describe()}.")
+        meta["background"] = {
+            "store": str(options.store),
+            "public_donors": bg.public_donors,
+            "n_donors": bg.n_donors,
+            "excluded": list(bg.excluded),
+        }
+    if options.pgen:
+        amino = result.amino_acids().reindex(clones)
+        extra["pgen"] = tt.cohort.pgen(
+            [str(a) if isinstance(a, str) else "" for a in amino], locus=counts.spec.locus
+        )
+    shown = extra.head(SHOWN).reset_index()
+    if "pgen" in shown.columns:
+        shown = shown.assign(pgen=shown["pgen"].map(lambda p: f"{p:.3g}"))
+    blocks += [
+        "Tracked clones"
+        + (" and their background donors" if options.store is not None else "")
+        + ("; pgen: OLGA's generation probability of junction_aa" if options.pgen else "")
+        + ":",
+        shown.to_string(index=False),
+    ]
+    return frame.join(extra), text + "\n\n" + "\n".join(blocks)

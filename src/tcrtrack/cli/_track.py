@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tcrtrack.cli import _common, _sheet
+from tcrtrack.cli import _background, _common, _sheet
 from tcrtrack.schema import TRACK_TESTS
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
 @_common.format_option
 @_common.output_option
 @_common.figure_option("--plot", "Draw the clones' frequencies over the samples")
+@_background.background_options
 def track(
     reference: Path | None,
     samples: tuple[Path, ...],
@@ -96,6 +97,7 @@ def track(
     fmt: str,
     output: Path | None,
     plot: Path | None,
+    background: _background.Options,
 ) -> None:
     """Follow the clones of the reference REF (the infusion product) over later SAMPLEs.
 
@@ -108,11 +110,16 @@ def track(
     patient's reference row, in time-point order, one block per patient (--plot then writes
     one file per patient, the patient's name added to the file name).
 
+    With --background STORE, each tracked clone gets n_background_donors (the store's other
+    patients containing it) and public (in at least --public-donors K of them); --pgen adds
+    its generation probability (OLGA).
+
     \b
     Examples:
       tcrtrack track infusion.csv day30.csv day90.csv --top 10 --plot clones.png
       tcrtrack track infusion.csv day30.csv --top 0 --format tsv -o clones.tsv
       tcrtrack track --samples cohort.tsv --top 5
+      tcrtrack track infusion.csv day30.csv --background donors/ --pgen
     """
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
@@ -127,7 +134,12 @@ def track(
                 )
             result = _track(counts, names, top, test, alpha)
             meta = _meta(result, spec, test, alpha)
-            blocks.append(_common.Block(patient, result.to_frame(), render_track(result), meta))
+            frame, text = result.to_frame(), render_track(result)
+            if background.active:
+                frame, text = _background.add_track(
+                    counts, result, background, frame, text, meta, patient
+                )
+            blocks.append(_common.Block(patient, frame, text, meta))
             if plot is not None:
                 _plot(
                     counts,
@@ -146,10 +158,11 @@ def track(
     names = _common.sample_names(paths, list(name))
     counts = _common.load_counts(paths, names, spec)
     result = _track(counts, names, top, test, alpha)
-    block = _common.Block(
-        None, result.to_frame(), render_track(result), _meta(result, spec, test, alpha)
-    )
-    _common.emit("track", str(spec), [block], fmt, output)
+    meta = _meta(result, spec, test, alpha)
+    frame, text = result.to_frame(), render_track(result)
+    if background.active:
+        frame, text = _background.add_track(counts, result, background, frame, text, meta)
+    _common.emit("track", str(spec), [_common.Block(None, frame, text, meta)], fmt, output)
     if plot is not None:
         _plot(counts, names, result, top, test, alpha, plot)
 

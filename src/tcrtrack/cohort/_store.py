@@ -49,6 +49,8 @@ STORE_FORMAT: Final = "tcrtrack-cohort-store"
 #: The store layout this version writes and reads; a store with a larger number is refused.
 STORE_VERSION: Final = 1
 MANIFEST: Final = "tcrtrack-store.json"
+#: The lock file a build holds while it writes the store.
+LOCK: Final = ".lock"
 #: How a clonotype's partition is computed (recorded in the manifest).
 HASH_NAME: Final = "siphash24(junction_aa, key='0123456789123456') mod partitions"
 #: The columns of the rows of a store, in order.
@@ -202,6 +204,45 @@ def read_partition(store: Store, partition: int, columns: Sequence[str] | None =
         return schema.empty_table()
     tables = [pq.read_table(f, columns=list(schema.names)) for f in files]
     return pa.concat_tables(tables)
+
+
+# ---------------------------------------------------------------- lock
+@contextlib.contextmanager
+def lock(root: Path) -> Any:
+    """Hold the store's lock (``STORE/.lock``) for a build, or fail at once.
+
+    An advisory ``flock`` on the lock file: the operating system releases it when the build's
+    process ends, however it ends, so a killed build never leaves the store locked. A second
+    build of the same store while the first runs would read the same manifest and commit over
+    the first's samples; it is refused with an :class:`~tcrtrack.errors.InputError` naming the
+    lock and the build holding it.
+    """
+    import fcntl
+    import socket
+
+    path = root / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            msg = (
+                f"{root}: another build is writing this store (lock {path} held by {holder}); "
+                "wait for it to finish and run this build again (samples it adds are then "
+                "skipped), or build into another store"
+            )
+            raise InputError(msg) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(
+            fd,
+            f"pid {os.getpid()} on {socket.gethostname()} since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}".encode(),
+            0,
+        )
+        yield path
+    finally:
+        os.close(fd)  # closing the file releases the lock
 
 
 # ---------------------------------------------------------------- manifest
@@ -513,11 +554,76 @@ def build(
     if root.exists() and not root.is_dir():
         msg = f"{root}: exists and is not a folder; give --out a folder for the store"
         raise InputError(msg)
+    _plan(sheet, root, locus, multichain, partitions)  # bad input fails before any connection
+    with Engine(scheduler, workers=workers) as engine, contextlib.ExitStack() as stack:
+        # an unreachable scheduler fails above; then the store is locked and read again
+        root.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(lock(root))
+        data, jobs, skipped = _plan(sheet, root, locus, multichain, partitions)
+        if data is not None:
+            partitions = int(data["partitions"])
+        batch = (len(data["batches"]) if data is not None else 0) + 1
+        done: dict[str, dict[str, Any]] = {}
+        todo = []
+        for job in jobs:
+            previous = _pending(root, job)
+            if previous is not None:
+                done[job["sample"]] = previous
+            else:
+                todo.append(job)
+        resumed = tuple(done)
+        failure: Exception | None = None
+        try:
+            for i, record in engine.map(ingest, todo):
+                done[todo[i]["sample"]] = record
+        except ClusterError:
+            raise  # the finished tasks' records stay in .pending: a rerun resumes
+        except Exception as e:
+            failure = e
+        if failure is not None:
+            engine.close()  # the tasks still running end before their files are removed
+            # bad input: nothing of this build stays (the committed store is untouched)
+            _discard(root, jobs)
+            raise failure
+        if jobs:
+            records = [done[j["sample"]] for j in jobs]
+            new = dict(data) if data is not None else _new_manifest(partitions, locus, multichain)
+            new["samples"] = [*new["samples"], *records]
+            new["batches"] = [
+                *new["batches"],
+                {"batch": batch, "samples": len(records), "written_by": __version__},
+            ]
+            new["written_by"] = __version__
+            _write_json(_manifest_path(root), new)
+            data = new
+            for job in jobs:
+                with contextlib.suppress(FileNotFoundError):
+                    (root / ".pending" / f"{job['id']}.json").unlink()
+            _remove_temporary(root, {j["id"] for j in jobs})
+        elif data is None:
+            data = _new_manifest(partitions, locus, multichain)
+            _write_json(_manifest_path(root), data)
+        kind = engine.kind
+    return BuildResult(
+        store=_store_from(root, data),
+        added=tuple(j["sample"] for j in jobs),
+        resumed=resumed,
+        skipped=tuple(skipped),
+        engine=kind,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _plan(
+    sheet: Any, root: Path, locus: str, multichain: str, partitions: int
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[str]]:
+    """The store's manifest (None: a new store) and the build's jobs and skipped samples,
+    checking that ``root`` is a store (or a new folder) of the same clonotype definition."""
     data = _read_manifest(root) if root.exists() else None
     if (
         data is None
         and root.exists()
-        and any(p.name != ".pending" for p in root.iterdir())
+        and any(p.name not in (".pending", LOCK) for p in root.iterdir())
         and not (root / ".pending").exists()
     ):
         msg = (
@@ -568,57 +674,7 @@ def build(
                 "mtime_ns": stat.st_mtime_ns if stat else -1,
             }
         )
-    with Engine(scheduler, workers=workers) as engine:  # an unreachable scheduler fails here
-        root.mkdir(parents=True, exist_ok=True)
-        done: dict[str, dict[str, Any]] = {}
-        todo = []
-        for job in jobs:
-            previous = _pending(root, job)
-            if previous is not None:
-                done[job["sample"]] = previous
-            else:
-                todo.append(job)
-        resumed = tuple(done)
-        failure: Exception | None = None
-        try:
-            for i, record in engine.map(ingest, todo):
-                done[todo[i]["sample"]] = record
-        except ClusterError:
-            raise  # the finished tasks' records stay in .pending: a rerun resumes
-        except Exception as e:
-            failure = e
-        if failure is not None:
-            engine.close()  # the tasks still running end before their files are removed
-            # bad input: nothing of this build stays (the committed store is untouched)
-            _discard(root, jobs)
-            raise failure
-        if jobs:
-            records = [done[j["sample"]] for j in jobs]
-            new = dict(data) if data is not None else _new_manifest(partitions, locus, multichain)
-            new["samples"] = [*new["samples"], *records]
-            new["batches"] = [
-                *new["batches"],
-                {"batch": batch, "samples": len(records), "written_by": __version__},
-            ]
-            new["written_by"] = __version__
-            _write_json(_manifest_path(root), new)
-            data = new
-            for job in jobs:
-                with contextlib.suppress(FileNotFoundError):
-                    (root / ".pending" / f"{job['id']}.json").unlink()
-            _remove_temporary(root, {j["id"] for j in jobs})
-        elif data is None:
-            data = _new_manifest(partitions, locus, multichain)
-            _write_json(_manifest_path(root), data)
-        kind = engine.kind
-    return BuildResult(
-        store=_store_from(root, data),
-        added=tuple(j["sample"] for j in jobs),
-        resumed=resumed,
-        skipped=tuple(skipped),
-        engine=kind,
-        seconds=time.perf_counter() - start,
-    )
+    return data, jobs, skipped
 
 
 def _new_manifest(partitions: int, locus: str, multichain: str) -> dict[str, Any]:
