@@ -254,7 +254,12 @@ def test_overlap_cli_tsv(built, tmp_path):
 
 # ------------------------------------------------------------------ bad input
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """Every file of the store but its lock (which names the last build that held it)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 @pytest.fixture
