@@ -247,7 +247,8 @@ def test_share_mismatches_counts_every_pair_as_a_recount_does(sequence, tmp_path
     files = [str(SHARING / f"{x}.csv.gz") for x in TENX]
     args = ["share", *files, "--sequence", sequence, "--mismatches", "1", "--ci", "0"]
     assert main([*args, "-f", "json", "-o", str(out)]) == 0
-    rows = {r["sample"]: r for r in json.loads(out.read_text())["rows"]}
+    (block,) = json.loads(out.read_text())["patients"]
+    rows = {r["sample"]: r for r in block["rows"]}
     ref = counts[TENX[0]]
     for name in TENX[1:]:
         expected = naive_near_share(ref, counts[name])
