@@ -91,7 +91,7 @@ def test_page_holds_the_sharing_numbers(patient1):
         assert f"{r.n_cells_shared:,}/{r.n_cells:,} = " in report.html
         assert f"{r.n_reference_cells_detected:,}/{r.n_reference_cells:,} = " in report.html
         low, high = r.frac_clonotypes_shared_low, r.frac_clonotypes_shared_high
-        assert f"[{100 * low:.2f}–{100 * high:.2f}%]" in report.html
+        assert f"[{100 * low:.2f}-{100 * high:.2f}%]" in report.html  # as the CLI shows it
 
 
 def test_page_holds_the_venn_regions_counted_naively(patient1):

@@ -88,6 +88,25 @@ OVERDISPERSED_UNITS: Final = (UNIT_READS, UNIT_UMIS)
 TrackTest = Literal["fisher", "betabinomial"]
 TRACK_TESTS: Final = get_args(TrackTest)
 
+# The option sets of the analysis functions, here (like TrackTest) so that the command line
+# derives its choices from them without importing the analysis modules.
+#: Loci of a clonotype definition (:class:`tcrtrack.tl.ClonotypeSpec`).
+LocusSpec = Literal["TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH"]
+LOCUS_SPECS: Final = get_args(LocusSpec)
+#: Sequence compared by a clonotype definition: nucleotides or amino acids.
+SequenceSpec = Literal["nt", "aa"]
+SEQUENCE_SPECS: Final = get_args(SequenceSpec)
+#: Genes a clonotype definition also compares.
+GenesSpec = Literal["none", "v", "vj"]
+GENES_SPECS: Final = get_args(GenesSpec)
+#: What a cell with two chains of the locus gets.
+MultichainSpec = Literal["primary", "all", "drop"]
+MULTICHAIN_SPECS: Final = get_args(MultichainSpec)
+#: Metrics of :func:`tcrtrack.tl.overlap`: the first three on clonotype sets, the last two on
+#: counts.
+OverlapMetric = Literal["jaccard", "overlap", "sorensen", "morisita_horn", "cosine"]
+OVERLAP_METRICS: Final = get_args(OverlapMetric)
+
 #: Key under ``DataFrame.attrs`` holding the QC ledger of a contig table.
 ATTRS_QC: Final = "tcrtrack_qc"
 #: Key under ``DataFrame.attrs`` holding the clone-size unit of a contig table.

@@ -32,7 +32,9 @@ def background_options(func: Any) -> Any:
     import functools
 
     @functools.wraps(func)
-    def wrapper(*args: Any, background: Path | None, public_donors: int, pgen: bool, **kw: Any):  # type: ignore[no-untyped-def]
+    def wrapper(
+        *args: Any, background: Path | None, public_donors: int, pgen: bool, **kw: Any
+    ) -> Any:
         if public_donors != 2 and background is None:
             raise _common.usage_error("--public-donors applies to --background; add --background")
         return func(*args, background=Options(background, public_donors, pgen), **kw)

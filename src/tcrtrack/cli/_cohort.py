@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
+from tcrtrack import schema
 from tcrtrack.cli import _common
 
 
@@ -42,14 +44,14 @@ workers_option = click.option(
 )
 sequence_option = click.option(
     "--sequence",
-    type=click.Choice(["aa", "nt"]),
+    type=click.Choice(schema.SEQUENCE_SPECS[::-1]),
     default="aa",
     show_default=True,
     help="Compare junction amino acids (aa) or nucleotides (nt).",
 )
 genes_option = click.option(
     "--genes",
-    type=click.Choice(["none", "v", "vj"]),
+    type=click.Choice(schema.GENES_SPECS),
     default="none",
     show_default=True,
     help="Also require the same V gene (v) or V and J genes (vj).",
@@ -85,14 +87,14 @@ store_argument = click.argument(
 )
 @click.option(
     "--locus",
-    type=click.Choice(["TRB", "TRA", "TRG", "TRD", "IGH"]),
+    type=click.Choice([x for x in schema.LOCUS_SPECS if "+" not in x]),
     default="TRB",
     show_default=True,
     help="The chain whose clonotypes are stored.",
 )
 @click.option(
     "--multichain",
-    type=click.Choice(["primary", "all", "drop"]),
+    type=click.Choice(schema.MULTICHAIN_SPECS),
     default="primary",
     show_default=True,
     help="Cells with two chains of the locus: keep the primary, count all, or drop the cell.",
@@ -130,7 +132,7 @@ def build(
     """
     import tcrtrack as tt
 
-    order = "sheet" if sheet_order else "time"
+    order: Literal["time", "sheet"] = "sheet" if sheet_order else "time"
     result = tt.cohort.build(
         tt.io.read_sheet(sheet, order=order),
         out,

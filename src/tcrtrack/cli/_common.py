@@ -14,17 +14,24 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO, get_args
 
 import click
 
+from tcrtrack import schema
 from tcrtrack.errors import EmptyError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
+
+    from tcrtrack.tl import CloneCounts, ClonotypeSpec
+
+#: A decorator adding options to a click command.
+Decorator = Callable[[Any], Any]
 
 OutputFormat = Literal["table", "tsv", "csv", "json"]
-FORMATS = ("table", "tsv", "csv", "json")
+FORMATS = get_args(OutputFormat)
 
 
 @dataclass
@@ -77,7 +84,14 @@ def warnings_to_stderr() -> None:
 
     previous = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         if issubclass(category, TcrtrackWarning):
             click.echo(f"tcrtrack: warning: {message}", err=True)
         else:
@@ -321,7 +335,7 @@ output_option = click.option(
 )
 
 
-def spec_options(func):  # type: ignore[no-untyped-def]
+def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The clonotype-definition options shared by every analysis command.
 
     ``--locus``, ``--sequence``, ``--genes`` and ``--multichain`` reach the command as one
@@ -329,34 +343,36 @@ def spec_options(func):  # type: ignore[no-untyped-def]
     """
 
     @functools.wraps(func)
-    def with_spec(*args, locus, sequence, genes, multichain, **kwargs):  # type: ignore[no-untyped-def]
+    def with_spec(
+        *args: Any, locus: str, sequence: str, genes: str, multichain: str, **kwargs: Any
+    ) -> Any:
         return func(*args, spec=make_spec(locus, sequence, genes, multichain), **kwargs)
 
     options = [
         click.option(
             "--locus",
-            type=click.Choice(["TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH"]),
+            type=click.Choice(schema.LOCUS_SPECS),
             default="TRB",
             show_default=True,
             help="Chain(s) that define a clonotype.",
         ),
         click.option(
             "--sequence",
-            type=click.Choice(["nt", "aa"]),
+            type=click.Choice(schema.SEQUENCE_SPECS),
             default="nt",
             show_default=True,
             help="Compare CDR3 junction nucleotides (nt) or amino acids (aa).",
         ),
         click.option(
             "--genes",
-            type=click.Choice(["none", "v", "vj"]),
+            type=click.Choice(schema.GENES_SPECS),
             default="none",
             show_default=True,
             help="Also require the same V gene (v) or V and J genes (vj).",
         ),
         click.option(
             "--multichain",
-            type=click.Choice(["primary", "all", "drop"]),
+            type=click.Choice(schema.MULTICHAIN_SPECS),
             default="primary",
             show_default=True,
             help="Cells with two chains of a locus: keep the primary (most UMIs, then reads), "
@@ -368,13 +384,13 @@ def spec_options(func):  # type: ignore[no-untyped-def]
     return with_spec
 
 
-def make_spec(locus: str, sequence: str, genes: str, multichain: str):  # type: ignore[no-untyped-def]
+def make_spec(locus: str, sequence: str, genes: str, multichain: str) -> ClonotypeSpec:
     from tcrtrack.tl import ClonotypeSpec
 
     return ClonotypeSpec(locus=locus, sequence=sequence, genes=genes, multichain=multichain)  # type: ignore[arg-type]
 
 
-def load_counts(paths: list[Path], names: list[str], spec):  # type: ignore[no-untyped-def]
+def load_counts(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> CloneCounts:
     """Read each file and define clonotypes; every sample must have some."""
     import tcrtrack as tt
 
@@ -387,7 +403,7 @@ def load_counts(paths: list[Path], names: list[str], spec):  # type: ignore[no-u
     return counts
 
 
-def check_nonempty(counts, sources: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def check_nonempty(counts: CloneCounts, sources: dict[str, str]) -> None:
     """Raise a clear error for a sample left without any clonotype."""
     per_sample = counts.n_clonotypes_per_sample()
     for name, n in per_sample.items():
@@ -421,7 +437,7 @@ def _check_figure(ctx: click.Context, param: click.Parameter, value: Path | None
     return value
 
 
-def renamed_option(old: str, new: str, *, path_type: type | None = None):  # type: ignore[no-untyped-def]
+def renamed_option(old: str, new: str, *, path_type: type | None = None) -> Decorator:
     """The former name ``old`` of option ``new``, kept working: hidden from ``--help``, a
     warning on stderr when used. The command merges both with :func:`renamed`."""
 
@@ -441,7 +457,7 @@ def renamed(value: Path | None, old_value: Path | None, new: str, old: str) -> P
     return value if value is not None else old_value
 
 
-def figure_option(flag: str, help: str):  # type: ignore[no-untyped-def]
+def figure_option(flag: str, help: str) -> Decorator:
     """An option naming a figure file (.png, .svg or .pdf; another suffix is a usage error)."""
     return click.option(
         flag,
@@ -452,7 +468,9 @@ def figure_option(flag: str, help: str):  # type: ignore[no-untyped-def]
     )
 
 
-def save_figure(draw, path: Path, *, figsize: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
+def save_figure(
+    draw: Callable[[Axes], object], path: Path, *, figsize: tuple[float, float]
+) -> None:
     """Draw with ``draw(ax)`` on a new figure and save it to ``path`` (no pyplot state kept)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -468,7 +486,7 @@ def per_patient(path: Path, patient: str) -> Path:
     return path.with_name(f"{path.stem}_{patient}{path.suffix}")
 
 
-def ci_option(help: str, *, allow_zero: bool):  # type: ignore[no-untyped-def]
+def ci_option(help: str, *, allow_zero: bool) -> Decorator:
     """``--ci LEVEL``: the level of the intervals."""
     return click.option(
         "--ci",
@@ -497,7 +515,7 @@ seed_option = click.option(
 )
 
 
-def depth_option(help: str):  # type: ignore[no-untyped-def]
+def depth_option(help: str) -> Decorator:
     """``--depth N``: cells per subsample when rarefying."""
     return click.option("--depth", type=click.IntRange(min=1), default=None, help=help)
 

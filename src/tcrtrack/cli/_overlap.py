@@ -7,17 +7,23 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tcrtrack import schema
+from tcrtrack._display import overlap_table
 from tcrtrack.cli import _common, _sheet
 
 if TYPE_CHECKING:
-    from tcrtrack.tl import ClonotypeSpec
+    import pandas as pd
+
+    from tcrtrack.schema import OverlapMetric
+    from tcrtrack.tl import CloneCounts, ClonotypeSpec
 
 
 def register(group: click.Group) -> None:
     group.add_command(overlap)
 
 
-METRICS = ("jaccard", "overlap", "sorensen", "morisita_horn", "cosine")
+#: The metrics of :func:`tcrtrack.tl.overlap` (its ``OverlapMetric``).
+METRICS = schema.OVERLAP_METRICS
 
 
 @click.command("overlap")
@@ -41,7 +47,7 @@ def overlap(
     name: tuple[str, ...],
     sheet: Path | None,
     spec: ClonotypeSpec,
-    metric: str,
+    metric: OverlapMetric,
     fmt: str,
     output: Path | None,
     plot: Path | None,
@@ -83,15 +89,17 @@ def overlap(
         _plot(matrix, plot)
 
 
-def _overlap(counts, metric, spec):  # type: ignore[no-untyped-def]
+def _overlap(
+    counts: CloneCounts, metric: OverlapMetric, spec: ClonotypeSpec
+) -> tuple[pd.DataFrame, str]:
     import tcrtrack as tt
 
     matrix = tt.tl.overlap(counts, metric=metric)
-    text = f"Overlap ({metric}). Clonotype: {spec}.\n" + _common.format_table(matrix.round(4))
+    text = f"Overlap ({metric}). Clonotype: {spec}.\n" + overlap_table(matrix).to_string()
     return matrix, text
 
 
-def _plot(matrix, path) -> None:  # type: ignore[no-untyped-def]
+def _plot(matrix: pd.DataFrame, path: Path) -> None:
     import tcrtrack as tt
 
     n = len(matrix)

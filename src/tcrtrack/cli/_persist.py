@@ -11,7 +11,7 @@ import click
 from tcrtrack.cli import _background, _common, _sheet
 
 if TYPE_CHECKING:
-    from tcrtrack.tl import ClonotypeSpec, Persistence
+    from tcrtrack.tl import CloneCounts, ClonotypeSpec, Persistence
 
 
 def register(group: click.Group) -> None:
@@ -224,12 +224,21 @@ def persist(
     for kind, path in figures.items():
         if path is None:
             continue
-        for patient, result, _ in runs:
-            target = path if patient is None else _common.per_patient(path, patient)
+        for owner, result, _ in runs:
+            target = path if owner is None else _common.per_patient(path, owner)
             _plot(kind, result, target)
 
 
-def _persist(counts, reference, baseline, later, timepoints, cells, detection, ci):  # type: ignore[no-untyped-def]
+def _persist(
+    counts: CloneCounts,
+    reference: str,
+    baseline: str | None,
+    later: list[str],
+    timepoints: dict[str, str] | None,
+    cells: dict[str, int],
+    detection: float,
+    ci: float,
+) -> Persistence:
     import tcrtrack as tt
 
     unknown = sorted(set(cells) - set(later))
@@ -250,7 +259,9 @@ def _persist(counts, reference, baseline, later, timepoints, cells, detection, c
     )
 
 
-def _add_background(runs: list[tuple[str | None, Persistence, Any]], options: Any) -> dict:  # type: ignore[type-arg]
+def _add_background(
+    runs: list[tuple[str | None, Persistence, Any]], options: Any
+) -> dict[str | None, tuple[Any, ...]]:
     """Per patient (None for files): ``--background``/``--pgen`` results as
     :func:`tcrtrack.cli._background.add` gives them (table, text, meta, shared clonotypes)."""
     import pandas as pd
@@ -273,7 +284,7 @@ def _emit(
     runs: list[tuple[str | None, Persistence, Any]],
     fmt: str,
     output: Path | None,
-    extra: dict | None = None,  # type: ignore[type-arg]
+    extra: dict[str | None, tuple[Any, ...]] | None = None,
 ) -> None:
     """One block per patient (``patient`` null for files) through
     :func:`tcrtrack.cli._common.emit`: one row per later sample in TSV/CSV, every number in
@@ -292,7 +303,7 @@ def _emit(
 def _write_clones(
     runs: list[tuple[str | None, Persistence, Any]],
     path: Path,
-    extra: dict | None = None,  # type: ignore[type-arg]
+    extra: dict[str | None, tuple[Any, ...]] | None = None,
 ) -> None:
     import pandas as pd
 
@@ -305,7 +316,7 @@ def _write_clones(
         if extra and patient in extra:
             _, _, meta, clones, publicity = extra[patient]
             if publicity is not None:  # every reference clone, shared or not
-                k = meta["background"]["public_donors"]  # type: ignore[index]
+                k = meta["background"]["public_donors"]
                 frame["n_background_donors"] = frame["clonotype"].map(publicity).astype("int64")
                 frame["public"] = frame["n_background_donors"] >= k
             if "pgen" in clones.columns:  # the shared clones' (empty for the others)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tcrtrack.cli import _common, _sheet
 
 if TYPE_CHECKING:
-    from tcrtrack.tl import ClonotypeSpec
+    from tcrtrack.tl import CloneCounts, ClonotypeSpec
 
 
 def register(group: click.Group) -> None:
@@ -77,7 +77,7 @@ def report(
       tcrtrack report infusion.csv pbmc_3m.csv --baseline pre.csv -o patient1.html
       tcrtrack report --samples cohort.tsv -o report.html
     """
-    options = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
+    options: dict[str, Any] = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
     cohort = _sheet.open_sheet(
         sheet, [p for p in (reference, *samples, baseline) if p is not None], name
     )
@@ -103,7 +103,7 @@ def report(
                 patient=patient,
                 baseline=cohort.baseline(patient),
                 timepoints={x: labels[x] for x in later},
-                **options,  # type: ignore[arg-type]
+                **options,
             )
         return
     if reference is None or not samples:
@@ -117,11 +117,11 @@ def report(
     inputs = dict(zip(every, paths_, strict=True))
     _write(
         counts, names, inputs, output, patient=None, baseline=base_name, timepoints=None, **options
-    )  # type: ignore[arg-type]
+    )
 
 
-def _write(  # type: ignore[no-untyped-def]
-    counts,
+def _write(
+    counts: CloneCounts,
     names: list[str],
     inputs: dict[str, Path],
     output: Path,

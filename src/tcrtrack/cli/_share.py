@@ -3,93 +3,44 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tcrtrack.cli import _background, _common, _sheet
 
 if TYPE_CHECKING:
-    from tcrtrack.tl import ClonotypeSpec
+    import pandas as pd
+
+    from tcrtrack.tl import CloneCounts, ClonotypeSpec, Rarefaction, Sharing
 
 
 def register(group: click.Group) -> None:
     group.add_command(share)
 
 
-def _pct(num: int, den: int) -> str:
-    return f"{num:,}/{den:,} = {100 * num / den:.2f}%" if den else f"{num:,}/0 = NA"
-
-
-def _ci(r, frac: str) -> str:  # type: ignore[no-untyped-def]
-    """`` [low-high%]`` when the table has an interval for ``frac`` (``--ci``)."""
-    import pandas as pd
-
-    low, high = r.get(f"{frac}_low"), r.get(f"{frac}_high")
-    if low is None or pd.isna(low) or pd.isna(high):
-        return ""
-    return f" [{100 * low:.2f}-{100 * high:.2f}%]"
-
-
-def render_rarefied(rarefied) -> str:  # type: ignore[no-untyped-def]
-    """The rarefied sharing: mean over subsamples and the central range, per sample."""
-    import pandas as pd
-
-    rows = []
-    for name, r in rarefied.table.iterrows():
-        row = {"sample": name}
-        for frac, label in (
-            ("frac_clonotypes_shared", "clonotypes shared with reference"),
-            ("frac_cells_shared", "cells in shared clonotypes"),
-            ("frac_reference_clonotypes_detected", "reference clonotypes found"),
-            ("frac_reference_cells_detected", "reference cells found"),
-        ):
-            low, high = 100 * r[f"{frac}_low"], 100 * r[f"{frac}_high"]
-            row[label] = f"{100 * r[frac]:.2f}% [{low:.2f}-{high:.2f}%]"
-        rows.append(row)
+def render_rarefied(rarefied: Rarefaction) -> str:
+    """The rarefied sharing (:meth:`Rarefaction.display_table`, shared with the report): mean
+    over subsamples and the central range, per sample."""
     header = (
         f"Rarefied: every sample subsampled to {rarefied.depth:,} without replacement, "
         f"{rarefied.n} times (seed {rarefied.seed}); mean [central {rarefied.ci:.0%} range]."
     )
-    return header + "\n" + pd.DataFrame(rows).set_index("sample").to_string()
+    return header + "\n" + rarefied.display_table().to_string()
 
 
-def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
-    """The human tables: counts beside every percentage, so no denominator is hidden.
+def render_sharing(result: Sharing, counts: CloneCounts) -> str:
+    """The human tables (:meth:`Sharing.display_tables`, shared with the report): counts
+    beside every percentage, so no denominator is hidden.
 
     The first table is the sample's view (the reference study's sharing frequency and its
     cell-weighted twin), the second the reference's view (persistence of the infused clones).
     """
-    import pandas as pd
-
     ref = result.reference
     unit = result.unit
     n_ref = int(counts.n_clonotypes_per_sample()[ref])
     n_ref_cells = int(counts.totals()[ref])
-    sample_view, reference_view = [], []
-    for name, r in result.table.iterrows():
-        sample_view.append(
-            {
-                "sample": name,
-                "clonotypes": f"{int(r.n_clonotypes):,}",
-                unit: f"{int(r.n_cells):,}",
-                f"clonotypes shared with {ref}": _pct(int(r.n_shared), int(r.n_clonotypes))
-                + _ci(r, "frac_clonotypes_shared"),
-                f"{unit} in shared clonotypes": _pct(int(r.n_cells_shared), int(r.n_cells))
-                + _ci(r, "frac_cells_shared"),
-            }
-        )
-        reference_view.append(
-            {
-                "sample": name,
-                f"{ref} clonotypes found": _pct(int(r.n_shared), int(r.n_reference_clonotypes))
-                + _ci(r, "frac_reference_clonotypes_detected"),
-                f"{ref} {unit} found": _pct(
-                    int(r.n_reference_cells_detected), int(r.n_reference_cells)
-                )
-                + _ci(r, "frac_reference_cells_detected"),
-            }
-        )
+    tables = result.display_tables()
     lines = [
         f"Reference: {ref} ({n_ref:,} clonotypes, {n_ref_cells:,} {unit}).",
         f"Clonotype: {result.spec}.",
@@ -103,10 +54,10 @@ def render_sharing(result, counts) -> str:  # type: ignore[no-untyped-def]
         ),
         "",
         f"Each sample's clonotypes and {unit} found in {ref}:",
-        pd.DataFrame(sample_view).set_index("sample").to_string(),
+        tables["samples"].to_string(),
         "",
         f"{ref} clonotypes and {unit} found again in each sample:",
-        pd.DataFrame(reference_view).set_index("sample").to_string(),
+        tables["reference"].to_string(),
     ]
     return "\n".join(lines)
 
@@ -186,7 +137,7 @@ def share(
     )
     if depth is not None and not rarefy:
         raise _common.usage_error("--depth applies to --rarefy; add --rarefy")
-    options = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
+    options: dict[str, Any] = {"ci": ci, "rarefy": rarefy, "depth": depth, "seed": seed}
     cohort = _sheet.open_sheet(sheet, [p for p in (reference, *samples) if p is not None], name)
     if cohort is not None:
         _sheet.require_references(cohort)
@@ -200,7 +151,7 @@ def share(
                     f"--venn draws 2 or 3 samples; patient {patient!r} has {n_samples}"
                 )
             counts, names = _sheet.patient_counts(cohort, patient, spec)
-            table, text, meta = _share(counts, ref, spec, **options)  # type: ignore[arg-type]
+            table, text, meta = _share(counts, ref, spec, **options)
             if mismatches:
                 table, text = _near(counts, ref, table, text, meta)
             clones = None
@@ -231,7 +182,7 @@ def share(
             "for more samples)"
         )
     counts = _common.load_counts(paths, names, spec)
-    table, text, meta = _share(counts, names[0], spec, **options)  # type: ignore[arg-type]
+    table, text, meta = _share(counts, names[0], spec, **options)
     if mismatches:
         table, text = _near(counts, names[0], table, text, meta)
     clones = None
@@ -243,7 +194,16 @@ def share(
     _write_files(counts, names, names[0], venn, shared_clonotypes, clones)
 
 
-def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore[no-untyped-def]
+def _share(
+    counts: CloneCounts,
+    reference: str,
+    spec: ClonotypeSpec,
+    *,
+    ci: float,
+    rarefy: bool,
+    depth: int | None,
+    seed: int,
+) -> tuple[pd.DataFrame, str, dict[str, object]]:
     """The sharing table, its readable text and JSON metadata of one set of samples."""
     import pandas as pd
 
@@ -264,28 +224,36 @@ def _share(counts, reference, spec, *, ci, rarefy, depth, seed):  # type: ignore
     return table, text, meta
 
 
-def _near(counts, reference, table, text, meta):  # type: ignore[no-untyped-def]
+def _near(
+    counts: CloneCounts,
+    reference: str,
+    table: pd.DataFrame,
+    text: str,
+    meta: dict[str, object],
+) -> tuple[pd.DataFrame, str]:
     """``--mismatches 1``: the sharing within one mismatch beside the exact sharing."""
     import pandas as pd
 
     import tcrtrack as tt
+    from tcrtrack._display import count_of, fraction_labels
 
     near = tt.cohort.near_sharing(counts, reference=reference, samples=list(table.index))
-    unit = meta.get("unit", "cells")
+    labels = fraction_labels(str(meta.get("unit", "cells")), reference)
+    columns = (
+        ("frac_clonotypes_shared", "n_shared_1mm", "n_clonotypes"),
+        ("frac_cells_shared", "n_cells_shared_1mm", "n_cells"),
+        (
+            "frac_reference_clonotypes_detected",
+            "n_reference_clonotypes_detected_1mm",
+            "n_reference_clonotypes",
+        ),
+    )
     view = pd.DataFrame(
         {
-            f"clonotypes shared with {reference}": [
-                _pct(int(r.n_shared_1mm), int(n))
-                for r, n in zip(near.itertuples(), table["n_clonotypes"], strict=True)
-            ],
-            f"{unit} in shared clonotypes": [
-                _pct(int(r.n_cells_shared_1mm), int(n))
-                for r, n in zip(near.itertuples(), table["n_cells"], strict=True)
-            ],
-            f"{reference} clonotypes found": [
-                _pct(int(r.n_reference_clonotypes_detected_1mm), int(n))
-                for r, n in zip(near.itertuples(), table["n_reference_clonotypes"], strict=True)
-            ],
+            labels[frac]: [
+                count_of(int(k), int(n)) for k, n in zip(near[num], table[den], strict=True)
+            ]
+            for frac, num, den in columns
         },
         index=near.index,
     )
@@ -297,7 +265,14 @@ def _near(counts, reference, table, text, meta):  # type: ignore[no-untyped-def]
     return pd.concat([table, near], axis=1), text
 
 
-def _write_files(counts, names, reference, venn, shared_clonotypes, clones=None) -> None:  # type: ignore[no-untyped-def]
+def _write_files(
+    counts: CloneCounts,
+    names: list[str],
+    reference: str,
+    venn: Path | None,
+    shared_clonotypes: Path | None,
+    clones: pd.DataFrame | None = None,
+) -> None:
     """--shared-clonotypes and --venn outputs (``clones``: the shared clonotypes with their
     background columns, when --background or --pgen was given)."""
     import tcrtrack as tt

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -76,7 +76,9 @@ def open_sheet(
     from tcrtrack.io import read_sheet
 
     ctx = click.get_current_context(silent=True)
-    order = ctx.meta.get(_ORDER_KEY, "time") if ctx is not None else "time"
+    order: Literal["time", "sheet"] = "time"
+    if ctx is not None and ctx.meta.get(_ORDER_KEY) == "sheet":
+        order = "sheet"
     return read_sheet(sheet, order=order)
 
 
@@ -159,7 +161,7 @@ def _sheet_files(sheet: Path) -> list[Path]:
     return [Path(str(p)) for p in table["path"]]
 
 
-def reference_and_samples(func):  # type: ignore[no-untyped-def]
+def reference_and_samples(func: Any) -> Any:
     """REF SAMPLE... arguments, ``-n``, ``--samples SHEET`` and the clonotype options."""
     decorators = [
         click.argument("reference", required=False, type=_common.INPUT_FILE, metavar="REF"),

@@ -11,38 +11,19 @@ from tcrtrack.cli import _background, _common, _sheet
 from tcrtrack.schema import TRACK_TESTS
 
 if TYPE_CHECKING:
-    from tcrtrack.tl import ClonotypeSpec
+    from tcrtrack.schema import TrackTest
+    from tcrtrack.tl import CloneCounts, ClonotypeSpec, Track
 
 
 def register(group: click.Group) -> None:
     group.add_command(track)
 
 
-def render_track(result) -> str:  # type: ignore[no-untyped-def]
-    """The human table: per clone, its clonotype key (the amino acids beside it when the
-    clonotypes are nucleotide sequences), the count and frequency per sample, then its class."""
-    import pandas as pd
-
+def render_track(result: Track) -> str:
+    """The human table (:meth:`Track.display_table`, shared with the report): per clone, its
+    clonotype key (the amino acids beside it when the clonotypes are nucleotide sequences), the
+    count and frequency per sample, then its presence and change call."""
     later = [x for x in result.samples if x != result.reference]
-    presence, change = result.wide("presence"), result.wide("change")
-    pvalues, qvalues = result.wide("pvalue"), result.wide("qvalue")
-    show_aa = result.counts.spec.sequence == "nt"
-    amino = result.amino_acids()
-    rows = []
-    for clone in result.sizes.index:
-        row = {"clonotype": clone}
-        if show_aa:
-            row["junction_aa"] = "" if amino[clone] is None else amino[clone]
-        for x in result.samples:
-            n = int(result.sizes.loc[clone, x])
-            row[x] = f"{n:,} ({100 * result.frequencies.loc[clone, x]:.2f}%)"
-        for x in later:
-            q = qvalues.loc[clone, x]
-            tested = "" if pd.isna(q) else f" p={pvalues.loc[clone, x]:.2g} q={q:.2g}"
-            row[f"vs {x}"] = f"{presence.loc[clone, x]}, {change.loc[clone, x]}{tested}"
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.index = range(1, len(frame) + 1)
     if result.test == "fisher":
         test = "Fisher's exact test"
     else:
@@ -54,7 +35,7 @@ def render_track(result) -> str:  # type: ignore[no-untyped-def]
         f"change call: {test}, Benjamini-Hochberg q < {result.alpha}, at least "
         f"{result.min_count} {result.unit} in the larger sample."
     )
-    return header + "\n" + frame.to_string()
+    return header + "\n" + result.display_table().to_string(index_names=False)
 
 
 @click.command("track")
@@ -92,7 +73,7 @@ def track(
     sheet: Path | None,
     spec: ClonotypeSpec,
     top: int,
-    test: str,
+    test: TrackTest,
     alpha: float,
     fmt: str,
     output: Path | None,
@@ -133,7 +114,7 @@ def track(
                     "reference and at least one later sample"
                 )
             result = _track(counts, names, top, test, alpha)
-            meta = _meta(result, spec, test, alpha)
+            meta = _meta(result, alpha)
             frame, text = result.to_frame(), render_track(result)
             if background.active:
                 frame, text = _background.add_track(
@@ -158,7 +139,7 @@ def track(
     names = _common.sample_names(paths, list(name))
     counts = _common.load_counts(paths, names, spec)
     result = _track(counts, names, top, test, alpha)
-    meta = _meta(result, spec, test, alpha)
+    meta = _meta(result, alpha)
     frame, text = result.to_frame(), render_track(result)
     if background.active:
         frame, text = _background.add_track(counts, result, background, frame, text, meta)
@@ -167,7 +148,7 @@ def track(
         _plot(counts, names, result, top, test, alpha, plot)
 
 
-def _track(counts, names, top, test, alpha):  # type: ignore[no-untyped-def]
+def _track(counts: CloneCounts, names: list[str], top: int, test: TrackTest, alpha: float) -> Track:
     """``tt.tl.track`` of ``names`` (time order), the first being the reference."""
     import tcrtrack as tt
 
@@ -181,7 +162,7 @@ def _track(counts, names, top, test, alpha):  # type: ignore[no-untyped-def]
     )
 
 
-def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _meta(result: Track, alpha: float) -> dict[str, object]:
     dispersion = {x: (None if phi != phi else phi) for x, phi in result.dispersion.items()}
     return {
         "reference": result.reference,
@@ -192,7 +173,15 @@ def _meta(result, spec, test, alpha) -> dict[str, object]:  # type: ignore[no-un
     }
 
 
-def _plot(counts, names, result, top, test, alpha, path) -> None:  # type: ignore[no-untyped-def]
+def _plot(
+    counts: CloneCounts,
+    names: list[str],
+    result: Track,
+    top: int,
+    test: TrackTest,
+    alpha: float,
+    path: Path,
+) -> None:
     """The top clones' frequencies over the samples (at most 20)."""
     import tcrtrack as tt
 

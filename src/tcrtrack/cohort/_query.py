@@ -429,7 +429,8 @@ def query(
     ):
         wanted = read_clonotypes(clonotypes, sequence=sequence, genes=genes)
     else:
-        wanted = list(dict.fromkeys([clonotypes] if isinstance(clonotypes, str) else clonotypes))  # type: ignore[list-item]
+        given = [clonotypes] if isinstance(clonotypes, str) else clonotypes or ()
+        wanted = list(dict.fromkeys(given))
     hits = query_hits(
         st,
         wanted,

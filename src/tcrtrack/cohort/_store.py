@@ -641,7 +641,7 @@ def _plan(
                 raise ParameterError(msg)
         partitions = int(data["partitions"])
     committed = {r["sample"] for r in data["samples"]} if data is not None else set()
-    jobs = []
+    jobs: list[dict[str, Any]] = []
     skipped = []
     batch = (len(data["batches"]) if data is not None else 0) + 1
     for rec in sheet.table.itertuples(index=False):

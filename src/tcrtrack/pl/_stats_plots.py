@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from tcrtrack._display import fraction_labels
 from tcrtrack.errors import NotFoundError, ParameterError
 
 if TYPE_CHECKING:
@@ -36,13 +37,6 @@ CLASS_COLORS = {
     "absent": "#cccccc",
 }
 
-_FRACTION_LABELS = {
-    "frac_clonotypes_shared": "clonotypes shared with the reference",
-    "frac_cells_shared": "cells in shared clonotypes",
-    "frac_reference_clonotypes_detected": "reference clonotypes found",
-    "frac_reference_cells_detected": "reference cells found",
-}
-
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
     if ax is not None:
@@ -67,7 +61,8 @@ def sharing_curve(
     curve
         From :func:`tcrtrack.tl.sharing_curve`.
     fraction
-        Which fraction of :func:`tcrtrack.tl.sharing` to draw.
+        Which fraction of :func:`tcrtrack.tl.sharing` to draw; the axis names it in the
+        curve's unit (``cells``, or the bulk unit).
     ax
         Axes to draw on (default: a new figure).
 
@@ -83,8 +78,9 @@ def sharing_curve(
     [1.0, 1.0]
     """
     table = curve.table
-    if fraction not in _FRACTION_LABELS:
-        msg = f"unknown fraction {fraction!r}; choose one of {', '.join(_FRACTION_LABELS)}"
+    labels = fraction_labels(curve.unit, curve.reference)
+    if fraction not in labels:
+        msg = f"unknown fraction {fraction!r}; choose one of {', '.join(labels)}"
         raise ParameterError(msg)
     ax = _axes(ax)
     for name, part in table.groupby("sample", sort=False, observed=True):
@@ -101,7 +97,7 @@ def sharing_curve(
             linewidth=0,
         )
     ax.set_xlabel(f"depth ({curve.unit} per subsample)")
-    ax.set_ylabel(_FRACTION_LABELS[fraction])
+    ax.set_ylabel(labels[fraction])
     ax.set_title(f"Sharing with {curve.reference} ({curve.ci:.0%} range of {curve.n} subsamples)")
     ax.legend(title="sample", frameon=False)
     return ax

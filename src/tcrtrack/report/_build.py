@@ -12,8 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from tcrtrack._display import overlap_table
 from tcrtrack.errors import ParameterError
 from tcrtrack.report import _sections as sec
 from tcrtrack.report._render import SECTIONS, Report, figure, page, table
@@ -177,7 +176,7 @@ def build(
     parts["samples"] = table(summary.map(lambda v: f"{int(v):,}"))
     parts["diversity"] = sec.diversity(diverse)
     parts["sharing"] = sec.sharing(result)
-    parts["rarefied"] = sec.rarefied(rarefied, counts.unit) + figure(
+    parts["rarefied"] = sec.rarefied(rarefied) + figure(
         lambda ax: tt.pl.sharing_curve(curve, ax=ax),
         "Sharing curve: mean share of each sample's clonotypes found in the reference versus "
         f"the {counts.unit} subsampled (band: central {curve.ci:.0%} range of {curve.n} "
@@ -191,7 +190,7 @@ def build(
         (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
     )
     parts["persistence"] = sec.persistence(persisted)
-    parts["overlap"] = table(mh.map(lambda v: "NA" if pd.isna(v) else f"{v:.3f}")) + figure(
+    parts["overlap"] = table(overlap_table(mh)) + figure(
         lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
         "Morisita–Horn index between every pair of samples (1: same clone-size "
         "distribution; 0: no common clonotype).",

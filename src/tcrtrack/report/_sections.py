@@ -7,7 +7,7 @@ import datetime
 import os
 from collections.abc import Mapping
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ from tcrtrack.report._render import table as _table
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from tcrtrack.tl import CloneCounts, Diversity, Persistence
+    from tcrtrack.tl import CloneCounts, Diversity, Persistence, Rarefaction, Sharing, Track
 
 
 def header(
@@ -64,67 +64,11 @@ def qc_table(counts: CloneCounts, names: list[str]) -> pd.DataFrame:
     return summary.loc[keep].T
 
 
-def _pct(num: int, den: int, low: Any = None, high: Any = None) -> str:
-    if not den:
-        return f"{num:,}/0 = NA"
-    text = f"{num:,}/{den:,} = {100 * num / den:.2f}%"
-    if low is not None and not pd.isna(low) and not pd.isna(high):
-        text += f" [{100 * low:.2f}–{100 * high:.2f}%]"
-    return text
-
-
-def sharing(result: Any) -> str:
+def sharing(result: Sharing) -> str:
+    """The tables of :meth:`Sharing.display_tables` (the ones ``tcrtrack share`` prints)."""
     ref, unit = result.reference, result.unit
-    t = result.table
-    sample_view = pd.DataFrame(
-        {
-            "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
-            unit: [f"{int(v):,}" for v in t["n_cells"]],
-            f"clonotypes shared with {ref}": [
-                _pct(
-                    int(r.n_shared),
-                    int(r.n_clonotypes),
-                    r.get("frac_clonotypes_shared_low"),
-                    r.get("frac_clonotypes_shared_high"),
-                )
-                for _, r in t.iterrows()
-            ],
-            f"{unit} in shared clonotypes": [
-                _pct(
-                    int(r.n_cells_shared),
-                    int(r.n_cells),
-                    r.get("frac_cells_shared_low"),
-                    r.get("frac_cells_shared_high"),
-                )
-                for _, r in t.iterrows()
-            ],
-        },
-        index=t.index,
-    )
-    reference_view = pd.DataFrame(
-        {
-            f"{ref} clonotypes found": [
-                _pct(
-                    int(r.n_shared),
-                    int(r.n_reference_clonotypes),
-                    r.get("frac_reference_clonotypes_detected_low"),
-                    r.get("frac_reference_clonotypes_detected_high"),
-                )
-                for _, r in t.iterrows()
-            ],
-            f"{ref} {unit} found": [
-                _pct(
-                    int(r.n_reference_cells_detected),
-                    int(r.n_reference_cells),
-                    r.get("frac_reference_cells_detected_low"),
-                    r.get("frac_reference_cells_detected_high"),
-                )
-                for _, r in t.iterrows()
-            ],
-        },
-        index=t.index,
-    )
-    first = t.iloc[0]
+    tables = result.display_tables()
+    first = result.table.iloc[0]
     return (
         f"<p>Reference <b>{escape(ref)}</b>: {int(first.n_reference_clonotypes):,} clonotypes, "
         f"{int(first.n_reference_cells):,} {escape(unit)}. Every fraction is shown as "
@@ -132,35 +76,21 @@ def sharing(result: Any) -> str:
         f"clonotype fractions, bootstrap over {escape(unit)} for fractions of "
         f"{escape(unit)}].</p>"
         f"<h3>Each sample's clonotypes and {escape(unit)} found in {escape(ref)}</h3>"
-        + _table(sample_view)
+        + _table(tables["samples"])
         + f"<h3>{escape(ref)} clonotypes and {escape(unit)} found again in each sample</h3>"
-        + _table(reference_view)
+        + _table(tables["reference"])
     )
 
 
-def rarefied(rarefied: Any, unit: str) -> str:
-    labels = {
-        "frac_clonotypes_shared": "clonotypes shared with reference",
-        "frac_cells_shared": f"{unit} in shared clonotypes",
-        "frac_reference_clonotypes_detected": "reference clonotypes found",
-        "frac_reference_cells_detected": f"reference {unit} found",
-    }
-    t = rarefied.table
-    view = pd.DataFrame(
-        {
-            label: [
-                f"{100 * m:.2f}% [{100 * lo:.2f}–{100 * hi:.2f}%]"
-                for m, lo, hi in zip(t[frac], t[f"{frac}_low"], t[f"{frac}_high"], strict=True)
-            ]
-            for frac, label in labels.items()
-        },
-        index=t.index,
-    )
+def rarefied(rarefied: Rarefaction) -> str:
+    """The table of :meth:`Rarefaction.display_table` (the one ``tcrtrack share --rarefy``
+    prints)."""
     return (
         f"<p>Every sample subsampled to {rarefied.depth:,} without replacement, "
         f"{rarefied.n} times (seed {rarefied.seed}); mean [central {rarefied.ci:.0%} range]. "
         "The reference is kept whole. A sample of exactly that depth is its own subsample: "
-        "its range has width 0 (the range reflects subsampling only).</p>" + _table(view)
+        "its range has width 0 (the range reflects subsampling only).</p>"
+        + _table(rarefied.display_table())
     )
 
 
@@ -217,33 +147,9 @@ def tilt(ax: Axes, tilt: bool) -> Axes:
     return ax
 
 
-def track(tracked: Any) -> str:
-    later = [x for x in tracked.samples if x != tracked.reference]
-    presence, change = tracked.wide("presence"), tracked.wide("change")
-    pvalues, qvalues = tracked.wide("pvalue"), tracked.wide("qvalue")
-    # the clonotype key first; the amino acids beside it (nucleotide clonotypes only: two of
-    # them can share their amino acids)
-    aa = tracked.counts.spec.sequence == "nt"
-    amino = tracked.amino_acids()
-    data: dict[str, list[str]] = {"clonotype": []}
-    if aa:
-        data["CDR3 (aa)"] = []
-    for x in tracked.samples:
-        data[x] = []
-    for x in later:
-        data[f"vs {x}"] = []
-    for clone in tracked.sizes.index:
-        data["clonotype"].append(str(clone))
-        if aa:
-            data["CDR3 (aa)"].append("" if amino[clone] is None else str(amino[clone]))
-        for x in tracked.samples:
-            n = int(tracked.sizes.loc[clone, x])
-            data[x].append(f"{n:,} ({100 * tracked.frequencies.loc[clone, x]:.2f}%)")
-        for x in later:
-            q = qvalues.loc[clone, x]
-            tested = "" if pd.isna(q) else f" (p={pvalues.loc[clone, x]:.2g}, q={q:.2g})"
-            data[f"vs {x}"].append(f"{presence.loc[clone, x]}, {change.loc[clone, x]}{tested}")
-    frame = pd.DataFrame(data, index=pd.RangeIndex(1, len(tracked.sizes) + 1, name="rank"))
+def track(tracked: Track) -> str:
+    """The table of :meth:`Track.display_table` (the one ``tcrtrack track`` prints)."""
+    frame = tracked.display_table()
     test = (
         "Fisher's exact test"
         if tracked.test == "fisher"

@@ -8,6 +8,7 @@ for ``TRA+TRB``), the counts matrix, the cells table and the ledger.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from tcrtrack.tl import _engine
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._digest import Digest, digest, first_appearance
 from tcrtrack.tl._spec import ClonotypeSpec
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["CloneCounts", "clonotypes"]
 
@@ -325,7 +329,9 @@ def _label(table: pd.DataFrame, spec: ClonotypeSpec) -> pd.DataFrame:
     return out
 
 
-def _csr(sample_of: np.ndarray, clone: np.ndarray, n_samples: int, n_clones: int):  # type: ignore[no-untyped-def]
+def _csr(
+    sample_of: np.ndarray, clone: np.ndarray, n_samples: int, n_clones: int
+) -> sparse.csr_array:
     """Samples × clonotypes matrix of observation counts (``scipy.sparse.csr_array``)."""
     from scipy import sparse
 

@@ -4,21 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from tcrtrack import schema
 from tcrtrack.errors import ParameterError
+from tcrtrack.schema import OverlapMetric
 
 if TYPE_CHECKING:
     from tcrtrack.tl._counts import CloneCounts
 
 __all__ = ["OVERLAP_METRICS", "OverlapMetric", "intersections", "overlap"]
 
-OverlapMetric = Literal["jaccard", "overlap", "sorensen", "morisita_horn", "cosine"]
 #: Metrics of :func:`overlap`: the first three on clonotype sets, the last two on counts.
-OVERLAP_METRICS = ("jaccard", "overlap", "sorensen", "morisita_horn", "cosine")
+OVERLAP_METRICS = schema.OVERLAP_METRICS
 
 
 def _rows(counts: CloneCounts, samples: Sequence[str] | None) -> tuple[list[str], np.ndarray]:

@@ -641,6 +641,7 @@ def _origin(
     ci: float,
     method: BinomialMethod,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    names: tuple[str, ...]
     if baseline is not None:
         names = ORIGINS
         # product 0, pre-existing 1, baseline-only 2, unexplained 3

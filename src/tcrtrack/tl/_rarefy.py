@@ -41,6 +41,8 @@ class Rarefaction:
         ``n_clonotypes``, ``n_shared`` and the fractions.
     reference, depth, n, seed, ci, rarefy_reference
         The settings used.
+    unit
+        What ``depth`` counts: ``cells`` for single-cell data, or the bulk unit.
     """
 
     table: pd.DataFrame
@@ -51,10 +53,30 @@ class Rarefaction:
     seed: int
     ci: float
     rarefy_reference: bool
+    unit: str = "cells"
 
     def to_frame(self) -> pd.DataFrame:
         """The summary table (a copy)."""
         return self.table.copy()
+
+    def display_table(self) -> pd.DataFrame:
+        """The readable table the command line prints and the report shows: per sample and
+        fraction of :func:`tcrtrack.tl.sharing`, the mean over the subsamples and the central
+        ``ci`` range, in percent, labelled in the data's unit."""
+        from tcrtrack._display import SHARING_FRACTIONS, fraction_labels, mean_interval
+
+        t = self.table
+        labels = fraction_labels(self.unit)
+        return pd.DataFrame(
+            {
+                labels[frac]: [
+                    mean_interval(m, lo, hi)
+                    for m, lo, hi in zip(t[frac], t[f"{frac}_low"], t[f"{frac}_high"], strict=True)
+                ]
+                for frac in SHARING_FRACTIONS
+            },
+            index=pd.Index(t.index, name="sample"),
+        )
 
     def __repr__(self) -> str:
         return (
@@ -274,6 +296,7 @@ def rarefy(
         seed=int(seed),
         ci=ci,
         rarefy_reference=bool(rarefy_reference),
+        unit=counts.unit,
     )
 
 

@@ -65,6 +65,63 @@ class Sharing:
         """The table (a copy)."""
         return self.table.copy()
 
+    def display_tables(self) -> dict[str, pd.DataFrame]:
+        """The readable tables the command line prints and the report shows (strings, counts
+        beside every percentage, the interval when there is one, labelled in the data's unit):
+        ``samples``, each sample's clonotypes and units found in the reference (the reference
+        study's sharing frequency and its unit-weighted twin), and ``reference``, the
+        reference's clonotypes and units found again in each sample.
+
+        Examples
+        --------
+        >>> import tcrtrack as tt
+        >>> path = tt.datasets.path("pbmc3_t_filtered")
+        >>> tables = [tt.io.read_10x(path, sample=x) for x in ("a", "b")]
+        >>> counts = tt.tl.clonotypes(tt.pp.concat(tables))
+        >>> shown = tt.tl.sharing(counts, reference="a", ci=None).display_tables()
+        >>> list(shown["reference"].columns)
+        ['a clonotypes found', 'a cells found']
+        """
+        from tcrtrack._display import count_of, fraction_labels
+
+        t, unit = self.table, self.unit
+        labels = fraction_labels(unit, self.reference)
+        index = pd.Index(t.index, name="sample")
+
+        def fraction(num: str, den: str, frac: str) -> list[str]:
+            return [
+                count_of(int(r[num]), int(r[den]), r.get(f"{frac}_low"), r.get(f"{frac}_high"))
+                for _, r in t.iterrows()
+            ]
+
+        samples = pd.DataFrame(
+            {
+                "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
+                unit: [f"{int(v):,}" for v in t["n_cells"]],
+                labels["frac_clonotypes_shared"]: fraction(
+                    "n_shared", "n_clonotypes", "frac_clonotypes_shared"
+                ),
+                labels["frac_cells_shared"]: fraction(
+                    "n_cells_shared", "n_cells", "frac_cells_shared"
+                ),
+            },
+            index=index,
+        )
+        reference = pd.DataFrame(
+            {
+                labels["frac_reference_clonotypes_detected"]: fraction(
+                    "n_shared", "n_reference_clonotypes", "frac_reference_clonotypes_detected"
+                ),
+                labels["frac_reference_cells_detected"]: fraction(
+                    "n_reference_cells_detected",
+                    "n_reference_cells",
+                    "frac_reference_cells_detected",
+                ),
+            },
+            index=index,
+        )
+        return {"samples": samples, "reference": reference}
+
     def __repr__(self) -> str:
         ci = "" if self.ci is None else f", ci={self.ci}"
         return (

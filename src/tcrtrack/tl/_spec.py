@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from tcrtrack import schema as s
 from tcrtrack.errors import ParameterError
+from tcrtrack.schema import GenesSpec, LocusSpec, MultichainSpec, SequenceSpec
 
-LocusSpec = Literal["TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH"]
-SequenceSpec = Literal["nt", "aa"]
-GenesSpec = Literal["none", "v", "vj"]
-MultichainSpec = Literal["primary", "all", "drop"]
-
-_LOCI: Final = ("TRB", "TRA", "TRA+TRB", "TRG", "TRD", "TRG+TRD", "IGH")
-_SEQUENCES: Final = ("nt", "aa")
-_GENES: Final = ("none", "v", "vj")
-_MULTICHAIN: Final = ("primary", "all", "drop")
+_LOCI: Final = s.LOCUS_SPECS
+_SEQUENCES: Final = s.SEQUENCE_SPECS
+_GENES: Final = s.GENES_SPECS
+_MULTICHAIN: Final = s.MULTICHAIN_SPECS
 
 
 @dataclass(frozen=True)

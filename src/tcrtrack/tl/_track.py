@@ -142,6 +142,42 @@ class Track:
         out.index.name = "clonotype"
         return out.drop(columns=["clonotype"], errors="ignore")
 
+    def display_table(self) -> pd.DataFrame:
+        """The readable table the command line prints and the report shows: per clone (rows
+        ranked 1, 2, ... in the order of ``sizes``), its clonotype key, the amino acids beside
+        it when clonotypes are nucleotide sequences (``junction_aa``), the count in the data's
+        unit and the frequency per sample, then against each later sample (``vs <sample>``)
+        the presence and the change call, with p and q where the clone was tested.
+
+        Examples
+        --------
+        >>> import tcrtrack as tt
+        >>> a = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="a")
+        >>> b = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="b")
+        >>> result = tt.tl.track(tt.tl.clonotypes(tt.pp.concat([a, b])), top=1)
+        >>> list(result.display_table().columns)
+        ['clonotype', 'junction_aa', 'a', 'b', 'vs b']
+        """
+        later = [x for x in self.samples if x != self.reference]
+        presence, change = self.wide("presence"), self.wide("change")
+        pvalues, qvalues = self.wide("pvalue"), self.wide("qvalue")
+        data: dict[str, list[str]] = {"clonotype": [str(c) for c in self.sizes.index]}
+        if self.counts.spec.sequence == "nt":
+            data["junction_aa"] = ["" if v is None else str(v) for v in self.amino_acids()]
+        for x in self.samples:
+            data[x] = [
+                f"{int(n):,} ({100 * f:.2f}%)"
+                for n, f in zip(self.sizes[x], self.frequencies[x], strict=True)
+            ]
+        for x in later:
+            column = []
+            for clone in self.sizes.index:
+                q = qvalues.loc[clone, x]
+                tested = "" if pd.isna(q) else f" p={pvalues.loc[clone, x]:.2g} q={q:.2g}"
+                column.append(f"{presence.loc[clone, x]}, {change.loc[clone, x]}{tested}")
+            data[f"vs {x}"] = column
+        return pd.DataFrame(data, index=pd.RangeIndex(1, len(self.sizes) + 1, name="rank"))
+
     def __repr__(self) -> str:
         return (
             f"Track({len(self.sizes)} clonotypes over {list(self.samples)!r}, "

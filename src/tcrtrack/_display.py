@@ -1,0 +1,81 @@
+"""How results are shown to a person: the words and number formats of the readable tables.
+
+One rendering per result type: :meth:`tcrtrack.tl.Sharing.display_tables`,
+:meth:`tcrtrack.tl.Rarefaction.display_table`, :meth:`tcrtrack.tl.Track.display_table`,
+:meth:`tcrtrack.tl.Persistence.display_tables`, :meth:`tcrtrack.tl.Diversity.display_tables` and
+:func:`overlap_table` return string DataFrames labelled in the data's unit (``cells`` for
+single-cell data, ``templates``/``reads``/``umis`` for bulk data); the command line prints them,
+the report escapes them, the plots label their axes with :func:`fraction_labels`. This module is
+the one place that names the sharing fractions in words.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The four sharing fractions of :func:`tcrtrack.tl.sharing` (columns of its table).
+SharingFraction = Literal[
+    "frac_clonotypes_shared",
+    "frac_cells_shared",
+    "frac_reference_clonotypes_detected",
+    "frac_reference_cells_detected",
+]
+SHARING_FRACTIONS: tuple[str, ...] = get_args(SharingFraction)
+
+
+def fraction_labels(unit: str, reference: str = "reference") -> dict[str, str]:
+    """The sharing fractions in words, in the data's ``unit``, against ``reference``.
+
+    >>> fraction_labels("templates", "infusion")["frac_reference_cells_detected"]
+    'infusion templates found'
+    """
+    return {
+        "frac_clonotypes_shared": f"clonotypes shared with {reference}",
+        "frac_cells_shared": f"{unit} in shared clonotypes",
+        "frac_reference_clonotypes_detected": f"{reference} clonotypes found",
+        "frac_reference_cells_detected": f"{reference} {unit} found",
+    }
+
+
+def missing(value: Any) -> bool:
+    """Whether ``value`` is None or NA."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def interval(low: Any, high: Any) -> str:
+    """`` [low-high%]`` in percent, empty when either bound is missing.
+
+    >>> interval(0.09, 0.105)
+    ' [9.00-10.50%]'
+    """
+    if missing(low) or missing(high):
+        return ""
+    return f" [{100 * low:.2f}-{100 * high:.2f}%]"
+
+
+def mean_interval(mean: float, low: float, high: float) -> str:
+    """``mean% [low-high%]`` in percent (a rarefied fraction: the mean over subsamples and
+    their central range)."""
+    return f"{100 * mean:.2f}%" + interval(low, high)
+
+
+def count_of(num: int, den: int, low: Any = None, high: Any = None) -> str:
+    """``num/den = percent`` (``NA`` for a zero denominator), with the interval if given.
+
+    >>> count_of(640, 6560, 0.09, 0.105)
+    '640/6,560 = 9.76% [9.00-10.50%]'
+    """
+    if not den:
+        return f"{num:,}/0 = NA"
+    return f"{num:,}/{den:,} = {100 * num / den:.2f}%" + interval(low, high)
+
+
+def overlap_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    """The readable form of a :func:`tcrtrack.tl.overlap` matrix: 3 decimals, ``NA`` where
+    the index is undefined (an empty sample)."""
+    return matrix.map(lambda v: "NA" if missing(v) else f"{v:.3f}")
