@@ -233,3 +233,92 @@ def test_track_background_and_pgen_on_every_tracked_clone(store, donors_aa, tmp_
     text = tmp_path / "track.txt"
     assert main([*args[:6], "--top", "5", *args[8:], "-o", str(text)]) == 0
     assert "public = found in at least 2 of the store's 3 background donors" in text.read_text()
+
+
+def _cells(html: str, section: str) -> list[list[str]]:
+    """The rows (header cells, then data cells) of every table of one report section."""
+    from html.parser import HTMLParser
+
+    body = html.split(f'<section id="{section}">', 1)[1].split("</section>", 1)[0]
+    rows: list[list[str]] = []
+
+    class Rows(HTMLParser):
+        cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                rows[-1].append("".join(self.cell).strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    Rows().feed(body)
+    return rows
+
+
+def test_report_background_section_counts_as_a_recount_does(store, donors_aa, tmp_path):
+    files = [str(SHARING / f"{x}.csv.gz") for x in TENX]
+    page = tmp_path / "p6.html"
+    args = ["report", *files, "--sequence", "aa", "--top", "10", "--background", str(store.path)]
+    assert main([*args, "--public-donors", "1", "--pgen", "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "Public clones (background donors, generation probability)" in html
+    assert "public = found in at least 1 of the store&#x27;s 3 background donors, not " in html
+    sample_aa = {
+        x: {naive_translate(nt) for nt in naive_10x(SHARING / f"{x}.csv.gz")} for x in TENX
+    }
+    background = [s for p, s in donors_aa.items() if p != "P6"]  # P6 is the patient
+
+    def n_donors(aa: str) -> int:
+        return sum(aa in s for s in background)
+
+    rows = _cells(html, "public")
+    by_sample = {r[0]: r[1:] for r in rows if r and r[0] in ("ln6", "lt6")}
+    ref = sample_aa["lb6"]
+    for x in ("ln6", "lt6"):
+        shared = sample_aa[x] & ref
+        public = {aa for aa in sample_aa[x] if n_donors(aa) >= 1}
+        private, shared_private = len(sample_aa[x] - public), len(shared - public)
+        assert by_sample[x] == [
+            f"{len(shared):,}",
+            f"{len(shared & public):,}",
+            f"{shared_private:,}/{private:,} = {100 * shared_private / private:.2f}%",
+        ]
+    # the shared clonotypes, largest in lb6 first: donors, flag and OLGA's own Pgen
+    clones = [r for r in rows if len(r) == 5 and r[0] in ref]
+    assert len(clones) == 10
+    sizes = pd.Series(naive_10x(SHARING / "lb6.csv.gz"))
+    sizes = sizes.groupby(lambda nt: naive_translate(nt)).sum()
+    found = ref & (sample_aa["ln6"] | sample_aa["lt6"])
+    largest = sizes[list(found)].sort_values(ascending=False)
+    # the 10 largest (ties at the 10th size may be listed in either order)
+    assert sorted(sizes[[r[0] for r in clones]], reverse=True) == list(largest.iloc[:10])
+    model = tt.cohort._background._olga_model("TRB")
+    for aa, found_in, donors, flag, pgen in clones:
+        assert int(found_in) == sum(aa in sample_aa[x] for x in ("ln6", "lt6"))
+        assert int(donors) == n_donors(aa)
+        assert flag == ("yes" if n_donors(aa) >= 1 else "no")
+        assert pgen == f"{model.compute_aa_CDR3_pgen(aa):.3g}"
+
+
+def test_report_pgen_without_background(tmp_path):
+    files = [str(SHARING / f"{x}.csv.gz") for x in TENX]
+    page = tmp_path / "p6.html"
+    args = ["report", *files, "--sequence", "aa", "--top", "3", "--pgen", "-o", str(page)]
+    assert main(args) == 0
+    html = page.read_text()
+    rows = _cells(html, "public")
+    assert rows[0] == ["clonotype", "n_samples_found", "pgen"]  # no background columns
+    assert "Background:" not in html.split('<section id="public">', 1)[1].split("</section>")[0]
+    model = tt.cohort._background._olga_model("TRB")
+    assert len(rows) == 4
+    for aa, _, pgen in rows[1:]:
+        assert pgen == f"{model.compute_aa_CDR3_pgen(aa):.3g}"

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.mark.parametrize("name", ["reproduce_fig2.ipynb", "real_pair.ipynb", "persistence.ipynb"])
+@pytest.mark.parametrize(
+    "name", ["reproduce_fig2.ipynb", "real_pair.ipynb", "persistence.ipynb", "public_clones.ipynb"]
+)
 def test_notebook_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # the kernel is a subprocess: give it the source tree whatever the working directory
     path = os.environ.get("PYTHONPATH", "")

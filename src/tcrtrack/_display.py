@@ -79,3 +79,37 @@ def overlap_table(matrix: pd.DataFrame) -> pd.DataFrame:
     """The readable form of a :func:`tcrtrack.tl.overlap` matrix: 3 decimals, ``NA`` where
     the index is undefined (an empty sample)."""
     return matrix.map(lambda v: "NA" if missing(v) else f"{v:.3f}")
+
+
+#: The columns of a shared clonotype shown beside it with a background or Pgen, in order.
+PUBLICITY_COLUMNS: tuple[str, ...] = (
+    "clonotype",
+    "n_samples_found",
+    "n_background_donors",
+    "public",
+    "pgen",
+)
+
+
+def publicity_table(clones: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """The readable list of shared clonotypes with their background columns (those of
+    :data:`PUBLICITY_COLUMNS` present), the ``top`` first (all when None); Pgen with 3
+    significant digits, counts with thousands separators.
+
+    >>> import pandas as pd
+    >>> clones = pd.DataFrame({"clonotype": ["CASSF"], "n_samples_found": [2],
+    ...                        "n_background_donors": [3], "public": [True], "pgen": [1.234e-9]})
+    >>> publicity_table(clones).iloc[0].tolist()
+    ['CASSF', '2', '3', 'yes', '1.23e-09']
+    """
+    cols = [c for c in PUBLICITY_COLUMNS if c in clones.columns]
+    shown = clones[cols].head(top) if top is not None else clones[cols]
+    view = shown.astype(str).reset_index(drop=True)
+    for col in ("n_samples_found", "n_background_donors"):
+        if col in shown.columns:
+            view[col] = [f"{int(v):,}" for v in shown[col]]
+    if "public" in shown.columns:
+        view["public"] = ["yes" if v else "no" for v in shown["public"]]
+    if "pgen" in shown.columns:
+        view["pgen"] = [f"{float(p):.3g}" for p in shown["pgen"]]
+    return view

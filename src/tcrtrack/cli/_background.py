@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from tcrtrack._display import PUBLICITY_COLUMNS, publicity_table
 from tcrtrack.cli import _common
 
 #: Shared clonotypes listed in the readable output (the file has them all).
@@ -75,13 +76,7 @@ def shared_table(
     """The shared clonotypes with their background columns, and the Background (or None)."""
     import tcrtrack as tt
 
-    if options.store is None:
-        clones = tt.tl.shared_clonotypes(counts, reference=reference, samples=samples)
-        clones["pgen"] = tt.cohort.pgen(
-            clones["junction_aa"].astype(str).tolist(), locus=counts.spec.locus
-        )
-        return clones, None
-    result = tt.cohort.background(
+    return tt.cohort.shared_publicity(
         counts,
         reference=reference,
         store=options.store,
@@ -90,7 +85,6 @@ def shared_table(
         samples=samples,
         pgen=options.pgen,
     )
-    return result.clonotypes, result
 
 
 def add(
@@ -113,24 +107,11 @@ def add(
     if result is not None:
         extra = result.table.drop(columns=["n_clonotypes", "n_shared", "frac_clonotypes_shared"])
         table = pd.concat([table, extra], axis=1)
-        view = pd.DataFrame(
-            {
-                "shared": result.table["n_shared"],
-                "public": result.table["n_shared_public"],
-                "shared without public": [
-                    f"{r.n_shared_private:,}/{r.n_clonotypes_private:,} = "
-                    f"{100 * r.frac_clonotypes_shared_private:.2f}%"
-                    if r.n_clonotypes_private
-                    else "NA"
-                    for r in result.table.itertuples()
-                ],
-            }
-        )
         blocks += [
             f"Background {options.store}: {result.describe()}.",
             f"Clonotypes shared with {reference}, public ones, and the sharing without public "
             "clonotypes (shared private / the sample's private clonotypes):",
-            view.to_string(),
+            result.display_table().to_string(),
         ]
         meta["background"] = {
             "store": str(options.store),
@@ -138,14 +119,7 @@ def add(
             "n_donors": result.n_donors,
             "excluded": list(result.excluded),
         }
-    cols = [
-        c
-        for c in ("clonotype", "n_samples_found", "n_background_donors", "public", "pgen")
-        if c in clones.columns
-    ]
-    shown = clones[cols].head(SHOWN)
-    if "pgen" in shown.columns:
-        shown = shown.assign(pgen=shown["pgen"].map(lambda p: f"{p:.3g}"))
+    shown = publicity_table(clones, SHOWN)
     blocks += [
         f"Shared clonotypes ({min(SHOWN, len(clones))} of {len(clones)}, largest in "
         f"{reference} first"
@@ -153,6 +127,7 @@ def add(
         + "):",
         shown.to_string(index=False),
     ]
+    cols = [c for c in PUBLICITY_COLUMNS if c in clones.columns]
     meta["shared_clonotypes"] = json.loads(clones[cols].to_json(orient="records"))
     publicity = None if result is None else result.n_background_donors
     return table, text + "\n\n" + "\n".join(blocks), meta, clones, publicity
@@ -201,9 +176,7 @@ def add_track(
         extra["pgen"] = tt.cohort.pgen(
             [str(a) if isinstance(a, str) else "" for a in amino], locus=counts.spec.locus
         )
-    shown = extra.head(SHOWN).reset_index()
-    if "pgen" in shown.columns:
-        shown = shown.assign(pgen=shown["pgen"].map(lambda p: f"{p:.3g}"))
+    shown = publicity_table(extra.rename_axis("clonotype").reset_index(), SHOWN)
     blocks += [
         "Tracked clones"
         + (" and their background donors" if options.store is not None else "")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tcrtrack.cli import _common, _sheet
+from tcrtrack.cli import _background, _common, _sheet
 
 if TYPE_CHECKING:
     from tcrtrack.tl import CloneCounts, ClonotypeSpec
@@ -33,6 +33,7 @@ def register(group: click.Group) -> None:
 @_common.seed_option
 @_common.depth_option("Cells per subsample of the rarefied sharing (default: the smallest sample).")
 @click.option("--title", default=None, help="Page title (default: REF vs the samples).")
+@_background.background_options
 @click.option(
     "-o",
     "--output",
@@ -52,6 +53,7 @@ def report(
     seed: int,
     depth: int | None,
     title: str | None,
+    background: _background.Options,
     output: Path,
 ) -> None:
     """Write one self-contained HTML page comparing each SAMPLE with the reference REF.
@@ -62,7 +64,9 @@ def report(
     of REF over the samples with their class, the persistence of REF's clones (detection
     limits, absent and undersampled clones, origin of later clones, recapture by clone size,
     trajectories; as `tcrtrack persist` prints them), the Morisita-Horn overlap heat map and
-    the definitions of every number. Figures are embedded: the page opens offline. Names
+    the definitions of every number; with --background STORE (a clonotype store of other
+    donors) or --pgen, the public clones among the shared ones. Figures are embedded: the
+    page opens offline. Names
     given with -n apply to REF first, then each SAMPLE; the --baseline file (the blood before
     the infusion) is named after its file.
 
@@ -76,8 +80,16 @@ def report(
       tcrtrack report infusion.csv pbmc_3m.csv pbmc_6m.csv -o patient1.html
       tcrtrack report infusion.csv pbmc_3m.csv --baseline pre.csv -o patient1.html
       tcrtrack report --samples cohort.tsv -o report.html
+      tcrtrack report infusion.csv pbmc_3m.csv --background donors/ --pgen -o patient1.html
     """
-    options: dict[str, Any] = {"title": title, "ci": ci, "top": top, "seed": seed, "depth": depth}
+    options: dict[str, Any] = {
+        "title": title,
+        "ci": ci,
+        "top": top,
+        "seed": seed,
+        "depth": depth,
+        "background": background,
+    }
     cohort = _sheet.open_sheet(
         sheet, [p for p in (reference, *samples, baseline) if p is not None], name
     )
@@ -134,6 +146,7 @@ def _write(
     top: int,
     seed: int,
     depth: int | None,
+    background: _background.Options,
 ) -> None:
     """Build the page of ``names`` (reference first) and write it to ``output``."""
     import tcrtrack as tt
@@ -155,5 +168,9 @@ def _write(
         inputs=inputs,
         baseline=baseline,
         timepoints=timepoints,
+        background=background.store,
+        public_donors=background.public_donors,
+        exclude_patients=None if patient is None else [patient],
+        pgen=background.pgen,
     )
     _common.write_file(output, page.write)

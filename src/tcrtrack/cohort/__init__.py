@@ -6,7 +6,7 @@ a whole cohort in Parquet files partitioned by a hash of the clonotype; queries
 cluster (``scheduler=``).
 """
 
-from tcrtrack.cohort._background import Background, background, pgen
+from tcrtrack.cohort._background import Background, background, pgen, shared_publicity
 from tcrtrack.cohort._query import CohortOverlap, CohortQuery, overlap, query
 from tcrtrack.cohort._sharing import near_sharing
 from tcrtrack.cohort._store import BuildResult, Store, build, open_store
@@ -24,4 +24,5 @@ __all__ = [
     "overlap",
     "pgen",
     "query",
+    "shared_publicity",
 ]

@@ -73,6 +73,27 @@ class Background:
             f"Background({len(self.clonotypes)} shared clonotypes, {n} public; {self.describe()})"
         )
 
+    def display_table(self) -> pd.DataFrame:
+        """The readable sharing with and without public clonotypes, one row per sample:
+        ``shared`` (clonotypes shared with the reference), ``public`` (of them, public) and
+        ``shared without public`` (``n_shared_private/n_clonotypes_private = percent``), as
+        ``tcrtrack share --background`` prints it and the report shows it."""
+        from tcrtrack._display import count_of
+
+        t = self.table
+        view = pd.DataFrame(
+            {
+                "shared": [f"{int(v):,}" for v in t["n_shared"]],
+                "public": [f"{int(v):,}" for v in t["n_shared_public"]],
+                "shared without public": [
+                    count_of(int(a), int(b))
+                    for a, b in zip(t["n_shared_private"], t["n_clonotypes_private"], strict=True)
+                ],
+            },
+            index=t.index,
+        )
+        return view
+
     def _repr_html_(self) -> str:
         return f"<p><b>{self!r}</b></p>" + self.table.to_html()
 
@@ -198,6 +219,57 @@ def background(
         excluded=excluded,
         n_background_donors=lookup,
     )
+
+
+def shared_publicity(
+    counts: Any,
+    *,
+    reference: str,
+    store: Store | str | os.PathLike[str] | None = None,
+    public_donors: int = 2,
+    exclude_patients: Sequence[str] | None = None,
+    samples: Sequence[str] | None = None,
+    pgen: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> tuple[pd.DataFrame, Background | None]:
+    """The clonotypes a patient's samples share with the reference, with their publicity.
+
+    With a ``store``: :func:`background`'s shared clonotypes (``n_background_donors``,
+    ``public`` and, with ``pgen``, ``pgen``) and the :class:`Background` itself. Without one:
+    :func:`tcrtrack.tl.shared_clonotypes` with each clonotype's ``pgen`` and None. What
+    ``tcrtrack share/track/report --background/--pgen`` show.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> contigs = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered")).head(40)
+    >>> a, b = contigs.assign(sample="a"), contigs.assign(sample="b")
+    >>> counts = tt.tl.clonotypes(tt.pp.concat([a, b]), spec=tt.tl.ClonotypeSpec(sequence="aa"))
+    >>> clones, bg = tt.cohort.shared_publicity(counts, reference="a", pgen=True)
+    >>> bg is None, len(clones), bool((clones["pgen"] > 0).all())
+    (True, 17, True)
+    >>> str(clones.loc[3, "junction_aa"]), f"{clones.loc[3, 'pgen']:.4g}"
+    ('CASSRGLNTEAFF', '1.554e-06')
+    """
+    if store is None:
+        from tcrtrack.tl import shared_clonotypes
+
+        clones = shared_clonotypes(counts, reference=reference, samples=samples)
+        clones["pgen"] = _pgen(clones["junction_aa"].astype(str).tolist(), counts.spec.locus)
+        return clones, None
+    result = background(
+        counts,
+        reference=reference,
+        store=store,
+        public_donors=public_donors,
+        exclude_patients=exclude_patients,
+        samples=samples,
+        pgen=pgen,
+        scheduler=scheduler,
+        workers=workers,
+    )
+    return result.clonotypes, result
 
 
 _MODELS = {"TRB": ("human_T_beta", "VDJ"), "TRA": ("human_T_alpha", "VJ")}

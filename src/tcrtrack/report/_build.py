@@ -19,6 +19,7 @@ from tcrtrack.report._render import SECTIONS, Report, figure, page, table
 from tcrtrack.report._text import DEFINITIONS
 
 if TYPE_CHECKING:
+    from tcrtrack.cohort import Store
     from tcrtrack.tl import CloneCounts
 
 __all__ = ["SECTIONS", "Report", "build"]
@@ -38,6 +39,10 @@ def build(
     baseline: str | None = None,
     timepoints: Mapping[str, object] | None = None,
     n_cells: Mapping[str, int] | None = None,
+    background: Store | str | os.PathLike[str] | None = None,
+    public_donors: int = 2,
+    exclude_patients: Sequence[str] | None = None,
+    pgen: bool = False,
 ) -> Report:
     """Build the report of a patient: one HTML page with every table and figure.
 
@@ -66,7 +71,11 @@ def build(
        :func:`tcrtrack.pl.trajectories`);
     9. the Morisita–Horn overlap matrix (:func:`tcrtrack.tl.overlap`,
        :func:`tcrtrack.pl.overlap_heatmap`), the baseline included;
-    10. definitions of every number, with formulas.
+    10. with ``background`` (a clonotype store of other donors) or ``pgen``: the public
+        clones among the shared ones (:func:`tcrtrack.cohort.background`,
+        :func:`tcrtrack.cohort.pgen`) — the sharing with and without them and the largest
+        shared clonotypes with their background donors, flag and generation probability;
+    11. definitions of every number, with formulas.
 
     Parameters
     ----------
@@ -99,6 +108,17 @@ def build(
     n_cells
         Cells sampled per sample counted in reads or UMIs, passed to
         :func:`tcrtrack.tl.persist` (default: estimated).
+    background
+        A clonotype store of other donors (:func:`tcrtrack.cohort.build`): adds the section
+        on public clones.
+    public_donors
+        With ``background``: public = found in at least this many background donors.
+    exclude_patients
+        With ``background``: patients of the store not counted as background (default: the
+        patients of the store's samples named like a sample of ``counts``).
+    pgen
+        Add each shared clonotype's generation probability (OLGA's bundled human model) to
+        the section on public clones (which it adds without ``background`` too).
 
     Returns
     -------
@@ -196,5 +216,16 @@ def build(
         "distribution; 0: no common clonotype).",
         (2.4 + 0.75 * len(every), 1.6 + 0.6 * len(every)),
     )
+    if background is not None or pgen:
+        parts["public"] = sec.public(
+            counts,
+            reference,
+            others,
+            background=background,
+            public_donors=public_donors,
+            exclude_patients=exclude_patients,
+            pgen=pgen,
+            top=int(top),
+        )
     parts["definitions"] = DEFINITIONS
     return page(title, parts)

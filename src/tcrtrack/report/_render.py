@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SECTIONS", "Report", "figure", "page", "table"]
 
-#: Section headings, in page order (ids are the keys).
+#: Section headings, in page order (ids are the keys); a section without content is left out
+#: (``public`` is there only with a background or Pgen).
 SECTIONS = {
     "header": "Input and settings",
     "qc": "QC ledger",
@@ -34,6 +35,7 @@ SECTIONS = {
     "track": "Top clones of the reference over samples",
     "persistence": "Persistence: detection, origin, recapture, trajectories",
     "overlap": "Repertoire overlap (Morisita–Horn)",
+    "public": "Public clones (background donors, generation probability)",
     "definitions": "Definitions",
 }
 
@@ -121,11 +123,14 @@ def figure(draw: Callable[[Axes], Any], caption: str, size: tuple[float, float])
 
 def page(title: str, parts: dict[str, str]) -> Report:
     nav = "".join(
-        f'<li><a href="#{key}">{escape(heading)}</a></li>' for key, heading in SECTIONS.items()
+        f'<li><a href="#{key}">{escape(heading)}</a></li>'
+        for key, heading in SECTIONS.items()
+        if key in parts
     )
     body = "".join(
         f'<section id="{key}"><h2>{escape(SECTIONS[key])}</h2>{parts[key]}</section>'
         for key in SECTIONS
+        if key in parts
     )
     fragment = (
         f'<div class="tcrtrack-report"><style>{STYLE}</style><h1>{escape(title)}</h1>'

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -244,4 +244,59 @@ def diversity(result: Diversity) -> str:
             f"times (seed {result.seed}); mean [central {result.ci:.0%} range].</p>"
             + _table(tables["rarefied"])
         )
+    return html
+
+
+def public(
+    counts: CloneCounts,
+    reference: str,
+    others: list[str],
+    *,
+    background: Any,
+    public_donors: int,
+    exclude_patients: Sequence[str] | None,
+    pgen: bool,
+    top: int,
+) -> str:
+    """Public clones among the shared ones (:func:`tcrtrack.cohort.shared_publicity`): the
+    sharing with and without them (:meth:`Background.display_table`, as ``tcrtrack share
+    --background`` prints it) and the largest shared clonotypes with their background donors
+    and Pgen (:func:`tcrtrack._display.publicity_table`)."""
+    import tcrtrack as tt
+    from tcrtrack._display import publicity_table
+
+    clones, result = tt.cohort.shared_publicity(
+        counts,
+        reference=reference,
+        store=background,
+        public_donors=public_donors,
+        exclude_patients=exclude_patients,
+        samples=others,
+        pgen=pgen,
+    )
+    ref = escape(reference)
+    html = ""
+    if result is not None:
+        html += (
+            f"<p>Background: the clonotype store <code>{escape(str(background))}</code>; "
+            f"{escape(result.describe())}. A public clonotype is shared between unrelated "
+            "people by convergent recombination, so its presence in both the product and "
+            "the blood is weak evidence of persistence; the sharing without public "
+            "clonotypes counts only the others.</p>"
+            f"<h3>Clonotypes shared with {ref}, public ones, and the sharing without public "
+            "clonotypes</h3>" + _table(result.display_table())
+        )
+    shown = publicity_table(clones, top)
+    words = []
+    if result is not None:
+        words.append("the background donors containing it and whether it is public")
+    if pgen:
+        words.append("its generation probability (OLGA, bundled human model)")
+    html += (
+        f"<h3>Shared clonotypes ({len(shown)} of {len(clones)}, largest in {ref} first)</h3>"
+        f"<p>Each clonotype of {ref} found again in a sample, with "
+        + escape(" and ".join(words))
+        + ".</p>"
+        + _table(shown.set_index("clonotype"))
+    )
     return html

@@ -123,6 +123,16 @@ subsamples drawn without replacement.</dd>
 <i>A</i> = Σ <i>a<sub>i</sub></i>, <i>D<sub>A</sub></i> = Σ <i>a<sub>i</sub></i><sup>2</sup> /
 <i>A</i><sup>2</sup> (likewise <i>B</i>): 1 for identical clone-size distributions, 0 for no
 common clonotype; it weighs large clones most.</dd>
+<dt>Background donors, public clonotypes (with a background store)</dt>
+<dd><i>n</i><sub>background donors</sub>(<i>i</i>): the patients of the store, other than the
+patient under study, with a repertoire containing clonotype <i>i</i> (same definition:
+sequence, genes); <i>i</i> is public when that number is ≥ <i>k</i> (stated in the
+section). Sharing without public clonotypes: |C<sub>S</sub> ∩ C<sub>R</sub> ∖ P| /
+|C<sub>S</sub> ∖ P|, with P the public clonotypes.</dd>
+<dt>Pgen</dt>
+<dd>The probability that one V(D)J recombination event produces the clonotype's amino-acid
+junction, summed over every nucleotide sequence and gene choice coding it, under OLGA's
+bundled human TRB (or TRA) model; a high Pgen marks a clone anyone is likely to make.</dd>
 </dl>
 <p class="note">Full definitions: the tcrtrack documentation, <code>docs/concepts.md</code> and
 <code>docs/statistics.md</code>.</p>
