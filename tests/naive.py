@@ -236,3 +236,59 @@ def naive_near_overlap(sets: list[list[str]]) -> list[list[int]]:
                     count += int((diff <= 1).sum())
             out[i][j] = out[j][i] = count
     return out
+
+
+def naive_gene_set(call: str | None, *, alleles: bool = False) -> frozenset[str] | None:
+    """A gene call as the set of its genes: split at ``,``, each stripped, the allele (from
+    ``*``) cut off unless ``alleles``; None for a missing call."""
+    if call is None or call == "":
+        return None
+    genes = [g.strip() for g in call.split(",") if g.strip()]
+    return frozenset(g if alleles else g.split("*")[0] for g in genes)
+
+
+def naive_adaptive_call(row: dict[str, str], segment: str) -> str:
+    """An immunoSEQ v2 row's call of ``segment`` (``v``, ``d``, ``j``): ``<seg>MaxResolved``,
+    or the gene ties when that names no gene (``unresolved``, empty, a family) and ties exist."""
+    call, ties = row[f"{segment}MaxResolved"], row.get(f"{segment}GeneNameTies", "")
+    no_gene = call in ("", "unresolved") or re.fullmatch(r"TCRB[VDJ]\d+", call) is not None
+    return ties if ties and no_gene else call
+
+
+def naive_immunoseq_keys(
+    path: object, *, genes: str = "none", alleles: bool = False
+) -> dict[tuple[object, ...], int]:
+    """Summed counts per clonotype of an immunoSEQ v2 export: productive rows (``In``), the
+    junction cut by hand as :func:`naive_immunoseq` does, with the V (and J) call as a set of
+    Adaptive gene names (:func:`naive_gene_set`, :func:`naive_adaptive_call`)."""
+    out: dict[tuple[object, ...], int] = {}
+    for row in _naive_rows(path, "\t"):
+        if row["sequenceStatus"] != "In":
+            continue
+        start, aa = int(row["vIndex"]), row["aminoAcid"]
+        key: tuple[object, ...] = (row["nucleotide"][start : start + 3 * len(aa)],)
+        for segment in {"none": "", "v": "v", "vj": "vj"}[genes]:
+            key += (naive_gene_set(naive_adaptive_call(row, segment), alleles=alleles),)
+        n = int(row["count (templates/reads)"])
+        if n > 0:
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def naive_mixcr_keys(
+    path: object, *, genes: str = "none", alleles: bool = False
+) -> dict[tuple[object, ...], int]:
+    """Summed ``cloneCount`` per clonotype of a MiXCR export with ``allVHits``/``allJHits``:
+    productive rows (no ``*``/``_`` in ``aaSeqCDR3``, ``nSeqCDR3`` 3 × as long), the V (and J)
+    call as the set of the listed hits without ``*00``."""
+    out: dict[tuple[object, ...], int] = {}
+    for row in _naive_rows(path, "\t"):
+        nt, aa = row["nSeqCDR3"], row["aaSeqCDR3"]
+        if re.search(r"[*_]", aa) or len(nt) != 3 * len(aa):
+            continue
+        key: tuple[object, ...] = (nt,)
+        for segment in {"none": "", "v": "V", "vj": "VJ"}[genes]:
+            hits = ",".join(h.removesuffix("*00") for h in row[f"all{segment}Hits"].split(","))
+            key += (naive_gene_set(hits, alleles=alleles),)
+        out[key] = out.get(key, 0) + int(row["cloneCount"])
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 import tcrtrack as tt
 from tcrtrack.errors import FormatError
-from tcrtrack.io._genes import adaptive_to_imgt, mixcr_best_hit
+from tcrtrack.io._genes import adaptive_to_imgt, mixcr_hits
 
 BULK = Path(__file__).parent / "data" / "bulk"
 
@@ -162,7 +163,7 @@ def test_mixcr_matches_file():
     assert contigs["duplicate_count"].tolist() == raw["cloneCount"].astype(int).tolist()
     assert (
         contigs["v_call"].astype(str).tolist()
-        == raw["allVHits"].str.split(",").str[0].str.replace("*00", "", regex=False).tolist()
+        == raw["allVHits"].str.replace("*00", "", regex=False).tolist()
     )
     assert set(contigs["locus"]) == {"TRB"}
     productive = ~raw["aaSeqCDR3"].str.contains(r"[*_]") & (
@@ -182,12 +183,12 @@ def test_mixcr_v4_umis(tmp_path):
         "allJHitsWithScore\n"
         "0\t100\t7\tTGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC\tCASSPVSNEQFF\tTRBV28*00(1500)\t"
         "TRBJ2-1*00(300)\n"
-        "1\t50\t3\tTGTGCCAGCAGTTTCTTT\tCASSFF\tTRBV9*00(900),TRBV3-1*00(20)\tTRBJ2-7*00(200)\n"
+        "1\t50\t3\tTGTGCCAGCAGTTTCTTT\tCASSFF\tTRBV9*00(900),TRBV3-1*00(880)\tTRBJ2-7*00(200)\n"
     )
     contigs = tt.io.read(path, sample="v4")
     assert contigs.attrs[tt.schema.ATTRS_UNIT] == "umis"
     assert contigs["duplicate_count"].tolist() == [7, 3]
-    assert contigs["v_call"].astype(str).tolist() == ["TRBV28", "TRBV9"]
+    assert contigs["v_call"].astype(str).tolist() == ["TRBV28", "TRBV9,TRBV3-1"]
 
 
 @pytest.mark.parametrize(
@@ -226,8 +227,10 @@ def test_gene_names_match_10x_spelling():
     assert {g for g in genes if g.startswith("TRBV")} & tenx_genes
 
 
-def test_mixcr_best_hit():
-    assert mixcr_best_hit("TRBV12-3*00(900),TRBV12-4*00(899)") == "TRBV12-3"
+def test_mixcr_hits():
+    assert mixcr_hits("TRBV12-3*00(900),TRBV12-4*00(899)") == "TRBV12-3,TRBV12-4"
+    assert mixcr_hits("TRBV12-4*00(900.5),TRBV12-3*01(900.5)") == "TRBV12-4,TRBV12-3*01"
+    assert mixcr_hits("TRBV5-1*00") == "TRBV5-1"
 
 
 def test_same_clone_immunoseq_and_10x_twin():
@@ -239,9 +242,18 @@ def test_same_clone_immunoseq_and_10x_twin():
     key_bulk = tt.tl.clonotypes(bulk).clonotypes["clonotype"].tolist()
     key_sc = tt.tl.clonotypes(cells).clonotypes["clonotype"].tolist()
     assert key_bulk == key_sc == ["TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"]
-    # with V genes too: Adaptive TCRBV28-01*01 and 10x TRBV28 agree once the allele is set aside
-    assert bulk["v_call"].astype(str).str.split("*").str[0].tolist() == ["TRBV28"]
+    # with V genes too: Adaptive TCRBV28-01*01 and 10x TRBV28 agree at gene level (the
+    # default), not with alleles
+    assert bulk["v_call"].astype(str).tolist() == ["TRBV28*01"]
     assert cells.loc[cells["locus"] == "TRB", "v_call"].astype(str).tolist() == ["TRBV28"]
+    spec = tt.tl.ClonotypeSpec(genes="v")
+    key_bulk = tt.tl.clonotypes(bulk, spec).clonotypes["clonotype"].tolist()
+    key_sc = tt.tl.clonotypes(cells, spec).clonotypes["clonotype"].tolist()
+    assert key_bulk == key_sc == ["TRBV28|TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"]
+    alleles = tt.tl.ClonotypeSpec(genes="v", alleles=True)
+    assert tt.tl.clonotypes(bulk, alleles).clonotypes["clonotype"].tolist() == [
+        "TRBV28*01|TGTGCCAGCAGCCCCGTGAGCAATGAGCAGTTCTTC"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -326,11 +338,21 @@ def test_write_table_unknown_extension(tmp_path):
 
 
 def test_gene_renamed_counts_rows():
-    raw = pd.read_csv(BULK / "TRB_Unsorted_0.tsv", sep="\t", dtype=str)
-    genes = raw[["vMaxResolved", "dMaxResolved", "jMaxResolved"]].fillna("")
-    convertible = genes.apply(lambda c: c.str.match(r"^TCRB[VDJ]\d+(-\d+)?(\*\d+)?$"))
+    raw = pd.read_csv(BULK / "TRB_Unsorted_0.tsv", sep="\t", dtype=str).fillna("")
+    pattern = re.compile(r"^TCRB[VDJ]\d+(-\d+)?(\*\d+)?$")
+    renamed = from_ties = 0
+    for _, row in raw.iterrows():
+        changed = tied = False
+        for seg in "vdj":
+            call, ties = row[f"{seg}MaxResolved"], row[f"{seg}GeneNameTies"]
+            if ties and (call in ("", "unresolved") or re.match(r"^TCRB[VDJ]\d+$", call)):
+                call, tied = ties, True
+            changed |= any(pattern.match(part) for part in call.split(","))
+        renamed += changed
+        from_ties += tied
     contigs = tt.io.read(BULK / "TRB_Unsorted_0.tsv", sample="d0")
-    assert tt.qc(contigs).count("d0", reason="gene_renamed") == int(convertible.any(axis=1).sum())
+    assert tt.qc(contigs).count("d0", reason="gene_renamed") == renamed
+    assert tt.qc(contigs).count("d0", reason="gene_from_ties") == from_ties == 394
 
 
 @given(

@@ -129,6 +129,19 @@ def test_engine_equals_pandas_on_real_patients(name, spec):
     check(FILE_SETS[name], spec)
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        tt.tl.ClonotypeSpec(genes="vj", alleles=True),
+        tt.tl.ClonotypeSpec(locus="TRA+TRB", genes="v", alleles=True, multichain="all"),
+    ],
+    ids=str,
+)
+def test_engine_equals_pandas_with_alleles(spec):
+    check(FILE_SETS["airr-and-10x"], spec)
+    check(FILE_SETS["10x-layouts"], spec, filter=False)
+
+
 def test_engine_equals_pandas_with_a_filtered_input(tmp_path):
     # a file listed twice under two names; also the gzip and plain copies of one file
     plain = tmp_path / "p19b.csv"

@@ -47,6 +47,9 @@ COUNT_FROM_NONSTANDARD_COLUMN: Final = "count_from_nonstandard_column"
 WHITESPACE_STRIPPED: Final = "whitespace_stripped"
 PRODUCTIVE_INFERRED: Final = "productive_inferred"
 COUNT_FROM_OTHER_FIELD: Final = "count_from_other_field"
+GENE_FROM_TIES: Final = "gene_from_ties"
+ALLELE_REMOVED: Final = "allele_removed"
+GENE_TIES_SORTED: Final = "gene_ties_sorted"
 
 #: Reasons that point at damaged or mismatched data rather than biology or the analysis's
 #: choices (other loci, second chains, non-productive contigs are expected in every file):
@@ -117,6 +120,18 @@ DESCRIPTIONS: Final = {
     COUNT_FROM_OTHER_FIELD: (
         "bulk AIRR file without duplicate_count: clone size taken from umi_count (unit umis) "
         "or else consensus_count (unit reads)"
+    ),
+    GENE_FROM_TIES: (
+        "immunoSEQ gene call that names no gene (unresolved, or a family only) replaced by "
+        "the tied genes the export lists (vGeneNameTies / v_gene_ties)"
+    ),
+    ALLELE_REMOVED: (
+        "gene call compared at gene level (--genes v|vj without --alleles): allele removed "
+        "(TRBV14*01 -> TRBV14)"
+    ),
+    GENE_TIES_SORTED: (
+        "gene call of several tied genes written as their sorted set, repeats merged "
+        "(TRBV12-4,TRBV12-3 -> TRBV12-3,TRBV12-4)"
     ),
 }
 

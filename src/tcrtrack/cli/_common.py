@@ -338,15 +338,24 @@ output_option = click.option(
 def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The clonotype-definition options shared by every analysis command.
 
-    ``--locus``, ``--sequence``, ``--genes`` and ``--multichain`` reach the command as one
-    ``spec`` argument, a :class:`tcrtrack.tl.ClonotypeSpec`.
+    ``--locus``, ``--sequence``, ``--genes``, ``--alleles`` and ``--multichain`` reach the
+    command as one ``spec`` argument, a :class:`tcrtrack.tl.ClonotypeSpec`.
     """
 
     @functools.wraps(func)
     def with_spec(
-        *args: Any, locus: str, sequence: str, genes: str, multichain: str, **kwargs: Any
+        *args: Any,
+        locus: str,
+        sequence: str,
+        genes: str,
+        alleles: bool,
+        multichain: str,
+        **kwargs: Any,
     ) -> Any:
-        return func(*args, spec=make_spec(locus, sequence, genes, multichain), **kwargs)
+        if alleles and genes == "none":
+            raise usage_error("--alleles compares the alleles of gene calls: add --genes v or vj")
+        spec = make_spec(locus, sequence, genes, multichain, alleles=alleles)
+        return func(*args, spec=spec, **kwargs)
 
     options = [
         click.option(
@@ -368,7 +377,15 @@ def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(schema.GENES_SPECS),
             default="none",
             show_default=True,
-            help="Also require the same V gene (v) or V and J genes (vj).",
+            help="Also require the same V gene (v) or V and J genes (vj), compared at gene "
+            "level (TRBV14*01 = TRBV14) with tied genes as a set (TRBV12-4,TRBV12-3 = "
+            "TRBV12-3,TRBV12-4).",
+        ),
+        click.option(
+            "--alleles",
+            is_flag=True,
+            default=False,
+            help="With --genes: compare alleles too (TRBV14*01 no longer matches TRBV14).",
         ),
         click.option(
             "--multichain",
@@ -384,10 +401,18 @@ def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return with_spec
 
 
-def make_spec(locus: str, sequence: str, genes: str, multichain: str) -> ClonotypeSpec:
+def make_spec(
+    locus: str, sequence: str, genes: str, multichain: str, *, alleles: bool = False
+) -> ClonotypeSpec:
     from tcrtrack.tl import ClonotypeSpec
 
-    return ClonotypeSpec(locus=locus, sequence=sequence, genes=genes, multichain=multichain)  # type: ignore[arg-type]
+    return ClonotypeSpec(
+        locus=locus,  # type: ignore[arg-type]
+        sequence=sequence,  # type: ignore[arg-type]
+        genes=genes,  # type: ignore[arg-type]
+        multichain=multichain,  # type: ignore[arg-type]
+        alleles=alleles,
+    )
 
 
 def load_counts(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> CloneCounts:

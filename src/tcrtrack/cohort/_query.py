@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
+from tcrtrack._genes import key_table
 from tcrtrack.cohort._store import Store, open_store
 from tcrtrack.errors import FormatError, NotFoundError, ParameterError
 
@@ -352,8 +353,10 @@ def _near_hits(table: pa.Table, clonotypes: Sequence[str], cols: Sequence[str]) 
 
 def read_clonotypes(path: str | os.PathLike[str], *, sequence: str, genes: str) -> list[str]:
     """The clonotypes of a query file: a CSV/TSV with a ``junction_aa`` (for ``aa``) or
-    ``junction`` (for ``nt``) column, and ``v_call`` / ``j_call`` when genes are compared;
-    other columns are ignored. Labels as :func:`label` writes them, duplicates once."""
+    ``junction`` (for ``nt``) column, and ``v_call`` / ``j_call`` when genes are compared
+    (at gene level, tied genes as a set, as the store holds them: ``TRBV14*01`` is
+    ``TRBV14``); other columns are ignored. Labels as :func:`label` writes them, duplicates
+    once."""
     frame = _read_table(Path(path))
     cols = key_columns(sequence, genes)
     missing = [c for c in cols if c not in frame.columns]
@@ -371,6 +374,8 @@ def read_clonotypes(path: str | os.PathLike[str], *, sequence: str, genes: str) 
         msg = f"{path}, line {line}: empty {cols[0]}; every row needs a sequence"
         raise FormatError(msg)
     table = pa.Table.from_pandas(sub, preserve_index=False)
+    # the store holds gene calls at gene level, tied genes as a set (tcrtrack._genes)
+    table = key_table(table, cols[1:], alleles=False)
     return list(dict.fromkeys(label(table, sequence, genes).to_pylist()))
 
 

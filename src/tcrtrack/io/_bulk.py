@@ -43,8 +43,11 @@ _IMMUNOSEQ_FIELDS: Final = {
         "cdr3_length": ("cdr3Length",),
         "status": ("sequenceStatus",),
         "v": ("vMaxResolved", "vGeneName", "vFamilyName"),
+        "v_ties": ("vGeneNameTies",),
         "d": ("dMaxResolved", "dGeneName", "dFamilyName"),
+        "d_ties": ("dGeneNameTies",),
         "j": ("jMaxResolved", "jGeneName", "jFamilyName"),
+        "j_ties": ("jGeneNameTies",),
         "genomes": ("estimatedNumberGenomes",),
         "locus": (),
     },
@@ -55,8 +58,11 @@ _IMMUNOSEQ_FIELDS: Final = {
         "cdr3_length": ("cdr3_length",),
         "status": ("frame_type",),
         "v": ("v_resolved", "v_gene", "v_family"),
+        "v_ties": ("v_gene_ties",),
         "d": ("d_resolved", "d_gene", "d_family"),
+        "d_ties": ("d_gene_ties",),
         "j": ("j_resolved", "j_gene", "j_family"),
+        "j_ties": ("j_gene_ties",),
         "genomes": (),
         "locus": ("locus",),
     },
@@ -176,8 +182,9 @@ def read_immunoseq(
         s.PRODUCTIVE: _productive(table, fields, aa),
         s.DUPLICATE_COUNT: _to_int(p, counts[0] if counts else "count", count),
     }
-    genes, n_renamed = _immunoseq_genes(table, fields)
+    genes, n_from_ties, n_renamed = _immunoseq_genes(table, fields)
     out |= genes
+    changes.append(changed(_qc.GENE_FROM_TIES, n_from_ties))
     changes.append(changed(_qc.GENE_RENAMED, n_renamed))
     locus_column = table.column(fields["locus"]) if fields["locus"] else None
     out[s.LOCUS] = _locus(out, locus_column)
@@ -271,22 +278,46 @@ def _productive(
     return pc.invert(pc.fill_null(pc.match_substring(aa, "*"), True))
 
 
+#: An Adaptive call that names no gene: ``unresolved`` or a family alone (``TCRBV20``).
+_NO_GENE: Final = r"^(?:unresolved|TCR[ABGD][VDJC]\d+)$"
+
+
 def _immunoseq_genes(
     table: pa.Table, fields: Fields
-) -> tuple[dict[str, pa.Array | pa.ChunkedArray], int]:
-    """V, D and J calls in IMGT names, and the number of rows with a name converted."""
+) -> tuple[dict[str, pa.Array | pa.ChunkedArray], int, int]:
+    """V, D and J calls in IMGT names; the rows whose call came from the gene ties and the
+    rows with a name converted.
+
+    A call that names no gene (``unresolved``, missing, or a family alone) is replaced by the
+    export's gene ties when it lists them (``vGeneNameTies``/``v_gene_ties``:
+    ``TCRBV03-01,TCRBV03-02``): the tied set is what the clone is known to be, and it is how
+    other exports of the same series may call it.
+    """
     n = table.num_rows
     out: dict[str, pa.Array | pa.ChunkedArray] = {}
     renamed = np.zeros(n, dtype=bool)
+    from_ties = np.zeros(n, dtype=bool)
     for role, target in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)):
         source = fields[role]
         if source is None:
             out[target] = pa.nulls(n, pa.string())
             continue
         genes = _null_placeholders(table.column(source))
+        ties_column = fields[f"{role}_ties"]
+        if ties_column is not None:
+            ties = _null_placeholders(table.column(ties_column))
+            no_gene = pc.fill_null(pc.match_substring_regex(genes, _NO_GENE), True)
+            use = _numpy_bool(pc.and_(no_gene, pc.is_valid(ties)))
+            if use.any():
+                genes = pc.if_else(pa.array(use), ties, genes)
+                from_ties |= use
         out[target], changed = convert_genes(genes, "adaptive")
         renamed |= changed
-    return out, int(renamed.sum())
+    return out, int(from_ties.sum()), int(renamed.sum())
+
+
+def _numpy_bool(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(array, dtype=bool)
 
 
 def cut_junction(

@@ -7,6 +7,9 @@ are alone in their IMGT subgroup carry no gene number in IMGT (``TRBV2``, ``TRBV
 Adaptive writes ``TCRBV02-01``. Names that cannot be mapped are kept as they are:
 ``unresolved``, orphons (``TCRBV20-or09_02``) and Adaptive's gene groups (``TCRBV20-X``).
 
+These are conversions of a format's spelling. How converted calls are compared (gene level,
+tied genes as a set) is decided in one place for every format: :mod:`tcrtrack._genes`.
+
 The conversion runs once per distinct name (a repertoire has a few hundred), not per row.
 """
 
@@ -19,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["adaptive_to_imgt", "convert_genes", "mixcr_best_hit"]
+__all__ = ["adaptive_to_imgt", "convert_genes", "mixcr_hits"]
 
 #: IMGT human TR genes written without a gene number (the only gene of their subgroup).
 SINGLE_GENE_SUBGROUPS: Final = frozenset(
@@ -141,19 +144,23 @@ def adaptive_to_imgt(name: str) -> str:
     return base
 
 
-def mixcr_best_hit(name: str) -> str:
-    """The first hit of a MiXCR gene list, without its score and MiXCR's ``*00`` (no allele).
+def mixcr_hits(name: str) -> str:
+    """The hits of a MiXCR gene list, without scores and without MiXCR's ``*00`` (no allele),
+    in MiXCR's order.
+
+    MiXCR lists every hit within its relative score threshold of the best one: the genes the
+    clone may come from, in an order that varies between runs. All are kept; clonotype keys
+    compare them as a set (:mod:`tcrtrack._genes`), so the order does not matter.
 
     Examples
     --------
-    >>> mixcr_best_hit("TRBV5-5*00(1234.5),TRBV5-6*00(1100)")
-    'TRBV5-5'
-    >>> mixcr_best_hit("TRBJ2-7*01")
+    >>> mixcr_hits("TRBV12-4*00(1234.5),TRBV12-3*00(1220)")
+    'TRBV12-4,TRBV12-3'
+    >>> mixcr_hits("TRBJ2-7*01")
     'TRBJ2-7*01'
     """
-    first = name.split(",")[0]
-    first = re.sub(r"\(.*\)$", "", first).strip()
-    return first.removesuffix("*00")
+    hits = (re.sub(r"\(.*\)$", "", hit).strip().removesuffix("*00") for hit in name.split(","))
+    return ",".join(h for h in hits if h)
 
 
 def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
@@ -169,7 +176,7 @@ def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Arra
     >>> new.to_pylist(), changed.tolist()
     (['TRBV5-4', None, 'unresolved'], [True, False, False])
     """
-    convert = adaptive_to_imgt if kind == "adaptive" else mixcr_best_hit
+    convert = adaptive_to_imgt if kind == "adaptive" else mixcr_hits
     encoded = pc.dictionary_encode(genes)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()

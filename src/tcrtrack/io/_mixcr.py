@@ -70,8 +70,12 @@ def read_mixcr(
     ``nSeqCDR3`` is MiXCR's CDR3, from the conserved Cys to the Phe/Trp codon inclusive: the
     AIRR junction, used as is. ``aaSeqCDR3`` is ``junction_aa``. A clone is productive when
     its ``aaSeqCDR3`` has no stop (``*``) and no frame shift (``_``). Genes come from
-    ``allVHitsWithScore``, ``allVHits``, ``bestVHit`` or ``bestVGene`` (the first hit, without
-    score and without MiXCR's ``*00`` allele); the locus from the gene names.
+    ``allVHitsWithScore``, ``allVHits``, ``bestVHit`` or ``bestVGene``: every hit MiXCR lists
+    (those within its score threshold of the best), in MiXCR's order, without scores and
+    without MiXCR's ``*00`` allele (``TRBV12-4*00(1234),TRBV12-3*00(1220)`` →
+    ``TRBV12-4,TRBV12-3``). Clonotype keys compare such tied calls as sets, so the order in
+    which a run lists the hits does not matter (:mod:`tcrtrack._genes`). The locus comes from
+    the gene names.
 
     The clone size is ``uniqueMoleculeCount`` when it has values (unit ``umis``, MiXCR v4
     with UMIs), else ``readCount`` (v4) or ``cloneCount`` (v2, v3) in ``reads``.
@@ -99,13 +103,13 @@ def read_mixcr(
     >>> path = os.path.join(tempfile.mkdtemp(), "clones.txt")
     >>> with open(path, "w") as fh:
     ...     _ = fh.write("cloneId\tcloneCount\tnSeqCDR3\taaSeqCDR3\tallVHitsWithScore\n"
-    ...                  "0\t120\tTGTGCCAGCAGTTTC\tCASSF\tTRBV9*00(1200),TRBV3-1*00(80)\n"
+    ...                  "0\t120\tTGTGCCAGCAGTTTC\tCASSF\tTRBV6-3*00(1200),TRBV6-2*00(1200)\n"
     ...                  "1\t7\tTGTGCCAGCAGTTC\tCAS_F\tTRBV2*00(900)\n")
     >>> contigs = tt.io.read(path)
     >>> contigs[["junction_aa", "productive", "duplicate_count", "v_call", "locus"]]
-      junction_aa  productive  duplicate_count v_call locus
-    0       CASSF        True              120  TRBV9   TRB
-    1       CAS_F       False                7  TRBV2   TRB
+      junction_aa  productive  duplicate_count           v_call locus
+    0       CASSF        True              120  TRBV6-3,TRBV6-2   TRB
+    1       CAS_F       False                7            TRBV2   TRB
     """
     p = _files.check_path(path)
     delimiter, raw_header = _files.sniff(p)

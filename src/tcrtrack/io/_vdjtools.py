@@ -51,9 +51,10 @@ def read_vdjtools(
     ``cdr3nt`` is the CDR3 from the conserved Cys to the Phe/Trp codon inclusive: the AIRR
     junction, used as is (upper-cased). ``cdr3aa`` is ``junction_aa``. A clonotype is
     productive when ``cdr3aa`` has no stop (``*``) and no out-of-frame mark (``_``, ``?``,
-    ``~``) and ``cdr3nt`` is three times as long. Genes: the first of tied hits
-    (``TRBV12-3,TRBV12-4`` → ``TRBV12-3``), ``.`` read as missing; the locus from the gene
-    names (the file's commonest for rows without genes).
+    ``~``) and ``cdr3nt`` is three times as long. Genes: as written, tied hits included
+    (``TRBV12-4,TRBV12-3``; clonotype keys compare them as a set, :mod:`tcrtrack._genes`),
+    a MiXCR score or ``*00`` removed, ``.`` read as missing; the locus from the gene names
+    (the file's commonest for rows without genes).
 
     The clone size (``duplicate_count``) is the count column. Its **unit is the file's**, which
     the table does not say: VDJtools tables converted from MiXCR, MiGEC or immunoSEQ count
@@ -93,9 +94,9 @@ def read_vdjtools(
     ...                  "7\t0.1\tTGTGCCAGCAGTTC\tCAS_F\tTRBV2,TRBV3-1\tTRBD1\tTRBJ1-1\n")
     >>> contigs = tt.io.read(path)
     >>> contigs[["junction_aa", "productive", "duplicate_count", "v_call", "d_call", "locus"]]
-      junction_aa  productive  duplicate_count v_call d_call locus
-    0       CASSF        True              120  TRBV9    NaN   TRB
-    1       CAS_F       False                7  TRBV2  TRBD1   TRB
+      junction_aa  productive  duplicate_count         v_call d_call locus
+    0       CASSF        True              120          TRBV9    NaN   TRB
+    1       CAS_F       False                7  TRBV2,TRBV3-1  TRBD1   TRB
     >>> contigs.attrs[tt.schema.ATTRS_UNIT]
     'reads'
     """

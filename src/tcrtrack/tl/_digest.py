@@ -10,6 +10,7 @@ digests of all samples into one :class:`~tcrtrack.tl.CloneCounts`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tcrtrack import _qc
+from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, strings, take_chunked
 from tcrtrack.errors import SchemaError
@@ -187,10 +188,12 @@ def key_columns(spec: ClonotypeSpec) -> list[str]:
 
 
 def _key_table(contigs: pd.DataFrame, spec: ClonotypeSpec, rows: np.ndarray) -> pa.Table:
-    """The key columns at ``rows`` (ascending), as Arrow strings."""
-    return pa.table(
+    """The key columns at ``rows`` (ascending), as Arrow strings, genes in their compared
+    form (:mod:`tcrtrack._genes`)."""
+    keys = pa.table(
         {c: strings_at(contigs[c], rows).cast(pa.large_string()) for c in key_columns(spec)}
     )
+    return _genes.key_table(keys, spec.gene_columns, alleles=spec.alleles)
 
 
 def encode_at(
@@ -214,16 +217,24 @@ def _chain_keys(
     spec: ClonotypeSpec,
     rows: np.ndarray,
     sequences: tuple[np.ndarray, pa.Array],
-) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    sample: str,
+    counted: _qc.Counted,
+) -> tuple[np.ndarray, np.ndarray, pa.Array, list[_qc.QCEntry]]:
     """Chain key of each of ``rows`` (numbered by first appearance), the sequence codes and
     the sequence dictionary (for the primary chain's tie-break); ``sequences`` is the
-    :func:`encode` of the whole sequence column."""
+    :func:`encode` of the whole sequence column. Genes are compared in their canonical form
+    (:mod:`tcrtrack._genes`); the last item is the ledger entries of the rows it changed."""
     seq_codes, seq_dict = encode_at(sequences, rows)
-    genes = [strings_at(contigs[gene], rows) for gene in spec.gene_columns]
-    return chain_codes(seq_codes, genes), seq_codes, seq_dict
+    genes, changed = _genes.key_genes(
+        [strings_at(contigs[gene], rows) for gene in spec.gene_columns],
+        alleles=spec.alleles,
+        sample=sample,
+        counted=counted,
+    )
+    return chain_codes(seq_codes, genes), seq_codes, seq_dict, changed
 
 
-def chain_codes(seq_codes: np.ndarray, genes: list[pa.ChunkedArray]) -> np.ndarray:
+def chain_codes(seq_codes: np.ndarray, genes: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:
     """The chain key of each row, numbered by first appearance: its sequence code (-1: NA)
     and, for definitions with genes, its gene columns (NA a value of its own)."""
     if genes or (len(seq_codes) and seq_codes.min() < 0):
@@ -277,7 +288,11 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     kept_rows, rows = rows, rows[in_locus]
     locus = locus_all[in_locus]
 
-    chain, seq_codes, seq_dict = _chain_keys(contigs, spec, rows, sequences_all)
+    counted: _qc.Counted = "contigs" if single_cell else "rows"
+    chain, seq_codes, seq_dict, changed = _chain_keys(
+        contigs, spec, rows, sequences_all, sample, counted
+    )
+    entries.extend(changed)
     del sequences_all
     first_row = np.full(int(chain.max()) + 1 if len(chain) else 0, -1, dtype=np.int64)
     first_row[chain[::-1]] = np.arange(len(chain))[::-1]

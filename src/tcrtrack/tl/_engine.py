@@ -20,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tcrtrack import _qc
+from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, take_chunked
 from tcrtrack._contigs import well_formed
@@ -176,7 +176,13 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
 
     seq_codes, seq_dict = encode_at((codes_all, dict_all), rows)
     del codes_all, dict_all
-    genes = [_take(table.column(c), rows) for c in spec.gene_columns]
+    genes, changed = _genes.key_genes(
+        [_take(table.column(c), rows) for c in spec.gene_columns],
+        alleles=spec.alleles,
+        sample=sample,
+        counted="contigs" if single_cell else "rows",
+    )
+    entries.extend(changed)
     chain = chain_codes(seq_codes, genes)
     del genes
     first_row = np.full(int(chain.max()) + 1 if len(chain) else 0, -1, dtype=np.int64)
@@ -185,6 +191,7 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
     keys = pa.table(
         {c: _take(table.column(c), key_rows).cast(pa.large_string()) for c in key_columns(spec)}
     )
+    keys = _genes.key_table(keys, spec.gene_columns, alleles=spec.alleles)
 
     if not len(kept_rows):
         return Digest(sample, tuple(entries), keys, chain, locus)

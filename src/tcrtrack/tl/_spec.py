@@ -32,12 +32,20 @@ class ClonotypeSpec:
         recombinations of the same receptor protein.
     genes
         Also require the same V gene (``v``) or V and J genes (``vj``); default ``none``.
+        Genes are compared at gene level: the allele is removed (``TRBV14*01`` matches
+        ``TRBV14``), and a call of several tied genes is the set of its genes, in any order
+        (``TRBV12-4,TRBV12-3`` matches ``TRBV12-3,TRBV12-4``, not ``TRBV12-3`` alone). Each
+        row changed so is counted in the QC ledger (``allele_removed``,
+        ``gene_ties_sorted``). See :mod:`tcrtrack._genes` and docs/io.md.
     multichain
         A cell with more than one chain of a locus (two TRB contigs): ``primary`` keeps the
         chain with most UMIs, then most reads, then the lexicographically larger sequence
         (scirpy's order, default); ``all`` counts the cell once in each of its clonotypes;
         ``drop`` excludes the cell. Every discarded chain or cell is counted in the QC
         ledger.
+    alleles
+        Compare genes with their alleles (``TRBV14*01`` no longer matches ``TRBV14`` nor
+        ``TRBV14*02``); needs ``genes`` ``v`` or ``vj``. Default False: gene level.
 
     Examples
     --------
@@ -45,12 +53,15 @@ class ClonotypeSpec:
     TRB junction nucleotides, multichain=primary
     >>> print(ClonotypeSpec(locus="TRA+TRB", sequence="aa", genes="vj"))
     TRA+TRB junction amino acids + V and J genes, multichain=primary
+    >>> print(ClonotypeSpec(genes="v", alleles=True))
+    TRB junction nucleotides + V allele, multichain=primary
     """
 
     locus: LocusSpec = "TRB"
     sequence: SequenceSpec = "nt"
     genes: GenesSpec = "none"
     multichain: MultichainSpec = "primary"
+    alleles: bool = False
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -63,6 +74,15 @@ class ClonotypeSpec:
             if value not in allowed:
                 msg = f"ClonotypeSpec {name} must be one of {', '.join(allowed)}; got {value!r}"
                 raise ParameterError(msg)
+        if not isinstance(self.alleles, bool):
+            msg = f"ClonotypeSpec alleles must be True or False; got {self.alleles!r}"
+            raise ParameterError(msg)
+        if self.alleles and self.genes == "none":
+            msg = (
+                "ClonotypeSpec alleles=True compares the alleles of gene calls, but genes is "
+                "'none'; set genes='v' or genes='vj' (--genes v|vj)"
+            )
+            raise ParameterError(msg)
 
     @property
     def loci(self) -> tuple[str, ...]:
@@ -112,5 +132,6 @@ class ClonotypeSpec:
 
     def __str__(self) -> str:
         seq = "junction nucleotides" if self.sequence == "nt" else "junction amino acids"
-        genes = {"none": "", "v": " + V gene", "vj": " + V and J genes"}[self.genes]
+        what = "allele" if self.alleles else "gene"
+        genes = {"none": "", "v": f" + V {what}", "vj": f" + V and J {what}s"}[self.genes]
         return f"{self.locus} {seq}{genes}, multichain={self.multichain}"

@@ -43,10 +43,12 @@ def _write(path: Path, header: list[str], rows: list[list[object]], delimiter: s
     path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
 
 
-def _first_gene(hits: str) -> str:
-    """MiXCR ``allVHits`` (``TRBV5-5*00(1234),TRBV5-6*00(1100)``) -> ``TRBV5-5``; '' -> '.'"""
-    first = hits.split(",")[0].split("(")[0].strip()
-    return first.removesuffix("*00") or "."
+def _genes(hits: str) -> str:
+    """MiXCR ``allVHits`` (``TRBV5-5*00(1234),TRBV5-6*00(1100)``) -> ``TRBV5-5,TRBV5-6``:
+    every hit, in MiXCR's order, without score and ``*00``, as VDJtools writes a segment
+    with several tied hits; '' -> '.'"""
+    genes = (hit.split("(")[0].strip().removesuffix("*00") for hit in hits.split(","))
+    return ",".join(g for g in genes if g) or "."
 
 
 def vdjtools(shared: Path) -> None:
@@ -63,9 +65,9 @@ def vdjtools(shared: Path) -> None:
                 repr(count / total),
                 c["nSeqCDR3"],
                 c["aaSeqCDR3"],
-                _first_gene(c["allVHits"]),
-                _first_gene(c["allDHits"]),
-                _first_gene(c["allJHits"]),
+                _genes(c["allVHits"]),
+                _genes(c["allDHits"]),
+                _genes(c["allJHits"]),
                 -1,
                 -1,
                 -1,
@@ -88,8 +90,8 @@ def vdjtools(shared: Path) -> None:
         [
             c["nSeqCDR3"],
             c["aaSeqCDR3"],
-            _first_gene(c["allVHits"]),
-            _first_gene(c["allJHits"]),
+            _genes(c["allVHits"]),
+            _genes(c["allJHits"]),
             c["cloneCount"],
         ]
         for c in clones
