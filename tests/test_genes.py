@@ -256,3 +256,23 @@ def test_cli_alleles(tmp_path, capsys):
     assert main([*args, "--alleles"]) == 2
     err = capsys.readouterr().err
     assert "--alleles compares the alleles of gene calls: add --genes v or vj" in err
+
+
+def test_cohort_store_holds_the_compared_form(tmp_path):
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(
+        f"patient\tsample\ttimepoint\tpath\nP1\td83\t83\t{DAY_83}\nP1\td949\t949\t{DAY_949}\n"
+    )
+    store = tt.cohort.build(sheet, tmp_path / "store", partitions=4, workers=1).store
+    for genes, want in (("none", 71), ("vj", 64)):
+        overlap = tt.cohort.overlap(store, sequence="nt", genes=genes, workers=1)
+        assert int(overlap.shared.loc["d83", "d949"]) == want
+    # a query file with alleles finds the clonotypes stored at gene level
+    hits = tt.cohort.query(store, sample="d949", sequence="nt", genes="vj", workers=1).hits
+    row = hits[hits["sample"] == "d949"].iloc[0]
+    v, junction, j = row["clonotype"].split("|")
+    query = tmp_path / "q.tsv"
+    query.write_text(f"junction\tv_call\tj_call\n{junction}\t{v}*01\t{j}*01\n")
+    found = tt.cohort.query(store, clonotypes=query, sequence="nt", genes="vj", workers=1)
+    assert found.table["clonotype"].tolist() == [row["clonotype"]]
+    assert int(found.table["n_repertoires"].iloc[0]) >= 1
