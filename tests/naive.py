@@ -103,6 +103,20 @@ def _naive_rows(path: object, delimiter: str) -> list[dict[str, str]]:
     return list(csv.DictReader(raw.decode().splitlines(), delimiter=delimiter))
 
 
+def naive_mixcr(path: object) -> dict[str, int]:
+    """Summed counts per productive ``nSeqCDR3`` of a MiXCR clone export (short column names):
+    ``uniqueMoleculeCount`` when the file has it, else ``readCount`` or ``cloneCount``; an
+    amino-acid junction without ``*`` or ``_`` and a junction three times as long."""
+    out: dict[str, int] = {}
+    for row in _naive_rows(path, "\t"):
+        column = next(c for c in ("uniqueMoleculeCount", "readCount", "cloneCount") if c in row)
+        nt, aa = row["nSeqCDR3"].upper(), row["aaSeqCDR3"].upper()
+        if re.search(r"[*_]", aa) or len(nt) != 3 * len(aa):
+            continue
+        out[nt] = out.get(nt, 0) + int(float(row[column]))
+    return out
+
+
 def naive_vdjtools(path: object) -> dict[str, int]:
     """Summed counts per productive ``cdr3nt`` of a VDJtools/MiTCR table: ``cdr3aa`` without
     ``*``, ``_``, ``?``, ``~`` and ``cdr3nt`` three times as long; counts of 0 count nothing."""

@@ -22,7 +22,7 @@ import tcrtrack as tt
 from naive import naive_immunoseq
 from stats_helpers import bulk_counts, cell_counts, cells_from_sizes
 from tcrtrack.cli import main
-from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, SchemaError
+from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, UnitError
 
 ROOT = Path(__file__).parents[1]
 BULK = Path(__file__).parent / "data" / "bulk"
@@ -275,7 +275,7 @@ def test_mixed_units_at_a_common_depth_are_refused_naming_samples_and_units():
     check_row(table.loc["blood"], [3, 2, 1])
     for depth in ("min", 3):
         with pytest.raises(
-            SchemaError, match=r"different units \(templates: product; cells: blood\)"
+            UnitError, match=r"different units \(templates: 'product'; cells: 'blood'\)"
         ):
             tt.tl.diversity([templates, cells], depth=depth)
 
@@ -290,8 +290,16 @@ def test_real_series_in_templates_and_reads_one_counts_per_unit():
     assert result.units == ("templates", "reads")
     for name in names:
         check_row(result.table.loc[name], naive_immunoseq_v2(BMT / f"{name}.tsv.gz"))
-    with pytest.raises(SchemaError, match="templates: TRB_Unsorted_0; reads: TRB_Unsorted_32"):
+    with pytest.raises(
+        UnitError,
+        match=r"templates: 'TRB_Unsorted_0' \(\S+TRB_Unsorted_0.tsv.gz\); "
+        r"reads: 'TRB_Unsorted_32' \(\S+TRB_Unsorted_32.tsv.gz\)",
+    ):
         tt.tl.diversity(per_file, depth="min")
+    # one CloneCounts of both files: the same rows, each in its own unit
+    joined = tt.tl.clonotypes(tt.io.read(BMT / f"{x}.tsv.gz", sample=x) for x in names)
+    assert joined.units == ("templates", "reads")
+    pd.testing.assert_frame_equal(tt.tl.diversity(joined).table, result.table, rtol=1e-12)
 
 
 def test_bad_options_are_clear_errors():
@@ -414,7 +422,8 @@ def test_cli_files_in_two_units(tmp_path, capsys):
     assert main(["diversity", *files, "--depth", "min", "-o", str(out)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and not out.exists()
-    assert "different units (templates: TRB_Unsorted_0; reads: TRB_Unsorted_32)" in err[0]
+    assert "different units (templates: 'TRB_Unsorted_0' (" in err[0]
+    assert "; reads: 'TRB_Unsorted_32' (" in err[0] and "--unit FILE=UNIT" in err[0]
 
 
 def test_cli_usage_errors(capsys):

@@ -148,12 +148,16 @@ def test_read_each_reports_the_bad_file(tmp_path):
         list(tt.io.read_each([FILES["lt6"], bad], samples=["a"]))
 
 
-def test_tables_must_have_distinct_samples_and_one_unit(tables):
+def test_tables_must_have_distinct_samples_and_may_differ_in_unit(tables):
     with pytest.raises(SchemaError, match="occurs in tables 0 and 1"):
         tt.tl.clonotypes([tables[0], tables[0]])
     bulk = tt.io.read(DATA / "bulk" / "TRB_Unsorted_0.tsv", sample="bulk")
-    with pytest.raises(SchemaError, match="different units"):
-        tt.tl.clonotypes([tables[0], bulk])
+    both = tt.tl.clonotypes([tables[0], bulk])
+    assert both.units == ("cells", "templates") and both.single_cell == (True, False)
+    for alone in (tt.tl.clonotypes(tables[0]), tt.tl.clonotypes(bulk)):
+        name = alone.samples[0]
+        assert both.totals()[name] == alone.totals()[name]
+        assert both.n_clonotypes_per_sample()[name] == alone.n_clonotypes_per_sample()[name]
     with pytest.raises(ValueError, match="at least one"):
         tt.tl.clonotypes([])
     empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in tables[0].columns})
@@ -227,11 +231,20 @@ def test_counts_matrix_equals_scipy_coo(obs, grouped):
     assert got.has_canonical_format
 
 
-def test_single_cell_and_bulk_samples_do_not_mix(tables):
+def test_single_cell_and_bulk_samples_each_keep_their_counts(tables):
+    # lb6 without its cell ids is a bulk sample (a row per contig, weighted by its count)
     bulk = tables[1].copy()
     bulk["cell_id"] = pd.array([None] * len(bulk), dtype="string[pyarrow]")
-    with pytest.raises(SchemaError, match=r"samples 'lt6' have cell ids, samples 'lb6' have none"):
-        tt.tl.clonotypes([tables[0], bulk])
+    both = tt.tl.clonotypes([tables[0], bulk])
+    assert both.single_cell == (True, False)
+    assert set(both.cells["sample"].astype(str)) == {"lt6"}
+    for alone in (tt.tl.clonotypes(tables[0]), tt.tl.clonotypes(bulk)):
+        name = alone.samples[0]
+        mine = both.select([name])
+        assert mine.totals()[name] == alone.totals()[name]
+        assert dict(zip(mine.clonotypes["clonotype"], mine.dense()[0], strict=True)) == dict(
+            zip(alone.clonotypes["clonotype"], alone.dense()[0], strict=True)
+        )
 
 
 def test_rows_without_a_sample_name_are_rejected(tables):

@@ -12,7 +12,7 @@ import pytest
 import tcrtrack as tt
 from naive import naive_immunoseq
 from tcrtrack.cli import main
-from tcrtrack.errors import FormatError, SchemaError
+from tcrtrack.errors import FormatError, UnitError
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "bmt_sheet.tsv"
@@ -137,13 +137,15 @@ def test_duplicated_column_is_refused(folder):
         tt.io.read_sheet(path)
 
 
-def test_mixed_units_are_refused_then_declared(folder):
+def test_mixed_units_are_kept_per_sample_then_declared(folder):
     shutil.copy(BULK / "TRB_Unsorted_32.tsv", folder / "d32.tsv")
     sheet = tt.io.read_sheet(write(folder, "P1\td0\t0\td0.tsv\ttrue\t\nP1\td32\t32\td32.tsv\t\t\n"))
-    with pytest.raises(
-        SchemaError, match=r"different units \(templates: d0 \(line 2\); reads: d32 \(line 3\)\)"
-    ):
-        sheet.load("P1")
+    loaded = sheet.load("P1")
+    assert loaded.attrs[tt.schema.ATTRS_UNITS] == {"d0": "templates", "d32": "reads"}
+    counts = tt.tl.clonotypes(loaded)
+    assert counts.units == ("templates", "reads")
+    with pytest.raises(UnitError, match=r"templates: 'd0' \(\S+d0.tsv\); reads: 'd32'"):
+        tt.tl.track(counts)
     path = folder / "units.tsv"
     path.write_text(
         "patient\tsample\ttimepoint\tpath\tunit\nP1\td0\t0\td0.tsv\treads\nP1\td32\t32\td32.tsv\treads\n"

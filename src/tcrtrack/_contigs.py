@@ -21,7 +21,7 @@ from tcrtrack import schema as s
 from tcrtrack._arrow import encode, strings, take_chunked
 from tcrtrack.errors import EmptyError, SchemaError
 
-__all__ = ["check_contig_table", "check_units", "claim_sample", "concat", "filter_masks"]
+__all__ = ["check_contig_table", "claim_sample", "concat", "filter_masks", "units_of_table"]
 
 _AA_PATTERN = r"^[ACDEFGHIKLMNPQRSTVWY]+$"
 
@@ -156,21 +156,23 @@ def claim_sample(seen: dict[str, int], name: str, table: int) -> None:
     seen[name] = table
 
 
-def check_units(units: Sequence[str]) -> None:
-    """Raise :class:`SchemaError` unless every table counts clone sizes in the same unit."""
-    if len(set(units)) > 1:
-        msg = (
-            f"cannot combine tables counted in different units {sorted(set(units))}; "
-            "compare single-cell and bulk data separately"
-        )
-        raise SchemaError(msg)
+def units_of_table(table: pd.DataFrame) -> dict[str, str]:
+    """The clone-size unit of each sample of a contig table: the table's unit
+    (``attrs[ATTRS_UNIT]``, ``cells`` when not set), or the per-sample units a table joined
+    by :func:`concat` records (``attrs[ATTRS_UNITS]``)."""
+    unit = table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS)
+    per_sample = table.attrs.get(s.ATTRS_UNITS) or {}
+    names = pd.Series(table[s.SAMPLE].unique()).astype("string").dropna()
+    return {str(x): str(per_sample.get(str(x), unit)) for x in names}
 
 
 def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Stack contig tables of different samples into one, merging their QC ledgers.
 
-    Categorical columns are unioned; sample names must be distinct across tables and all
-    tables must count clone sizes in the same unit.
+    Categorical columns are unioned; sample names must be distinct across tables. Tables may
+    count clone sizes in different units (templates and reads, single-cell and bulk data):
+    the joined table records each sample's unit (``attrs[ATTRS_UNITS]``), and
+    :func:`tcrtrack.tl.clonotypes` keeps it per sample.
 
     Examples
     --------
@@ -189,8 +191,9 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
         check_contig_table(t, what=f"table {i}")
         for name in pd.Series(t[s.SAMPLE].unique()).astype("string").dropna():
             claim_sample(seen, str(name), i)
-    units = [t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS) for t in tables]
-    check_units(units)
+    units: dict[str, str] = {}
+    for t in tables:
+        units.update(units_of_table(t))
     cat_cols = [c for c in s.CATEGORICAL_COLUMNS if any(c in t for t in tables)]
     from pandas.api.types import union_categoricals
 
@@ -222,5 +225,10 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     ledger = _qc.QCLedger()
     for t in tables:
         ledger = ledger + _qc.ledger_of(t)
-    out.attrs[s.ATTRS_UNIT] = units[0]
+    distinct = set(units.values())
+    if len(distinct) > 1:
+        out.attrs[s.ATTRS_UNITS] = units
+    else:
+        first = tables[0].attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS)
+        out.attrs[s.ATTRS_UNIT] = next(iter(distinct), first)
     return _qc.with_ledger(out, ledger)

@@ -11,7 +11,7 @@ the one place that names the sharing fractions in words.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,17 +26,27 @@ SharingFraction = Literal[
 SHARING_FRACTIONS: tuple[str, ...] = get_args(SharingFraction)
 
 
-def fraction_labels(unit: str, reference: str = "reference") -> dict[str, str]:
-    """The sharing fractions in words, in the data's ``unit``, against ``reference``.
+#: The word for the count-weighted columns of samples counted in different units (each value
+#: then names its own unit).
+MIXED_UNITS: Final = "units"
+
+
+def fraction_labels(
+    unit: str, reference: str = "reference", reference_unit: str | None = None
+) -> dict[str, str]:
+    """The sharing fractions in words, in the samples' ``unit``, against ``reference``
+    (whose own fractions are in ``reference_unit``, default ``unit``).
 
     >>> fraction_labels("templates", "infusion")["frac_reference_cells_detected"]
     'infusion templates found'
+    >>> fraction_labels("reads", "infusion", "cells")["frac_reference_cells_detected"]
+    'infusion cells found'
     """
     return {
         "frac_clonotypes_shared": f"clonotypes shared with {reference}",
         "frac_cells_shared": f"{unit} in shared clonotypes",
         "frac_reference_clonotypes_detected": f"{reference} clonotypes found",
-        "frac_reference_cells_detected": f"{reference} {unit} found",
+        "frac_reference_cells_detected": f"{reference} {reference_unit or unit} found",
     }
 
 
@@ -64,15 +74,19 @@ def mean_interval(mean: float, low: float, high: float) -> str:
     return f"{100 * mean:.2f}%" + interval(low, high)
 
 
-def count_of(num: int, den: int, low: Any = None, high: Any = None) -> str:
-    """``num/den = percent`` (``NA`` for a zero denominator), with the interval if given.
+def count_of(num: int, den: int, low: Any = None, high: Any = None, unit: str = "") -> str:
+    """``num/den = percent`` (``NA`` for a zero denominator), with the interval if given;
+    ``unit`` after the denominator (for samples counted in different units).
 
     >>> count_of(640, 6560, 0.09, 0.105)
     '640/6,560 = 9.76% [9.00-10.50%]'
+    >>> count_of(640, 6560, unit="reads")
+    '640/6,560 reads = 9.76%'
     """
+    den_text = f"{den:,} {unit}" if unit else f"{den:,}"
     if not den:
-        return f"{num:,}/0 = NA"
-    return f"{num:,}/{den:,} = {100 * num / den:.2f}%" + interval(low, high)
+        return f"{num:,}/{den_text} = NA"
+    return f"{num:,}/{den_text} = {100 * num / den:.2f}%" + interval(low, high)
 
 
 def overlap_table(matrix: pd.DataFrame) -> pd.DataFrame:

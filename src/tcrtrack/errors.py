@@ -18,6 +18,7 @@ __all__ = [
     "SchemaError",
     "TcrtrackError",
     "TcrtrackWarning",
+    "UnitError",
 ]
 
 
@@ -49,6 +50,12 @@ class SchemaError(TcrtrackError, ValueError):
 
 class ParameterError(TcrtrackError, ValueError):
     """An argument's value is not allowed (out of range, unknown option, inconsistent)."""
+
+
+class UnitError(TcrtrackError, ValueError):
+    """Samples counted in different units (templates, reads, UMIs, cells) given to an analysis
+    that compares counts across samples, or a unit impossible for a sample (a unit other than
+    cells for single-cell data). The message names the samples, their files and units."""
 
 
 class EmptyError(TcrtrackError, ValueError):

@@ -111,6 +111,9 @@ OVERLAP_METRICS: Final = get_args(OverlapMetric)
 ATTRS_QC: Final = "tcrtrack_qc"
 #: Key under ``DataFrame.attrs`` holding the clone-size unit of a contig table.
 ATTRS_UNIT: Final = "tcrtrack_unit"
+#: Key under ``DataFrame.attrs`` holding, for a table of several samples (``tt.pp.concat``), the
+#: clone-size unit of each sample (``{sample: unit}``); samples may count in different units.
+ATTRS_UNITS: Final = "tcrtrack_units"
 
 
 def __dir__() -> list[str]:

@@ -335,11 +335,78 @@ output_option = click.option(
 )
 
 
+#: Where the ``--unit`` declarations are kept for :func:`load_counts` (click's per-invocation
+#: store): ``(as written, FILE or NAME, unit)`` each.
+_UNITS_KEY = "tcrtrack.units"
+
+
+def _remember_units(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    declared = []
+    for item in value:
+        target, sep, unit = item.rpartition("=")
+        if not sep or not target.strip():
+            msg = f"{item!r}: give FILE=UNIT or NAME=UNIT (e.g. --unit day32.tsv=reads)"
+            raise click.BadParameter(msg, ctx=ctx, param=param)
+        unit = unit.strip().lower()
+        if unit not in schema.UNITS:
+            msg = f"{item!r}: unknown unit {unit!r}; use one of {', '.join(schema.UNITS)}"
+            raise click.BadParameter(msg, ctx=ctx, param=param)
+        declared.append((item, target.strip(), unit))
+    ctx.meta[_UNITS_KEY] = declared
+
+
+unit_option = click.option(
+    "--unit",
+    "unit",
+    multiple=True,
+    expose_value=False,
+    callback=_remember_units,
+    metavar="FILE=UNIT",
+    help="What a file's counts count (templates, reads, umis or cells), by file or sample "
+    "name (NAME=UNIT); repeat for several files. Like a sample sheet's unit column: replaces "
+    "the unit the reader detected or assumed. Samples may count in different units: "
+    "presence-level results work, count comparisons across samples refuse.",
+)
+
+
+def declared_units(paths: Sequence[Path], names: Sequence[str]) -> dict[str, str]:
+    """Sample -> unit of the ``--unit`` declarations, matched to the inputs by sample name,
+    by the file as written, or by the same file; a usage error for one naming no input, or
+    two declaring different units for one sample."""
+    ctx = click.get_current_context(silent=True)
+    declared = [] if ctx is None else ctx.meta.get(_UNITS_KEY, [])
+    out: dict[str, str] = {}
+    for item, target, unit in declared:
+        hits = [
+            name
+            for path, name in zip(paths, names, strict=True)
+            if target in (name, str(path)) or _same_path(Path(target), Path(path))
+        ]
+        if not hits:
+            listing = ", ".join(f"{p} ({n})" for p, n in zip(paths, names, strict=True))
+            msg = (
+                f"--unit {item!r} names no input file or sample; inputs are: {listing}; "
+                "give FILE=UNIT with a file as given, or NAME=UNIT with a sample name"
+            )
+            raise usage_error(msg)
+        for name in hits:
+            if out.get(name, unit) != unit:
+                msg = f"--unit gives sample {name!r} two units ({out[name]}, {unit}); give one"
+                raise usage_error(msg)
+            out[name] = unit
+    return out
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b) or _same_file(a, b)
+
+
 def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The clonotype-definition options shared by every analysis command.
 
     ``--locus``, ``--sequence``, ``--genes``, ``--alleles`` and ``--multichain`` reach the
-    command as one ``spec`` argument, a :class:`tcrtrack.tl.ClonotypeSpec`.
+    command as one ``spec`` argument, a :class:`tcrtrack.tl.ClonotypeSpec`; ``--unit`` (what
+    each file's counts count) is kept in the context for :func:`load_counts`.
     """
 
     @functools.wraps(func)
@@ -395,6 +462,7 @@ def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Cells with two chains of a locus: keep the primary (most UMIs, then reads), "
             "count all, or drop the cell.",
         ),
+        unit_option,  # not part of the definition: kept for load_counts
     ]
     for option in reversed(options):
         with_spec = option(with_spec)
@@ -422,8 +490,9 @@ def load_counts(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> Clo
     progress(f"reading {', '.join(map(str, paths))} ...")
     # each file is reduced to integer codes before the one after next is read, and the next
     # file is parsed while the current one is digested
+    units = declared_units(paths, names)
     tables = tt.io.read_each(paths, samples=names, columns=spec.columns)
-    counts = tt.tl.clonotypes(tables, spec)
+    counts = tt.tl.clonotypes(tables, spec, units=units or None)
     check_nonempty(counts, dict(zip(names, map(str, paths), strict=True)))
     return counts
 

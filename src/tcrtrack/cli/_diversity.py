@@ -149,9 +149,11 @@ def _per_file(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> list[
 
     _common.progress(f"reading {', '.join(map(str, paths))} ...")
     out = []
+    units = _common.declared_units(paths, names)
     tables = tt.io.read_each(paths, samples=names, columns=spec.columns)
     for path, sample, table in zip(paths, names, tables, strict=True):
-        counts = tt.tl.clonotypes(table, spec)
+        declared = {sample: units[sample]} if sample in units else None
+        counts = tt.tl.clonotypes(table, spec, units=declared)
         _common.check_nonempty(counts, {sample: str(path)})
         out.append(counts)
     return out

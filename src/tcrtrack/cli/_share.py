@@ -37,17 +37,34 @@ def render_sharing(result: Sharing, counts: CloneCounts) -> str:
     cell-weighted twin), the second the reference's view (persistence of the infused clones).
     """
     ref = result.reference
-    unit = result.unit
+    ref_unit = result.units[ref]
+    # each sample's count-weighted numbers are in its own unit ("units" when they differ)
+    unit = result.samples_unit or "units"
     n_ref = int(counts.n_clonotypes_per_sample()[ref])
     n_ref_cells = int(counts.totals()[ref])
     tables = result.display_tables()
+    mixed = (
+        [
+            "Units differ: each sample's counts are in its own unit ("
+            + ", ".join(f"{x}: {u}" for x, u in result.units.items())
+            + "); clonotype counts and fractions do not depend on the unit."
+        ]
+        if result.mixed_units
+        else []
+    )
+    bootstrap = (
+        f"{unit} for fractions of {unit}"
+        if not result.mixed_units
+        else "each sample's own units for the count-weighted fractions"
+    )
     lines = [
-        f"Reference: {ref} ({n_ref:,} clonotypes, {n_ref_cells:,} {unit}).",
+        f"Reference: {ref} ({n_ref:,} clonotypes, {n_ref_cells:,} {ref_unit}).",
         f"Clonotype: {result.spec}.",
+        *mixed,
         *(
             [
                 f"[{result.ci:.0%} interval]: {result.method} for clonotype fractions, "
-                f"bootstrap over {unit} for fractions of {unit}."
+                f"bootstrap over {bootstrap}."
             ]
             if result.ci
             else []
@@ -56,7 +73,7 @@ def render_sharing(result: Sharing, counts: CloneCounts) -> str:
         f"Each sample's clonotypes and {unit} found in {ref}:",
         tables["samples"].to_string(),
         "",
-        f"{ref} clonotypes and {unit} found again in each sample:",
+        f"{ref} clonotypes and {ref_unit} found again in each sample:",
         tables["reference"].to_string(),
     ]
     return "\n".join(lines)
@@ -212,7 +229,11 @@ def _share(
     result = tt.tl.sharing(counts, reference=reference, ci=ci or None, seed=seed)
     table = result.to_frame()
     text = render_sharing(result, counts)
-    meta: dict[str, object] = {"reference": reference, "unit": result.unit}
+    meta: dict[str, object] = {"reference": reference}
+    if result.mixed_units:  # each row also carries its unit and reference_unit
+        meta["units"] = dict(result.units)
+    else:
+        meta["unit"] = result.unit
     if ci:
         meta["ci"] = ci
     if rarefy:
@@ -238,7 +259,11 @@ def _near(
     from tcrtrack._display import count_of, fraction_labels
 
     near = tt.cohort.near_sharing(counts, reference=reference, samples=list(table.index))
-    labels = fraction_labels(str(meta.get("unit", "cells")), reference)
+    units = meta.get("units")
+    unit = str(meta.get("unit", "cells"))
+    ref_unit = units[reference] if isinstance(units, dict) else unit
+    mixed = {str(units[x]) for x in table.index} if isinstance(units, dict) else {unit}
+    labels = fraction_labels(mixed.pop() if len(mixed) == 1 else "units", reference, ref_unit)
     columns = (
         ("frac_clonotypes_shared", "n_shared_1mm", "n_clonotypes"),
         ("frac_cells_shared", "n_cells_shared_1mm", "n_cells"),

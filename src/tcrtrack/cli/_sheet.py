@@ -100,7 +100,12 @@ def patient_counts(sheet: SampleSheet, patient: str, spec: Any) -> tuple[Any, li
 
     names = sheet.samples(patient)
     _common.progress(f"patient {patient}: reading {len(names)} file(s) ...")
-    counts = tt.tl.clonotypes(sheet.load(patient), spec)
+    every = sheet.table  # --unit may name a sample of any patient
+    declared = _common.declared_units(
+        [Path(str(p)) for p in every["path"]], [str(x) for x in every["sample"]]
+    )
+    units = {x: u for x, u in declared.items() if x in names}
+    counts = tt.tl.clonotypes(sheet.load(patient), spec, units=units or None)
     rows = sheet.table.set_index("sample")
     _common.check_nonempty(counts, {n: str(rows.loc[n, "path"]) for n in names})
     return counts, names

@@ -50,14 +50,7 @@ def near_pairs_of(counts: Any) -> tuple[np.ndarray, np.ndarray]:
 def _cells_in(counts: Any, sample: str, mask: np.ndarray) -> int:
     """Distinct cells (or summed bulk counts) of ``sample`` in the clonotypes of ``mask``,
     as ``tt.tl.sharing`` counts them: a cell in two clonotypes counts once."""
-    if counts.cells is not None:
-        cells = counts.cells
-        sel = (cells["sample"] == sample).to_numpy() & mask[cells["clonotype"].to_numpy()]
-        if len(cells) == int(counts.totals().sum()):  # one row per cell: rows are cells
-            return int(sel.sum())
-        return int(cells.loc[sel, "cell_id"].nunique())
-    row = counts.matrix[[counts.index(sample)]].toarray().ravel()
-    return int(row[mask].sum())
+    return int(counts.count_in(sample, mask))
 
 
 def _ratio(num: int, den: int) -> float:

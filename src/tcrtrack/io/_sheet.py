@@ -135,33 +135,13 @@ class SampleSheet:
 
         Each file is read with :func:`tcrtrack.io.read` under its ``sample`` name and
         ``format`` (detected when empty); a ``unit`` column declares the unit of bulk counts.
-        The tables are joined with :func:`tcrtrack.pp.concat`, so all samples of a patient
-        must count clone sizes in one unit.
-
-        Raises
-        ------
-        tcrtrack.errors.SchemaError
-            The samples count in different units; the message lists them.
+        The tables are joined with :func:`tcrtrack.pp.concat`; samples may count in
+        different units (each keeps its own: see :class:`tcrtrack.tl.CloneCounts`).
         """
         from tcrtrack._contigs import concat
 
         rows = self._rows(patient)
-        tables = [self.read(str(name)) for name in rows["sample"]]  # one call per file
-        units: dict[str, list[str]] = {}
-        for rec, t in zip(rows.itertuples(index=False), tables, strict=True):
-            units.setdefault(t.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS), []).append(
-                f"{rec.sample} (line {rec.line})"
-            )
-        if len(units) > 1:
-            listing = "; ".join(f"{u}: {', '.join(v)}" for u, v in units.items())
-            whose = f"patient {patient!r}" if patient else "the sheet"
-            msg = (
-                f"{self.path}: the samples of {whose}"
-                f" count clone sizes in different units ({listing}); compare them separately, "
-                "or add a 'unit' column declaring one unit if the counts are comparable"
-            )
-            raise SchemaError(msg)
-        return concat(tables)
+        return concat([self.read(str(name)) for name in rows["sample"]])  # one call per file
 
     def read(self, sample: str) -> pd.DataFrame:
         """Read one sample's file: :func:`tcrtrack.io.read` with the sheet's name, format, unit."""

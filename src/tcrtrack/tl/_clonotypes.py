@@ -7,7 +7,7 @@ for ``TRA+TRB``), the counts matrix, the cells table and the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, strings
-from tcrtrack.errors import EmptyError, SchemaError
+from tcrtrack.errors import EmptyError, ParameterError, SchemaError, UnitError
 from tcrtrack.tl import _engine
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._digest import Digest, digest, first_appearance
@@ -71,6 +71,7 @@ def clonotypes(
     spec: ClonotypeSpec | None = None,
     *,
     filter: bool = True,
+    units: Mapping[str, str] | None = None,
 ) -> CloneCounts:
     """Group contigs into clonotypes and count them per sample.
 
@@ -90,6 +91,12 @@ def clonotypes(
         Apply :func:`tcrtrack.pp.filter_contigs` (cells only, high confidence, productive,
         well-formed junction) first, unless the table's QC ledger shows it was filtered
         already. Pass ``False`` to use the rows as they are.
+    units
+        The unit of some samples' counts (``{sample: unit}``, a unit of
+        :data:`tcrtrack.schema.UNITS`), replacing the unit their reader detected or assumed
+        (as ``--unit`` on the command line and a sample sheet's ``unit`` column do). Samples
+        may count in different units (a templates export beside a reads export, single-cell
+        beside bulk data): each keeps its own (:attr:`CloneCounts.units`).
 
     Returns
     -------
@@ -97,6 +104,13 @@ def clonotypes(
     contigs of other loci, the extra chains discarded by ``multichain`` and the cells without a
     chain of the locus. Clonotypes are numbered in order of first appearance: samples in order,
     and within a sample cells in order of their first row.
+
+    Raises
+    ------
+    tcrtrack.errors.UnitError
+        A unit other than ``cells`` for a single-cell sample.
+    tcrtrack.errors.ParameterError
+        ``units`` names an unknown sample or unit.
 
     Warns
     -----
@@ -120,7 +134,7 @@ def clonotypes(
     >>> two.samples, two.n_clonotypes == cc.n_clonotypes
     (('a', 'b'), True)
     """
-    from tcrtrack._contigs import check_contig_table, check_units, claim_sample
+    from tcrtrack._contigs import check_contig_table, claim_sample
     from tcrtrack.io import ContigFiles
 
     spec = spec if spec is not None else ClonotypeSpec()
@@ -129,35 +143,38 @@ def clonotypes(
         tables = contigs.parsed()  # Cell Ranger files go to the polars engine as Arrow tables
     else:
         tables = [contigs] if isinstance(contigs, pd.DataFrame) else contigs
+    declared = _check_declared_units(units)
     digests: list[Digest] = []
     ledger = _qc.QCLedger()
-    units: list[str] = []
+    sample_units: dict[str, str] = {}
+    n_tables = 0
     seen: dict[str, int] = {}
     i = -1
     for table in tables:  # not enumerate: its reused result tuple would keep the table alive
         i += 1
+        n_tables += 1
         if _engine.is_parsed(table):
             table_ledger, unit = _engine.ledger_and_unit(table)
-            units.append(unit)
-            check_units(units)
             ledger = ledger + table_ledger
             name = table_ledger.entries[0].sample
             claim_sample(seen, name, i)
+            sample_units[name] = unit
             engine_filter = filter and not _engine.is_filtered(table_ledger)
             digests.append(_engine.digest_arrow(table, name, spec, filter=engine_filter))
             del table
             continue
         check_contig_table(table, what=f"table {i}" if i else "contig table")
-        units.append(table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS))
-        check_units(units)
+        unit = table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS)
+        per_sample = table.attrs.get(s.ATTRS_UNITS) or {}
         ledger = ledger + _qc.ledger_of(table)
         do_filter = filter and not _is_filtered(table)
         for name, part in _by_sample(table):
             claim_sample(seen, name, i)
+            sample_units[name] = str(per_sample.get(name, unit))
             digests.append(digest(part, name, spec, filter=do_filter))
             del part
         del table  # before the next table is read: one file's rows in memory at a time
-    if not units:
+    if not n_tables:
         msg = "clonotypes needs at least one contig table, got none"
         raise EmptyError(msg)
     if not digests:
@@ -166,27 +183,59 @@ def clonotypes(
             "read files with tt.io.read or tt.io.read_each"
         )
         raise SchemaError(msg)
-    result = _assemble(digests, spec, units[0], ledger)
+    unknown = [x for x in declared if x not in sample_units]
+    if unknown:
+        msg = (
+            f"units names unknown sample(s) {', '.join(map(repr, unknown))}; samples are: "
+            f"{', '.join(sample_units)}"
+        )
+        raise ParameterError(msg)
+    sample_units.update(declared)
+    result = _assemble(digests, spec, [sample_units[d.sample] for d in digests], ledger, declared)
     for message in _qc.large_drops(result.qc):
         _qc.warn(message)
     return result
 
 
-def _kind(digests: list[Digest], unit: str) -> bool:
-    """Whether the samples are single-cell (True) or bulk; they may not mix."""
-    kinds = {d.sample: d.single_cell for d in digests if d.single_cell is not None}
-    if len(set(kinds.values())) > 1:
-        cell = [x for x, k in kinds.items() if k]
-        bulk = [x for x, k in kinds.items() if not k]
-        msg = (
-            f"samples {', '.join(map(repr, cell))} have cell ids, samples "
-            f"{', '.join(map(repr, bulk))} have none; compare single-cell and bulk data "
-            "separately"
-        )
-        raise SchemaError(msg)
-    if kinds:
-        return next(iter(kinds.values()))
-    return unit == s.UNIT_CELLS
+def _check_declared_units(units: Mapping[str, str] | None) -> dict[str, str]:
+    """``units`` as a plain dict of known units (a :class:`ParameterError` otherwise)."""
+    if units is None:
+        return {}
+    if not isinstance(units, Mapping):
+        msg = f"units must map sample names to units, got {type(units).__name__}"
+        raise ParameterError(msg)
+    out = {}
+    for name, unit in units.items():
+        if unit not in s.UNITS:
+            msg = f"unknown unit {unit!r} for sample {name!r}; use one of {', '.join(s.UNITS)}"
+            raise ParameterError(msg)
+        out[str(name)] = str(unit)
+    return out
+
+
+def _kinds(
+    digests: list[Digest], units: list[str], ledger: _qc.QCLedger, declared: Mapping[str, str]
+) -> list[bool]:
+    """Per sample: single-cell (True) or bulk. A sample without a row left is single-cell when
+    its unit is ``cells``. A single-cell sample counts cells: another unit given for it is an
+    error naming the sample, its file and the unit."""
+    kinds = []
+    for d, unit in zip(digests, units, strict=True):
+        single_cell = d.single_cell if d.single_cell is not None else unit == s.UNIT_CELLS
+        if single_cell and unit != s.UNIT_CELLS:
+            source = next(
+                (e.source for e in ledger.entries if e.sample == d.sample and e.source), ""
+            )
+            where = f"{source}: " if source else ""
+            how = "units=/--unit" if d.sample in declared else "a sample sheet's unit column"
+            msg = (
+                f"{where}sample {d.sample!r} is single-cell data (its rows have cell barcodes) "
+                f"and counts cells; the unit {unit!r} given for it ({how}) does not apply: "
+                "leave the unit out for this sample, or give it as cells"
+            )
+            raise UnitError(msg)
+        kinds.append(single_cell)
+    return kinds
 
 
 def _global_keys(digests: list[Digest], spec: ClonotypeSpec) -> tuple[list[np.ndarray], pa.Table]:
@@ -215,14 +264,21 @@ def _frame(keys: pa.Table, rows: np.ndarray) -> pd.DataFrame:
 
 
 def _assemble(
-    digests: list[Digest], spec: ClonotypeSpec, unit: str, ledger: _qc.QCLedger
+    digests: list[Digest],
+    spec: ClonotypeSpec,
+    units: list[str],
+    ledger: _qc.QCLedger,
+    declared: Mapping[str, str],
 ) -> CloneCounts:
     from scipy import sparse
 
     names = [d.sample for d in digests]
-    single_cell = _kind(digests, unit)
+    kinds = _kinds(digests, units, ledger, declared)
     for d in digests:
         ledger = ledger.extend(d.entries)
+    if len(set(kinds)) > 1:
+        return _assemble_mixed(digests, spec, units, kinds, ledger)
+    single_cell = kinds[0]
     maps, keys = _global_keys(digests, spec)
     chain = _concat([m[d.chain] for m, d in zip(maps, digests, strict=True)])
     sample_of = _concat([np.full(len(d.chain), i, dtype=np.int64) for i, d in enumerate(digests)])
@@ -241,9 +297,9 @@ def _assemble(
             samples=tuple(names),
             clonotypes=table,
             spec=spec,
-            unit=unit,
             qc=ledger,
             cells=None,
+            units=units,
         )
 
     # cells: each sample's cell codes after those of the samples before it
@@ -304,10 +360,84 @@ def _assemble(
         samples=tuple(names),
         clonotypes=table,
         spec=spec,
-        unit=unit,
         qc=ledger.extend(entries),
         cells=cells,
         n_cells=counted.astype(np.int64),
+        units=units,
+    )
+
+
+def _assemble_mixed(
+    digests: list[Digest],
+    spec: ClonotypeSpec,
+    units: list[str],
+    kinds: list[bool],
+    ledger: _qc.QCLedger,
+) -> CloneCounts:
+    """:func:`_assemble` of single-cell beside bulk samples (one chain per clonotype: a paired
+    definition has no bulk sample). Single-cell samples count cells (one observation per
+    cell and chain, as in the single-cell path), bulk samples their clone sizes; the cells
+    table holds the single-cell samples' cells."""
+    from scipy import sparse
+
+    names = [d.sample for d in digests]
+    maps, keys = _global_keys(digests, spec)
+    chain = _concat([m[d.chain] for m, d in zip(maps, digests, strict=True)])
+    sample_of = _concat([np.full(len(d.chain), i, dtype=np.int64) for i, d in enumerate(digests)])
+    weight = _concat(
+        [
+            d.weight.astype(np.int64)
+            if d.weight is not None
+            else np.ones(len(d.chain), dtype=np.int64)
+            for d in digests
+        ]
+    )
+    clone, clone_keys = first_appearance(chain, keys.num_rows)
+    clone = np.asarray(clone, dtype=np.int64)
+    table = _label(_frame(keys, clone_keys), spec)
+    counts = sparse.coo_array((weight, (sample_of, clone)), shape=(len(names), len(table))).tocsr()
+    counts.sum_duplicates()
+    # the single-cell samples' cells: codes after those of the samples before
+    sizes = [len(d.barcodes) if d.barcodes is not None else 0 for d in digests]
+    offset = np.cumsum([0, *sizes])
+    is_cell = np.asarray(kinds, dtype=bool)[sample_of]
+    cell = _concat([d.cell + offset[i] for i, d in enumerate(digests) if d.cell is not None])
+    barcodes = pa.concat_arrays(
+        [d.barcodes.cast(pa.large_string()) for d in digests if d.barcodes is not None]
+        or [pa.array([], pa.large_string())]
+    )
+    cell_sample = sample_of[is_cell]
+    cells = pd.DataFrame(
+        {
+            "sample": pd.Categorical.from_codes(cell_sample, categories=names),
+            "cell_id": pd.arrays.ArrowStringArray(
+                pa.chunked_array([barcodes.take(pa.array(cell))])
+            ),
+            "clonotype": clone[is_cell],
+        }
+    )
+    seen = np.zeros(int(offset[-1]) + 1, dtype=np.int64)
+    seen[cell] = 1
+    counted = np.zeros(len(names), dtype=np.int64)
+    entries = []
+    for i, d in enumerate(digests):
+        if not kinds[i]:
+            continue
+        counted[i] = int(seen[offset[i] : offset[i + 1]].sum())
+        n = d.n_cells_before - int(counted[i]) - d.n_ambiguous
+        entries.append(
+            _qc.QCEntry(d.sample, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, n, "cells")
+        )
+    return CloneCounts(
+        matrix=counts,
+        samples=tuple(names),
+        clonotypes=table,
+        spec=spec,
+        qc=ledger.extend(entries),
+        cells=cells,
+        n_cells=counted,
+        units=units,
+        single_cell=kinds,
     )
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from tcrtrack import _qc
-from tcrtrack.errors import NotFoundError, ParameterError
+from tcrtrack import schema as s
+from tcrtrack.errors import NotFoundError, ParameterError, UnitError
 from tcrtrack.tl._spec import ClonotypeSpec
 
 if TYPE_CHECKING:
@@ -21,9 +22,16 @@ if TYPE_CHECKING:
 __all__ = ["CloneCounts"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class CloneCounts:
     """Clonotype counts per sample: the one object every tcrtrack number is computed from.
+
+    Samples may count in different units (a templates export beside a reads export, a 10x
+    sample beside a bulk one): every presence-level result (clonotype counts, sharing, Venn and
+    UpSet, set overlap indices) and each sample's own fractions work on them, and the analyses
+    that compare counts across samples (per-clone tests, rarefaction to a common depth,
+    count-weighted overlap) refuse them with a :class:`~tcrtrack.errors.UnitError` naming the
+    samples, their files and units.
 
     Attributes
     ----------
@@ -38,27 +46,155 @@ class CloneCounts:
         it, and ``clonotype``, a readable label.
     spec
         The :class:`ClonotypeSpec` used.
-    unit
-        What ``counts`` counts: ``cells``, ``templates``, ``reads`` or ``umis``.
+    units
+        What each sample's row of ``matrix`` counts (in the order of ``samples``): ``cells``,
+        ``templates``, ``reads`` or ``umis``. :attr:`unit` is the one unit of them all.
     qc
         The QC ledger from file to clonotypes.
     cells
-        Single-cell data only: one row per cell and clonotype (``sample``, ``cell_id``,
-        ``clonotype`` = column index of ``matrix``); ``None`` for bulk data.
+        Single-cell samples only: one row per cell and clonotype (``sample``, ``cell_id``,
+        ``clonotype`` = column index of ``matrix``); ``None`` when every sample is bulk.
     n_cells
         Single-cell data: the distinct cells with a clonotype in each sample (in the order of
         ``samples``), as :func:`~tcrtrack.tl.clonotypes` counted them on the way; ``None``
         when not given, and :meth:`totals` counts them from ``cells``.
+    single_cell
+        Per sample (in the order of ``samples``): whether it is single-cell data (its cells
+        are in ``cells``) or bulk data.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> counts = tt.tl.clonotypes(tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered")))
+    >>> counts.unit, counts.units, counts.single_cell
+    ('cells', ('cells',), (True,))
     """
 
     matrix: sp.csr_array
     samples: tuple[str, ...]
     clonotypes: pd.DataFrame
     spec: ClonotypeSpec
-    unit: str
-    qc: _qc.QCLedger = field(default_factory=_qc.QCLedger)
-    cells: pd.DataFrame | None = None
-    n_cells: np.ndarray | None = field(default=None, repr=False)
+    units: tuple[str, ...]
+    qc: _qc.QCLedger
+    cells: pd.DataFrame | None
+    n_cells: np.ndarray | None = field(repr=False)
+    single_cell: tuple[bool, ...]
+
+    def __init__(
+        self,
+        matrix: sp.csr_array,
+        samples: Sequence[str],
+        clonotypes: pd.DataFrame,
+        spec: ClonotypeSpec,
+        unit: str | None = None,
+        qc: _qc.QCLedger | None = None,
+        cells: pd.DataFrame | None = None,
+        n_cells: np.ndarray | None = None,
+        *,
+        units: Sequence[str] | None = None,
+        single_cell: Sequence[bool] | None = None,
+    ) -> None:
+        samples = tuple(samples)
+        if units is None:
+            if unit is None:
+                msg = "CloneCounts needs the unit of its counts (unit=, or units= per sample)"
+                raise ParameterError(msg)
+            units = (unit,) * len(samples)
+        units = tuple(str(u) for u in units)
+        if len(units) != len(samples) or (unit is not None and set(units) != {unit}):
+            msg = f"units {units!r} do not match the {len(samples)} sample(s)" + (
+                "" if unit is None else f" and unit={unit!r}"
+            )
+            raise ParameterError(msg)
+        if single_cell is None:
+            single_cell = (cells is not None,) * len(samples)
+        set_ = object.__setattr__
+        set_(self, "matrix", matrix)
+        set_(self, "samples", samples)
+        set_(self, "clonotypes", clonotypes)
+        set_(self, "spec", spec)
+        set_(self, "units", units)
+        set_(self, "qc", qc if qc is not None else _qc.QCLedger())
+        set_(self, "cells", cells)
+        set_(self, "n_cells", n_cells)
+        set_(self, "single_cell", tuple(bool(x) for x in single_cell))
+
+    @property
+    def unit(self) -> str:
+        """What ``matrix`` counts when every sample counts in one unit.
+
+        Raises
+        ------
+        tcrtrack.errors.UnitError
+            The samples count in different units (the message names them); ask
+            :attr:`units` or :meth:`unit_of` instead.
+        """
+        if not self.mixed_units:
+            return self.units[0] if self.units else s.UNIT_CELLS
+        msg = (
+            f"the samples count in different units ({self.unit_listing()}); there is no one "
+            "unit: ask CloneCounts.units or CloneCounts.unit_of(sample) for each sample's"
+        )
+        raise UnitError(msg)
+
+    @property
+    def mixed_units(self) -> bool:
+        """Whether the samples count in different units."""
+        return len(set(self.units)) > 1
+
+    def unit_of(self, sample: str) -> str:
+        """The unit of one sample's counts."""
+        return self.units[self.index(sample)]
+
+    def is_single_cell(self, sample: str) -> bool:
+        """Whether ``sample`` is single-cell data (its cells are in :attr:`cells`)."""
+        return self.single_cell[self.index(sample)]
+
+    def sources(self) -> dict[str, str]:
+        """Sample -> the file it was read from (as the QC ledger records it; the sample name
+        when the ledger has no file)."""
+        found: dict[str, str] = {}
+        for e in self.qc.entries:
+            if e.source and e.sample not in found:
+                found[e.sample] = e.source
+        return {x: found.get(x, x) for x in self.samples}
+
+    def unit_listing(self, samples: Sequence[str] | None = None) -> str:
+        """``templates: 'd0' (d0.tsv); reads: 'd32' (d32.tsv)``: the samples (default: all)
+        grouped by unit, each with its file, for messages."""
+        names = list(self.samples) if samples is None else list(samples)
+        sources = self.sources()
+        by_unit: dict[str, list[str]] = {}
+        for x in names:
+            where = f"{x!r} ({sources[x]})" if sources[x] != x else repr(x)
+            by_unit.setdefault(self.unit_of(x), []).append(where)
+        return "; ".join(f"{u}: {', '.join(xs)}" for u, xs in by_unit.items())
+
+    def require_one_unit(self, analysis: str, samples: Sequence[str] | None = None) -> str:
+        """The one unit of ``samples`` (default: all), for an ``analysis`` that compares counts
+        across them; a :class:`~tcrtrack.errors.UnitError` naming each sample, its file and
+        unit, and the fix, when they differ.
+
+        Examples
+        --------
+        >>> import tcrtrack as tt
+        >>> path = tt.datasets.path("pbmc3_t_filtered")
+        >>> counts = tt.tl.clonotypes(tt.io.read_10x(path, sample=x) for x in ("a", "b"))
+        >>> counts.require_one_unit("rarefaction")
+        'cells'
+        """
+        names = list(self.samples) if samples is None else list(samples)
+        units = {self.unit_of(x) for x in names}
+        if len(units) <= 1:
+            return next(iter(units), self.units[0] if self.units else s.UNIT_CELLS)
+        msg = (
+            f"{analysis} compares counts across samples, but they count in different units "
+            f"({self.unit_listing(names)}); a count in one unit is not a count in another: "
+            "declare the unit each file really counts with --unit FILE=UNIT (units= in "
+            "Python, a sample sheet's unit column) if the counts are comparable, or restrict "
+            "the analysis to samples of one unit"
+        )
+        raise UnitError(msg)
 
     @property
     def counts(self) -> sp.csr_array:
@@ -92,14 +228,38 @@ class CloneCounts:
         return self.dense() > 0
 
     def totals(self) -> pd.Series:
-        """Per sample: cells (distinct cells with a clonotype) or summed bulk counts."""
+        """Per sample: cells (distinct cells with a clonotype) or summed bulk counts, each in
+        the sample's own unit (the Series is named after the unit, ``count`` when the samples
+        count in different units)."""
+        sums = np.asarray(self.matrix.sum(axis=1)).ravel().astype(np.int64)
         if self.cells is not None:
             n = self.n_cells
             if n is None:
                 n = _distinct_per_sample(self.cells, list(self.samples))
-            return pd.Series(n, index=list(self.samples), name=self.unit)
-        sums = np.asarray(self.matrix.sum(axis=1)).ravel().astype(np.int64)
-        return pd.Series(sums, index=list(self.samples), name=self.unit)
+            sums = np.where(np.asarray(self.single_cell, dtype=bool), n, sums).astype(np.int64)
+        return pd.Series(sums, index=list(self.samples), name=self._unit_label())
+
+    def count_in(self, sample: str, clonotype_mask: np.ndarray) -> int:
+        """The cells of ``sample`` (distinct cells: a cell in two clonotypes counts once), or
+        its summed bulk counts, in the clonotypes selected by the boolean ``clonotype_mask``
+        (one entry per column of :attr:`matrix`), in the sample's own unit."""
+        if self.is_single_cell(sample):
+            assert self.cells is not None
+            cells = self.cells
+            sel = (cells["sample"] == sample).to_numpy() & clonotype_mask[
+                cells["clonotype"].to_numpy()
+            ]
+            single = [x for x in self.samples if self.is_single_cell(x)]
+            if len(cells) == int(self.totals()[single].sum()):
+                # one row per cell (every definition but multichain="all"): rows are cells
+                return int(sel.sum())
+            return int(cells.loc[sel, "cell_id"].nunique())
+        row = self.matrix[[self.index(sample)]].toarray().ravel()
+        return int(row[clonotype_mask].sum())
+
+    def _unit_label(self) -> str:
+        """The unit, or ``count`` when the samples count in different units."""
+        return "count" if self.mixed_units else self.unit
 
     def n_clonotypes_per_sample(self) -> pd.Series:
         """Per sample: the number of distinct clonotypes found."""
@@ -126,10 +286,11 @@ class CloneCounts:
             samples=tuple(samples),
             clonotypes=self.clonotypes.iloc[keep].reset_index(drop=True),
             spec=self.spec,
-            unit=self.unit,
             qc=self.qc.select(samples),
             cells=cells,
             n_cells=None if self.n_cells is None else self.n_cells[rows],
+            units=tuple(self.units[i] for i in rows),
+            single_cell=tuple(self.single_cell[i] for i in rows),
         )
 
     def to_frame(self, *, layout: Literal["wide", "long"] = "wide") -> pd.DataFrame:
@@ -159,30 +320,43 @@ class CloneCounts:
         var = self.clonotypes.copy()
         var.index = var["clonotype"].astype(str).to_numpy()
         obs = pd.DataFrame(index=list(self.samples))
-        obs[self.unit] = self.totals().to_numpy()
+        obs[self._unit_label()] = self.totals().to_numpy()
+        uns: dict[str, object] = {"spec": str(self.spec), "unit": self._unit_label()}
+        if self.mixed_units:  # each sample's unit
+            obs["unit"] = list(self.units)
+            uns["units"] = list(self.units)
         return anndata.AnnData(
             X=self.matrix.astype(np.float32).tocsr(),
             obs=obs,
             var=var.drop(columns=["clonotype"]),
-            uns={"tcrtrack": {"spec": str(self.spec), "unit": self.unit}},
+            uns={"tcrtrack": uns},
         )
 
     def summary(self) -> pd.DataFrame:
         """Per sample: clonotypes and cells (or bulk units)."""
-        return pd.DataFrame(
-            {"clonotypes": self.n_clonotypes_per_sample(), self.unit: self.totals()}
+        table = pd.DataFrame(
+            {"clonotypes": self.n_clonotypes_per_sample(), self._unit_label(): self.totals()}
         )
+        if self.mixed_units:
+            table["unit"] = list(self.units)
+        return table
 
     def __repr__(self) -> str:
         return (
             f"CloneCounts({self.n_samples} samples × {self.n_clonotypes} clonotypes, "
-            f"unit={self.unit!r}, spec='{self.spec}')"
+            f"{self._unit_repr()}, spec='{self.spec}')"
         )
+
+    def _unit_repr(self) -> str:
+        if not self.mixed_units:
+            return f"unit={self.unit!r}"
+        return f"units={dict(zip(self.samples, self.units, strict=True))!r}"
 
     def _repr_html_(self) -> str:
         return (
             f"<p><b>CloneCounts</b>: {self.n_samples} samples × {self.n_clonotypes} clonotypes "
-            f"({self.unit}); clonotype = {self.spec}</p>" + self.summary().to_html()
+            f"({'/'.join(dict.fromkeys(self.units))}); clonotype = {self.spec}</p>"
+            + self.summary().to_html()
         )
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, SchemaError
+from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, UnitError
 from tcrtrack.tl._stats import Units, check_ci, percentile_interval, units_of
 
 if TYPE_CHECKING:
@@ -269,18 +269,25 @@ def _check_depth(
 ) -> int | None:
     if depth is None:
         return None
-    units = {name: g.unit for name, g in pairs}
+    units = {name: g.unit_of(name) for name, g in pairs}
     if len(set(units.values())) > 1:
+        sources = {name: g.sources()[name] for name, g in pairs}
+
+        def where(x: str) -> str:
+            return f"{x!r} ({sources[x]})" if sources[x] != x else repr(x)
+
         listing = "; ".join(
-            f"{u}: {', '.join(n for n in units if units[n] == u)}"
+            f"{u}: {', '.join(where(n) for n in units if units[n] == u)}"
             for u in dict.fromkeys(units.values())
         )
         msg = (
             f"cannot subsample to a common depth samples counted in different units ({listing}); "
-            "a depth in one unit is not a depth in another: compute the rarefied diversity "
-            "of each unit's samples separately, or leave out the depth"
+            "a depth in one unit is not a depth in another: declare the unit each file really "
+            "counts with --unit FILE=UNIT (units= in Python) if the counts are comparable, "
+            "compute the rarefied diversity of each unit's samples separately, or leave out "
+            "the depth"
         )
-        raise SchemaError(msg)
+        raise UnitError(msg)
     if isinstance(depth, str):
         if depth != "min":
             msg = f"depth must be None, 'min' or a positive whole number, got {depth!r}"
@@ -425,7 +432,7 @@ def diversity(
     for name, g in pairs:
         row_sizes = g.matrix[[g.index(name)]].toarray().ravel()
         observed = diversity_metrics(row_sizes[row_sizes > 0])
-        row: dict[str, object] = {"sample": name, "unit": g.unit, "n_units": totals[name]}
+        row: dict[str, object] = {"sample": name, "unit": g.unit_of(name), "n_units": totals[name]}
         row |= {m: observed[m][0].item() for m in DIVERSITY_METRICS}
         if depth_used is not None:
             units = _own_clonotypes(units_of(g, name))
@@ -459,7 +466,7 @@ def diversity(
     return Diversity(
         table=table,
         replicates=replicates,
-        units=tuple(dict.fromkeys(g.unit for _, g in pairs)),
+        units=tuple(dict.fromkeys(g.unit_of(name) for name, g in pairs)),
         depth=depth_used,
         n_repeats=n_repeats,
         seed=int(seed),

@@ -20,6 +20,8 @@ __all__ = ["OVERLAP_METRICS", "OverlapMetric", "intersections", "overlap"]
 
 #: Metrics of :func:`overlap`: the first three on clonotype sets, the last two on counts.
 OVERLAP_METRICS = schema.OVERLAP_METRICS
+#: The overlap metrics weighted by counts (the others compare clonotype sets).
+COUNT_METRICS = ("morisita_horn", "cosine")
 
 
 def _rows(counts: CloneCounts, samples: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
@@ -58,7 +60,11 @@ def overlap(
       a different index).
 
     Every index is symmetric, lies in [0, 1], is 1 on the diagonal and 0 for samples without
-    a common clonotype; a pair involving an empty sample is NA. Clone sizes of a
+    a common clonotype; a pair involving an empty sample is NA. The first three compare
+    clonotype sets and work on samples counted in different units (templates beside reads,
+    single-cell beside bulk data); ``morisita_horn`` and ``cosine`` multiply counts of
+    different samples and refuse them (:class:`~tcrtrack.errors.UnitError`, naming the
+    samples, files and units). Clone sizes of a
     single-cell sample are cells per clonotype (under ``multichain="all"`` a cell with two
     chains counts in both its clonotypes).
 
@@ -92,6 +98,8 @@ def overlap(
         msg = f"unknown overlap metric {metric!r}; choose one of {', '.join(OVERLAP_METRICS)}"
         raise ParameterError(msg)
     names, x = _rows(counts, samples)
+    if metric in COUNT_METRICS:
+        counts.require_one_unit(f"the {metric} overlap index (weighted by counts)", names)
     with np.errstate(divide="ignore", invalid="ignore"):
         if metric in ("jaccard", "overlap", "sorensen"):
             p = (x > 0).astype(np.float64)

@@ -450,6 +450,9 @@ def persist(
     tcrtrack.errors.SchemaError
         The baseline is the reference, a later sample is the reference or the baseline or
         is given twice, no later sample, or a bad ``n_cells``.
+    tcrtrack.errors.UnitError
+        The samples count in different units (the message names them, their files and
+        units).
 
     Examples
     --------
@@ -472,6 +475,10 @@ def persist(
     later = _check_roles(counts, reference, baseline, samples)
     groups = _time_groups(later, timepoints)
     order = ([baseline] if baseline is not None else []) + [reference, *later]
+    counts.require_one_unit(
+        "persist (limits of detection: reference clone frequencies against each sample's depth)",
+        order,
+    )
     sub = counts.select(order)
     dense = sub.dense()
     totals = sub.totals().to_numpy().astype(np.int64)

@@ -251,6 +251,7 @@ def rarefy(
     ci = check_ci(ci)
     n = _check_n(n)
     others = _others(counts, reference, samples)
+    unit = counts.require_one_unit("rarefaction to a common depth", [reference, *others])
     totals = counts.totals()
     pool = [*others, reference] if rarefy_reference else others
     if depth is None:
@@ -262,7 +263,7 @@ def rarefy(
     for x in pool:
         if int(totals[x]) < depth:
             msg = (
-                f"sample {x!r} has {int(totals[x]):,} {counts.unit}, fewer than depth={depth:,}; "
+                f"sample {x!r} has {int(totals[x]):,} {unit}, fewer than depth={depth:,}; "
                 "choose a smaller depth or leave it out"
             )
             raise ParameterError(msg)
@@ -296,7 +297,7 @@ def rarefy(
         seed=int(seed),
         ci=ci,
         rarefy_reference=bool(rarefy_reference),
-        unit=counts.unit,
+        unit=unit,
     )
 
 
@@ -347,6 +348,7 @@ def sharing_curve(
     ci = check_ci(ci)
     n = _check_n(n)
     others = _others(counts, reference, samples)
+    unit = counts.require_one_unit("a sharing curve (rarefaction)", [reference, *others])
     totals = counts.totals()
     if depths is None:
         top = max(int(totals[x]) for x in others)
@@ -373,6 +375,4 @@ def sharing_curve(
     if len(table):
         table["depth"] = table["depth"].astype("int64")
         table["n"] = table["n"].astype("int64")
-    return SharingCurve(
-        table=table, reference=reference, n=n, seed=int(seed), ci=ci, unit=counts.unit
-    )
+    return SharingCurve(table=table, reference=reference, n=n, seed=int(seed), ci=ci, unit=unit)

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from tcrtrack.errors import ParameterError
+from tcrtrack.errors import ParameterError, UnitError
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._spec import ClonotypeSpec
 from tcrtrack.tl._stats import BinomialMethod
@@ -41,13 +41,16 @@ class Sharing:
     ----------
     table
         One row per compared sample (index: sample name), columns :data:`SHARING_COLUMNS`;
-        formulas in :func:`sharing`.
+        formulas in :func:`sharing`. When the samples count in different units, two more
+        columns: ``unit`` (what the row's ``n_cells`` counts) and ``reference_unit`` (what
+        ``n_reference_cells`` counts).
     reference
         The reference sample's name.
     spec
         The clonotype definition.
-    unit
-        What ``n_cells`` counts: ``cells`` for single-cell data, or the bulk unit.
+    units
+        Each sample's unit, the reference's included (``cells`` for single-cell data, or the
+        bulk unit): what its ``n_cells`` (``n_reference_cells`` for the reference) counts.
     ci
         Confidence level of the ``*_low``/``*_high`` columns, or ``None`` without intervals.
     method
@@ -57,9 +60,35 @@ class Sharing:
     table: pd.DataFrame
     reference: str
     spec: ClonotypeSpec
-    unit: str
+    units: Mapping[str, str]
     ci: float | None = None
     method: str | None = None
+
+    @property
+    def unit(self) -> str:
+        """The one unit of the reference and the samples.
+
+        Raises
+        ------
+        tcrtrack.errors.UnitError
+            They count in different units; ask :attr:`units`.
+        """
+        if not self.mixed_units:
+            return self.units[self.reference]
+        listing = ", ".join(f"{x!r}: {u}" for x, u in self.units.items())
+        msg = f"the samples count in different units ({listing}); ask Sharing.units for each"
+        raise UnitError(msg)
+
+    @property
+    def mixed_units(self) -> bool:
+        """Whether the reference and the samples count in different units."""
+        return len(set(self.units.values())) > 1
+
+    @property
+    def samples_unit(self) -> str | None:
+        """The one unit of the compared samples (the reference's may differ), or None."""
+        found = {self.units[str(x)] for x in self.table.index}
+        return next(iter(found)) if len(found) == 1 else None
 
     def to_frame(self) -> pd.DataFrame:
         """The table (a copy)."""
@@ -70,7 +99,10 @@ class Sharing:
         beside every percentage, the interval when there is one, labelled in the data's unit):
         ``samples``, each sample's clonotypes and units found in the reference (the reference
         study's sharing frequency and its unit-weighted twin), and ``reference``, the
-        reference's clonotypes and units found again in each sample.
+        reference's clonotypes and units found again in each sample. Each sample's
+        count-weighted fractions are in its own unit and the reference's in the reference's:
+        when the samples count in different units, the column says ``units`` and each value
+        names its unit.
 
         Examples
         --------
@@ -82,27 +114,39 @@ class Sharing:
         >>> list(shown["reference"].columns)
         ['a clonotypes found', 'a cells found']
         """
-        from tcrtrack._display import count_of, fraction_labels
+        from tcrtrack._display import MIXED_UNITS, count_of, fraction_labels
 
-        t, unit = self.table, self.unit
-        labels = fraction_labels(unit, self.reference)
+        t = self.table
+        own = self.samples_unit
+        ref_unit = self.units[self.reference]
+        labels = fraction_labels(own or MIXED_UNITS, self.reference, ref_unit)
         index = pd.Index(t.index, name="sample")
+        row_units = ["" if own else self.units[str(x)] for x in t.index]
 
-        def fraction(num: str, den: str, frac: str) -> list[str]:
+        def fraction(num: str, den: str, frac: str, units: list[str] | None = None) -> list[str]:
             return [
-                count_of(int(r[num]), int(r[den]), r.get(f"{frac}_low"), r.get(f"{frac}_high"))
-                for _, r in t.iterrows()
+                count_of(
+                    int(r[num]),
+                    int(r[den]),
+                    r.get(f"{frac}_low"),
+                    r.get(f"{frac}_high"),
+                    unit=units[i] if units else "",
+                )
+                for i, (_, r) in enumerate(t.iterrows())
             ]
 
         samples = pd.DataFrame(
             {
                 "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
-                unit: [f"{int(v):,}" for v in t["n_cells"]],
+                own or MIXED_UNITS: [
+                    f"{int(v):,}" + (f" {u}" if u else "")
+                    for v, u in zip(t["n_cells"], row_units, strict=True)
+                ],
                 labels["frac_clonotypes_shared"]: fraction(
                     "n_shared", "n_clonotypes", "frac_clonotypes_shared"
                 ),
                 labels["frac_cells_shared"]: fraction(
-                    "n_cells_shared", "n_cells", "frac_cells_shared"
+                    "n_cells_shared", "n_cells", "frac_cells_shared", row_units
                 ),
             },
             index=index,
@@ -122,17 +166,23 @@ class Sharing:
         )
         return {"samples": samples, "reference": reference}
 
+    def _unit_repr(self) -> str:
+        if not self.mixed_units:
+            return f"unit={self.unit!r}"
+        return f"units={dict(self.units)!r}"
+
     def __repr__(self) -> str:
         ci = "" if self.ci is None else f", ci={self.ci}"
         return (
             f"Sharing(reference={self.reference!r}, samples={list(self.table.index)!r}, "
-            f"unit={self.unit!r}{ci}, spec='{self.spec}')"
+            f"{self._unit_repr()}{ci}, spec='{self.spec}')"
         )
 
     def _repr_html_(self) -> str:
+        shown = "/".join(dict.fromkeys(self.units.values()))
         return (
             f"<p><b>Sharing with {self.reference}</b> (clonotype = {self.spec}; unit = "
-            f"{self.unit})</p>" + self.table.to_html(float_format=lambda x: f"{x:.4f}")
+            f"{shown})</p>" + self.table.to_html(float_format=lambda x: f"{x:.4f}")
         )
 
 
@@ -155,19 +205,6 @@ def _check_reference(
     return others
 
 
-def _cells_in(counts: CloneCounts, sample: str, clonotype_mask: np.ndarray) -> int:
-    """Distinct cells of ``sample`` in the clonotypes selected by ``clonotype_mask``."""
-    if counts.cells is not None:
-        cells = counts.cells
-        sel = (cells["sample"] == sample).to_numpy() & clonotype_mask[cells["clonotype"].to_numpy()]
-        if len(cells) == int(counts.totals().sum()):
-            # one row per cell (every definition but multichain="all"): rows are cells
-            return int(sel.sum())
-        return int(cells.loc[sel, "cell_id"].nunique())
-    row = counts.matrix[[counts.index(sample)]].toarray().ravel()
-    return int(row[clonotype_mask].sum())
-
-
 def sharing(
     counts: CloneCounts,
     *,
@@ -184,7 +221,7 @@ def sharing(
     product) with :math:`C_R`:
 
     - ``n_clonotypes`` = :math:`|C_S|`; ``n_cells`` = distinct cells of *S* with a clonotype
-      (for bulk data, the summed clone sizes in :attr:`Sharing.unit`);
+      (for bulk data, the summed clone sizes in the sample's unit, :attr:`Sharing.units`);
     - ``n_shared`` = :math:`|C_S \\cap C_R|`;
     - ``frac_clonotypes_shared`` = ``n_shared / n_clonotypes`` — the reference study's
       *sharing frequency*: clonotypes of the blood sample also found in the infusion product,
@@ -201,6 +238,13 @@ def sharing(
 
     A fraction with a zero denominator is NA. Cell counts are distinct cells, so a cell counted
     in two clonotypes (``multichain="all"``) counts once.
+
+    **Units**: the clonotype counts and fractions do not depend on what the counts count, so
+    samples counted in different units (templates beside reads, reads beside UMIs,
+    single-cell beside bulk data) are compared as they are; each count-weighted number is in
+    its own sample's unit (``n_cells``, ``n_cells_shared`` in the sample's, the
+    ``n_reference_cells*`` in the reference's), and the table then has ``unit`` and
+    ``reference_unit`` columns.
 
     **Intervals** (``ci`` not ``None``): each fraction ``frac_X`` is followed by ``frac_X_low``
     and ``frac_X_high``. The clonotype fractions get an exact binomial interval on
@@ -269,8 +313,8 @@ def sharing(
         n_clono = int(row.sum())
         n_cells = int(totals[name])
         n_shared = int(shared.sum())
-        n_cells_shared = _cells_in(counts, name, shared)
-        n_ref_cells_detected = _cells_in(counts, reference, shared)
+        n_cells_shared = counts.count_in(name, shared)
+        n_ref_cells_detected = counts.count_in(reference, shared)
         rows.append(
             {
                 "sample": name,
@@ -297,11 +341,15 @@ def sharing(
         from tcrtrack.tl._stats import add_sharing_intervals
 
         table = add_sharing_intervals(table, ci=ci, method=method, n_boot=n_boot, seed=seed)
+    units = {x: counts.unit_of(x) for x in [reference, *others]}
+    if len(set(units.values())) > 1:  # each row's units, where they differ
+        table["unit"] = [units[x] for x in others]
+        table["reference_unit"] = units[reference]
     return Sharing(
         table=table,
         reference=reference,
         spec=counts.spec,
-        unit=counts.unit,
+        units=units,
         ci=ci,
         method=method if ci is not None else None,
     )

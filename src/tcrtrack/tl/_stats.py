@@ -209,7 +209,8 @@ def units_of(counts: CloneCounts, sample: str) -> Units:
     from scipy import sparse
 
     k = counts.n_clonotypes
-    if counts.cells is not None:
+    if counts.is_single_cell(sample):
+        assert counts.cells is not None
         cells = counts.cells
         mine = cells[(cells["sample"] == sample).to_numpy()]
         cell_codes, _ = pd.factorize(mine["cell_id"])

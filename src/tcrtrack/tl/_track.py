@@ -432,8 +432,9 @@ def track(
     """
     names, later = _track_samples(counts, samples, reference)
     reference = names[0] if reference is None else reference
+    unit = counts.require_one_unit("track (per-clone tests of expansion and contraction)", names)
     test = _check_track_options(
-        counts.unit,
+        unit,
         test=test,
         dispersion=dispersion,
         alpha=alpha,
