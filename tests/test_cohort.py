@@ -138,6 +138,49 @@ def test_a_process_pool_builds_the_same_store(built, tmp_path):
     pd.testing.assert_frame_equal(sorted_rows(pooled.store), sorted_rows(built))
 
 
+def test_a_small_build_runs_on_threads_a_large_one_on_processes(built, tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from tcrtrack.cohort import _store
+
+    started = []
+
+    class Refused(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(args)
+            raise RuntimeError("no process pool expected")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Refused)
+    sheet = write_sheet(tmp_path, cohort_samples())
+    small = tt.cohort.build(sheet, tmp_path / "small", partitions=5, workers=2)
+    assert started == []  # the files hold far less than LOCAL_PROCESSES_MIN_BYTES
+    pd.testing.assert_frame_equal(sorted_rows(small.store), sorted_rows(built))
+    monkeypatch.setattr(_store, "LOCAL_PROCESSES_MIN_BYTES", 0)
+    with pytest.raises(RuntimeError, match="no process pool expected"):
+        tt.cohort.build(sheet, tmp_path / "large", partitions=5, workers=2)
+    assert len(started) == 1
+
+
+@pytest.mark.parametrize("genes", ["none", "v"])
+def test_query_of_amino_acid_clonotypes_goes_to_their_partitions_only(built, genes):
+    # every clonotype of one sample, asked by label: each goes to its own partition's task
+    by_sample = tt.cohort.query(built, sample="lb6", genes=genes, workers=1)
+    labels = [*by_sample.table["clonotype"].tolist()[::7], "CASSNOTINTHESTOREF"]
+    if genes == "v":
+        labels[-1] = "TRBV5-1|CASSNOTINTHESTOREF"
+    asked = tt.cohort.query(built, clonotypes=labels, genes=genes, workers=2)
+    expected = by_sample.table.set_index("clonotype").reindex(labels).fillna(0)
+    got = asked.table.set_index("clonotype")
+    assert got.index.tolist() == labels
+    cols = ["n_repertoires", "n_patients", "max_frequency", "mean_frequency"]
+    pd.testing.assert_frame_equal(got[cols], expected[cols], check_dtype=False)
+    assert got.loc[labels[-1], "n_repertoires"] == 0
+    from tcrtrack.cohort._query import _route
+
+    routed = _route(built, labels, "aa", genes, exact=True)
+    assert sum(len(v) for v in routed.values()) == len(labels)  # each to one partition
+
+
 def test_adding_samples_later_writes_new_files_only(built, tmp_path):
     first = write_sheet(tmp_path, cohort_samples()[:6], "first.tsv")
     store = tmp_path / "store"

@@ -36,12 +36,18 @@ class Engine:
     so an unreachable scheduler fails before any work is done.
     """
 
-    def __init__(self, scheduler: str | None = None, *, workers: int | None = None) -> None:
+    def __init__(
+        self, scheduler: str | None = None, *, workers: int | None = None, threads: bool = False
+    ) -> None:
         if workers is not None and workers < 1:
             msg = f"workers must be at least 1, got {workers!r}"
             raise ParameterError(msg)
         self.address = scheduler_address(scheduler)
         self.workers = workers
+        #: run local tasks on threads of this process instead of a process pool: for tasks
+        #: that spend their time in Arrow (which releases the GIL) and finish in milliseconds,
+        #: where starting processes would cost more than the work (queries)
+        self.threads = threads
         self._client: Any = None
         self._pool: Any = None
 
@@ -79,10 +85,14 @@ class Engine:
                 yield i, func(item)
             return
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = (
+                ThreadPoolExecutor(n)
+                if self.threads
+                else ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            )
         futures = {self._pool.submit(func, item): i for i, item in enumerate(items)}
         try:
             for future in as_completed(futures):

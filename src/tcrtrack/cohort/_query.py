@@ -304,14 +304,14 @@ def query_partition(job: dict[str, Any]) -> pd.DataFrame:
     hits = pa.table(
         {
             "clonotype": pc.filter(labels, mask),
-            "sample": pc.filter(table.column(s.SAMPLE), mask),
-            "patient": pc.filter(table.column("patient"), mask),
-            "count": pc.filter(table.column("count"), mask),
+            "sample": pc.filter(table.column(s.SAMPLE), mask).cast(pa.large_string()),
+            "patient": pc.filter(table.column("patient"), mask).cast(pa.large_string()),
+            "count": pc.filter(table.column("count"), mask).cast(pa.int64()),
         }
-    ).to_pandas()
-    return hits.groupby(["clonotype", "sample", "patient"], sort=False, as_index=False)[
-        "count"
-    ].sum()
+    )
+    keys = ["clonotype", "sample", "patient"]
+    summed = hits.group_by(keys, use_threads=False).aggregate([("count", "sum")])
+    return summed.rename_columns([*keys, "count"]).to_pandas()
 
 
 def split_labels(labels: Sequence[str], genes: str) -> tuple[pa.Array, pa.Array | None]:
@@ -501,19 +501,21 @@ def query_hits(
         )
         clonotypes = list(dict.fromkeys(label(own, sequence, genes).to_pylist()))
         sample = None
+    routed = _route(store, clonotypes, sequence, genes, exact=not mismatches and sample is None)
     jobs = [
         {
             "files": store.files(p),
             "sequence": sequence,
             "genes": genes,
             "sample": sample,
-            "clonotypes": list(clonotypes),
+            "clonotypes": routed[p],
             "mismatches": mismatches,
         }
         for p in range(store.partitions)
+        if p in routed and store.files(p)
     ]
     parts = []
-    with Engine(scheduler, workers=workers) as engine:
+    with Engine(scheduler, workers=workers, threads=True) as engine:
         for i, part in engine.map(query_partition, jobs):
             parts.append((i, part))
     parts.sort(key=lambda x: x[0])
@@ -524,6 +526,25 @@ def query_hits(
         hits = hits.groupby(columns[:3], sort=False, as_index=False)["count"].sum()
     hits["count"] = hits["count"].astype("int64")
     return hits
+
+
+def _route(
+    store: Store, clonotypes: Sequence[str], sequence: str, genes: str, *, exact: bool
+) -> dict[int, list[str]]:
+    """The queried clonotypes each partition's task needs. An exact match of an amino-acid
+    junction can only sit in the junction's own hash partition, so each clonotype goes to that
+    one task (and partitions without a queried clonotype get none). Nucleotide junctions, near
+    matches and a sample's own clonotypes go to every partition."""
+    from tcrtrack.cohort._store import partition_of
+
+    if not exact or sequence != "aa":
+        return {p: list(clonotypes) for p in range(store.partitions)}
+    junctions, _ = split_labels(clonotypes, genes)
+    where = partition_of(junctions, store.partitions)
+    routed: dict[int, list[str]] = {}
+    for clonotype, p in zip(clonotypes, where.tolist(), strict=True):
+        routed.setdefault(p, []).append(clonotype)
+    return routed
 
 
 def _read_table(path: Path) -> pd.DataFrame:

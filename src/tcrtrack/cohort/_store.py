@@ -572,6 +572,9 @@ def build(
             else:
                 todo.append(job)
         resumed = tuple(done)
+        # a local pool of processes pays only for a large build: each process starts Python and
+        # imports tcrtrack (seconds), while one file of 10,000 rows takes ~0.1 s in process
+        engine.threads = sum(max(int(j["size"]), 0) for j in todo) < LOCAL_PROCESSES_MIN_BYTES
         failure: Exception | None = None
         try:
             for i, record in engine.map(ingest, todo):
@@ -612,6 +615,12 @@ def build(
         engine=kind,
         seconds=time.perf_counter() - start,
     )
+
+
+#: A local build reads its files on a process pool only when they hold at least this many bytes
+#: in all; below, on threads of the calling process (starting the processes would cost more
+#: than they save: docs/performance.md, "The clonotype store").
+LOCAL_PROCESSES_MIN_BYTES: Final = 64 * 2**20
 
 
 def _plan(
