@@ -276,3 +276,14 @@ def test_cohort_store_holds_the_compared_form(tmp_path):
     found = tt.cohort.query(store, clonotypes=query, sequence="nt", genes="vj", workers=1)
     assert found.table["clonotype"].tolist() == [row["clonotype"]]
     assert int(found.table["n_repertoires"].iloc[0]) >= 1
+
+
+def test_background_store_refuses_alleles(tmp_path):
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(f"patient\tsample\ttimepoint\tpath\nP1\td83\t83\t{DAY_83}\n")
+    store = tt.cohort.build(sheet, tmp_path / "store", partitions=2, workers=1).store
+    counts = tt.tl.clonotypes(
+        tt.io.read(DAY_949, sample="d949"), tt.tl.ClonotypeSpec(genes="vj", alleles=True)
+    )
+    with pytest.raises(ParameterError, match=r"at gene level .*\(leave out --alleles\)"):
+        tt.cohort.background(counts, reference="d949", store=store, workers=1)

@@ -162,6 +162,12 @@ def background(
             f"{spec.locus}: compare the same chain (--locus {st.locus})"
         )
         raise ParameterError(msg)
+    if spec.alleles:
+        msg = (
+            f"{st.path}: the store holds gene calls at gene level (alleles removed); define the "
+            "clonotypes without alleles (leave out --alleles) to compare them with it"
+        )
+        raise ParameterError(msg)
     if not isinstance(public_donors, int) or public_donors < 1:
         msg = f"public_donors must be a whole number of at least 1, got {public_donors!r}"
         raise ParameterError(msg)
