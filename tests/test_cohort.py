@@ -181,6 +181,23 @@ def test_query_of_amino_acid_clonotypes_goes_to_their_partitions_only(built, gen
     assert sum(len(v) for v in routed.values()) == len(labels)  # each to one partition
 
 
+def test_query_labels_typed_with_alleles_or_reordered_ties_find_the_gene_level_rows(built):
+    by_sample = tt.cohort.query(built, sample="lb6", genes="vj", workers=1).table
+    plain = by_sample["clonotype"].head(40).tolist()
+
+    def typed(label: str) -> str:  # as a user might copy it: an allele, the ties reversed
+        v, seq, j = label.split("|")
+        v = ",".join(f"{g}*01" for g in reversed(v.split(",")))
+        return f"{v}|{seq}|{j}*02"
+
+    asked = tt.cohort.query(built, clonotypes=[typed(x) for x in plain], genes="vj", workers=1)
+    assert asked.table["clonotype"].tolist() == plain  # listed in the store's form
+    cols = ["n_repertoires", "n_patients", "max_frequency"]
+    expected = by_sample.set_index("clonotype").loc[plain, cols]
+    pd.testing.assert_frame_equal(asked.table.set_index("clonotype")[cols], expected)
+    assert (asked.table["n_repertoires"] >= 1).all()
+
+
 def test_adding_samples_later_writes_new_files_only(built, tmp_path):
     first = write_sheet(tmp_path, cohort_samples()[:6], "first.tsv")
     store = tmp_path / "store"

@@ -330,6 +330,31 @@ def split_labels(labels: Sequence[str], genes: str) -> tuple[pa.Array, pa.Array 
     return pa.array(seqs, pa.large_string()), pa.array(gene, pa.large_string())
 
 
+def compared_labels(labels: Sequence[str], genes: str) -> list[str]:
+    """Clonotype labels with their genes in the form the store holds them
+    (:func:`tcrtrack._genes.canonical_call`: gene level, tied genes as a sorted set), so that
+    ``TRBV14*01|CASSF`` finds the store's ``TRBV14|CASSF``.
+
+    >>> compared_labels(["TRBV14*01|CASSF", "TRBV12-4,TRBV12-3|CASSG|TRBJ2-7*01"], "vj")[1]
+    'TRBV12-3,TRBV12-4|CASSG|TRBJ2-7'
+    """
+    from tcrtrack._genes import canonical_call
+
+    if genes == "none":
+        return list(labels)
+    out = []
+    for x in labels:
+        first, last = x.find("|"), x.rfind("|")
+        if first < 0:  # no gene: nothing to convert (and nothing in the store will match)
+            out.append(x)
+        elif genes == "v" or first == last:
+            out.append(f"{canonical_call(x[:first])[0]}|{x[first + 1 :]}")
+        else:
+            v, seq, j = x[:first], x[first + 1 : last], x[last + 1 :]
+            out.append(f"{canonical_call(v)[0]}|{seq}|{canonical_call(j)[0]}")
+    return out
+
+
 def _near_hits(table: pa.Table, clonotypes: Sequence[str], cols: Sequence[str]) -> pd.DataFrame:
     """Rows within one mismatch of each queried clonotype: clonotype, sample, patient, count
     (summed over the distinct rows of a sample near the clonotype)."""
@@ -396,6 +421,9 @@ def query(
     as :func:`tcrtrack.tl.clonotypes` writes them — or the path of a CSV/TSV with
     ``junction_aa``/``junction`` and gene columns) or ``sample``, a sample of the store whose
     clonotypes are queried (that sample is counted among the repertoires containing them).
+    Genes are compared as the store holds them, at gene level with tied genes as a sorted set
+    (:func:`tcrtrack.tl.ClonotypeSpec`): ``TRBV14*01|CASSF`` is looked up, and listed, as
+    ``TRBV14|CASSF``.
 
     Frequencies are the clonotype's count in a sample over that sample's total (cells, or
     bulk counts) in the store.
@@ -435,7 +463,7 @@ def query(
         wanted = read_clonotypes(clonotypes, sequence=sequence, genes=genes)
     else:
         given = [clonotypes] if isinstance(clonotypes, str) else clonotypes or ()
-        wanted = list(dict.fromkeys(given))
+        wanted = list(dict.fromkeys(compared_labels(list(given), genes)))
     hits = query_hits(
         st,
         wanted,
