@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tcrtrack as tt
 from naive import naive_immunoseq
@@ -160,3 +162,82 @@ def test_click_choices_are_the_librarys_literals():
     )
     for metric in get_args(schema.OverlapMetric):
         assert tt.tl.overlap(counts, metric=metric).shape == (2, 2)
+
+
+# --- Columns: the plain table the command line prints without pandas ---------------------------
+
+_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs")), max_size=12
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_TEXT, min_size=1, max_size=4, unique=True),
+    st.lists(st.lists(_TEXT, min_size=4, max_size=4), min_size=1, max_size=4),
+    st.sampled_from(["sample", "rank", "s"]),
+)
+def test_columns_print_as_pandas_prints_the_same_strings(names, rows, index_name):
+    from tcrtrack._display import Columns
+
+    # distinct sample names, not starting with a blank (pandas would strip a blank that every
+    # label starts with)
+    index = tuple(f"s{i}{r[0]}" for i, r in enumerate(rows))
+    columns = {name: [r[j] for r in rows] for j, name in enumerate(names)}
+    table = Columns(index, columns, index_name)
+    assert table.to_string() == table.to_pandas().to_string()
+
+
+_FLOATS = st.one_of(
+    st.floats(0, 1, allow_nan=False),
+    st.floats(1e-16, 1e-9),
+    st.just(float("nan")),
+    st.sampled_from([0.0, 1.0, 0.5, 5e-11, 4.9999e-11, 1 / 3, 0.12345678905, 0.99999999995]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**12), _FLOATS, _FLOATS, _TEXT.filter(bool)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["\t", ","]),
+)
+def test_columns_write_tsv_csv_and_json_as_pandas_writes_them(rows, sep):
+    import json
+
+    from tcrtrack._display import Columns
+
+    table = Columns(
+        tuple(f"{r[3]}{i}" for i, r in enumerate(rows)),
+        {
+            "n_shared": np.array([r[0] for r in rows], dtype=np.int64),
+            "frac_clonotypes_shared": np.array([r[1] for r in rows]),
+            "frac_clonotypes_shared_low": np.array([r[2] for r in rows]),
+        },
+    )
+    frame = table.to_pandas()
+    assert table.to_csv(sep) == frame.to_csv(sep=sep, lineterminator="\n")
+    assert table.records() == json.loads(frame.reset_index().to_json(orient="records"))
+
+
+def test_sharing_columns_are_the_sharing_table():
+    files = [SHARING / f"{x}.csv.gz" for x in ("lt6", "lb6")]
+    counts = tt.tl.clonotypes(tt.io.read_each(files))
+    result = tt.tl.sharing(counts, reference="lt6")
+    frame = result.table
+    assert list(frame.index) == list(result.data.index) == ["lb6"]
+    assert frame.index.name == "sample"
+    for name, values in result.data.columns.items():
+        expected = frame[name]
+        if name.startswith("frac_"):
+            assert str(expected.dtype) == "Float64"
+            np.testing.assert_array_equal(expected.to_numpy(dtype=float, na_value=np.nan), values)
+        else:
+            assert str(expected.dtype) == "int64"
+            assert expected.tolist() == list(values)
+    shown = result.display_columns()
+    for key, frame in result.display_tables().items():
+        assert shown[key].to_string() == frame.to_string()

@@ -89,3 +89,28 @@ def test_share_on_small_files_loads_only_what_it_uses(fmt):
     loaded = sorted(m for m in modules if m.split(".")[0] in {"matplotlib", "anndata"})
     loaded += sorted(m for m in modules if m in SHARE_NEVER or m.startswith("tcrtrack.pl."))
     assert loaded == []
+
+
+@pytest.mark.parametrize("fmt", ["table", "tsv", "csv", "json"])
+def test_share_on_three_small_files_loads_neither_pandas_nor_scipy(fmt):
+    """pandas only where a pandas object is returned or printed, scipy only where it computes
+    (issue 11): ``share`` reads Cell Ranger files into Arrow, counts with numpy, computes the
+    Clopper–Pearson intervals with tcrtrack's own Beta quantile and prints its plain columns
+    (checked through ``sys.modules``, never by timing)."""
+    import tcrtrack as tt
+
+    path = str(tt.datasets.path("pbmc3_t_filtered"))
+    names = ["-n", "infusion", "-n", "3m", "-n", "6m"]
+    args = ["share", path, path, path, *names, "--format", fmt]
+    modules, out = _modules_after(
+        f"from tcrtrack.cli import main\nstatus = main({args!r})\nassert status == 0"
+    )
+    assert "6m" in out and "3m" in out  # the command ran and printed both samples
+    assert "pyarrow" in modules and "numpy" in modules  # the probe sees what the command used
+    assert modules.isdisjoint({"pandas", "scipy"}), sorted(modules & {"pandas", "scipy"})
+
+
+def test_probe_sees_pandas_loaded_by_an_arrow_conversion():
+    # pyarrow's own converters import pandas (why tcrtrack._arrow converts through buffers)
+    modules, _ = _modules_after("import pyarrow as pa\npa.array([1, 2])")
+    assert "pandas" in modules

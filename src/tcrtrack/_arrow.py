@@ -1,20 +1,140 @@
-"""Small bridges between pandas columns and Arrow arrays."""
+"""Small bridges between numpy arrays, Arrow arrays and pandas columns.
+
+pyarrow's own converters — ``pa.array`` of numpy or Python objects, ``pa.scalar``,
+``Array.to_numpy`` (and so ``np.asarray`` of an Arrow array), a Python value given to a compute
+function — import pandas on their first use whenever it is installed (pyarrow's pandas shim
+looks for ``pd.NA`` and friends). On the path of ``tcrtrack share`` that import alone costs more
+than the rest of the command, so the engine converts through the buffers instead:
+:func:`from_numpy`, :func:`to_numpy`, :func:`scalar` and :func:`string_array` never import
+pandas (``tests/test_startup.py`` checks the command's modules). Only :func:`strings` takes a
+pandas column, and imports pandas (the caller already holds a pandas object).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_ARROW_STRING = pd.StringDtype("pyarrow")
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def strings(series: pd.Series) -> pa.ChunkedArray:
     """A string column as an Arrow array (zero-copy for ``string[pyarrow]`` columns)."""
-    if series.dtype != _ARROW_STRING:
-        series = series.astype(_ARROW_STRING)
+    import pandas as pd
+
+    arrow_string = pd.StringDtype("pyarrow")
+    if series.dtype != arrow_string:
+        series = series.astype(arrow_string)
     return series.array.__arrow_array__()  # type: ignore[union-attr]
+
+
+def from_numpy(values: np.ndarray, *, mask: np.ndarray | None = None) -> pa.Array:
+    """A one-dimensional numpy array of numbers or booleans as an Arrow array, null where
+    ``mask`` is True (zero copy for numbers: the Arrow array keeps a view of ``values``).
+
+    >>> from_numpy(np.array([3, 1]), mask=np.array([False, True])).to_pylist()
+    [3, None]
+    """
+    values = np.ascontiguousarray(values)
+    validity = None
+    if mask is not None and mask.any():
+        validity = pa.py_buffer(np.packbits(~np.asarray(mask, dtype=bool), bitorder="little"))
+    if values.dtype == np.bool_:
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+        return pa.Array.from_buffers(pa.bool_(), len(values), [validity, data])
+    kind = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(kind, len(values), [validity, pa.py_buffer(values)])
+
+
+def _numpy_dtype(kind: pa.DataType) -> np.dtype:
+    if pa.types.is_boolean(kind):
+        return np.dtype(np.bool_)
+    if pa.types.is_null(kind):
+        return np.dtype(np.float64)
+    return np.dtype(kind.to_pandas_dtype())
+
+
+def _chunk_to_numpy(chunk: pa.Array, fill: object) -> np.ndarray:
+    n, offset, kind = len(chunk), chunk.offset, chunk.type
+    dtype = _numpy_dtype(kind)
+    if pa.types.is_null(kind):
+        if n and fill is None:
+            msg = "an all-null Arrow array needs a fill value"
+            raise TypeError(msg)
+        return np.full(n, 0.0 if fill is None else fill)
+    if not (pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        msg = f"to_numpy converts numbers and booleans, got {kind}"
+        raise TypeError(msg)
+    validity, data = chunk.buffers()[:2]
+    if n == 0 or data is None:
+        return np.zeros(n, dtype=dtype)
+    if pa.types.is_boolean(kind):
+        bits = np.frombuffer(data, dtype=np.uint8)
+        values = np.unpackbits(bits, bitorder="little", count=offset + n)[offset:].astype(bool)
+    else:
+        values = np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize)
+    if chunk.null_count:
+        if fill is None:
+            msg = "the Arrow array has nulls: give a fill value"
+            raise TypeError(msg)
+        bits = np.frombuffer(validity, dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little", count=offset + n)[offset:].astype(bool)
+        values = np.where(valid, values, np.asarray(fill, dtype=values.dtype))
+    return values
+
+
+def to_numpy(array: pa.Array | pa.ChunkedArray, *, fill: object = None) -> np.ndarray:
+    """An Arrow array of numbers or booleans as numpy, nulls replaced by ``fill`` (an array
+    with nulls and no ``fill`` is an error). Zero copy for one chunk of numbers without nulls;
+    the result may be read-only.
+
+    >>> to_numpy(pa.chunked_array([from_numpy(np.array([True, False]))])).tolist()
+    [True, False]
+    """
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    parts = [_chunk_to_numpy(c, fill) for c in chunks]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.zeros(0, dtype=_numpy_dtype(array.type))
+    return np.concatenate(parts)
+
+
+def string_array(values: Sequence[str], kind: pa.DataType | None = None) -> pa.Array:
+    """Python strings as an Arrow string array (``kind``: ``pa.string()`` by default, or
+    ``pa.large_string()``).
+
+    >>> string_array(["TRA", "TRB"]).to_pylist()
+    ['TRA', 'TRB']
+    """
+    kind = pa.string() if kind is None else kind
+    encoded = [v.encode("utf-8") for v in values]
+    offset_type = np.int64 if pa.types.is_large_string(kind) else np.int32
+    offsets = np.zeros(len(encoded) + 1, dtype=offset_type)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets), data])
+
+
+def scalar(value: bool | int | float | str, kind: pa.DataType) -> pa.Scalar:
+    """An Arrow scalar of ``kind`` (a string, integer, floating or boolean type).
+
+    >>> scalar("|", pa.large_string()).as_py()
+    '|'
+    """
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return string_array([str(value)], kind)[0]
+    return from_numpy(np.array([value], dtype=_numpy_dtype(kind)))[0]
+
+
+def indices(rows: np.ndarray) -> pa.Array:
+    """Row numbers for ``take`` (int64, zero copy)."""
+    return from_numpy(np.asarray(rows, dtype=np.int64))
 
 
 def take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
@@ -23,7 +143,7 @@ def take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     bounds = np.cumsum([0] + [len(c) for c in array.chunks])
     cut = np.searchsorted(rows, bounds)
     parts = [
-        chunk.take(pa.array(rows[cut[i] : cut[i + 1]] - bounds[i]))
+        chunk.take(indices(rows[cut[i] : cut[i + 1]] - bounds[i]))
         for i, chunk in enumerate(array.chunks)
         if cut[i + 1] > cut[i]
     ]
@@ -35,7 +155,17 @@ def encode(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     encoded = pc.dictionary_encode(array)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    indices = encoded.indices
-    if indices.null_count:
-        indices = indices.fill_null(-1)
-    return np.asarray(indices, dtype=np.int64), encoded.dictionary
+    codes = to_numpy(encoded.indices, fill=-1)
+    return codes.astype(np.int64, copy=codes.dtype != np.int64), encoded.dictionary
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of integers (codes numbered by first appearance, and the uniques),
+    with Arrow's hash table.
+
+    >>> codes, uniques = factorize(np.array([7, 3, 7, 9]))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 1, 0, 2], [7, 3, 9])
+    """
+    codes, dictionary = encode(from_numpy(np.asarray(values)))
+    return codes, to_numpy(dictionary)

@@ -9,17 +9,19 @@ while it digests a sample), the duplicate-sample and unit checks, and :func:`con
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, strings, take_chunked
+from tcrtrack._arrow import encode, from_numpy, indices, strings, take_chunked, to_numpy
 from tcrtrack.errors import EmptyError, SchemaError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["check_contig_table", "claim_sample", "concat", "filter_masks", "units_of_table"]
 
@@ -28,6 +30,8 @@ _AA_PATTERN = r"^[ACDEFGHIKLMNPQRSTVWY]+$"
 
 def _false(series: pd.Series | None, n: int) -> np.ndarray:
     """True where a boolean column is explicitly False (NA is not False)."""
+    import pandas as pd
+
     if series is None:
         return np.zeros(n, dtype=bool)
     if not isinstance(series.dtype, pd.BooleanDtype):
@@ -37,6 +41,8 @@ def _false(series: pd.Series | None, n: int) -> np.ndarray:
 
 def _true(series: pd.Series) -> np.ndarray:
     """True where a boolean column is explicitly True (NA is not True)."""
+    import pandas as pd
+
     if not isinstance(series.dtype, pd.BooleanDtype):
         series = series.astype("boolean")
     return series.to_numpy(dtype=bool, na_value=False)
@@ -44,6 +50,8 @@ def _true(series: pd.Series) -> np.ndarray:
 
 def _equals(series: pd.Series, value: str) -> np.ndarray:
     """True where a (categorical or string) column equals ``value`` (NA is not equal)."""
+    import pandas as pd
+
     if isinstance(series.dtype, pd.CategoricalDtype):
         hit = np.asarray([str(c) == value for c in series.cat.categories] + [False])
         return hit[np.asarray(series.cat.codes)]  # code -1 (NA) picks the final False
@@ -52,6 +60,8 @@ def _equals(series: pd.Series, value: str) -> np.ndarray:
 
 def check_contig_table(contigs: pd.DataFrame, *, what: str = "contig table") -> None:
     """Raise :class:`SchemaError` unless ``contigs`` has every required column."""
+    import pandas as pd
+
     if not isinstance(contigs, pd.DataFrame):
         msg = f"expected a contig table (pandas DataFrame), got {type(contigs).__name__}"
         raise SchemaError(msg)
@@ -114,29 +124,29 @@ def well_formed(
 
     present = codes >= 0
     if sequence == "aa":
-        per_value = np.asarray(pc.match_substring_regex(dictionary, _AA_PATTERN), dtype=bool)
+        per_value = to_numpy(pc.match_substring_regex(dictionary, _AA_PATTERN), fill=False)
         return ~present | per_value[np.where(present, codes, 0)] if len(dictionary) else ~present
     if not len(dictionary):
         return np.ones(len(codes), dtype=bool)
     whole = is_codon_sequence(dictionary)  # per distinct junction
     ok = ~present | whole[np.where(present, codes, 0)]
     if aa is not None:
-        both = np.flatnonzero(present & np.asarray(pc.is_valid(aa), dtype=bool))
+        both = np.flatnonzero(present & to_numpy(pc.is_valid(aa)))
         if len(both):
             # translation of each distinct junction of whole codons (others cannot match)
-            lengths = np.asarray(pc.binary_length(dictionary), dtype=np.int64)
+            lengths = to_numpy(pc.binary_length(dictionary), fill=0).astype(np.int64)
             codon_rows = np.flatnonzero(lengths % 3 == 0)
-            table = translate(dictionary.take(pa.array(codon_rows)))
+            table = translate(dictionary.take(indices(codon_rows)))
             lookup = np.full(len(dictionary), -1, dtype=np.int64)
             lookup[codon_rows] = np.arange(len(codon_rows))
             # rows in slices: the expected and upper-cased strings of one slice at a time
             for start in range(0, len(both), _SLICE):
                 part = both[start : start + _SLICE]
                 at = lookup[codes[part]]
-                expected = table.take(pa.array(at, mask=at < 0))
+                expected = table.take(from_numpy(at, mask=at < 0))
                 got = pc.ascii_upper(aa if len(part) == len(aa) else take_chunked(aa, part))
-                same = pc.and_(pc.equal(expected, got), pc.greater(pc.binary_length(got), 0))
-                ok[part] &= np.asarray(pc.fill_null(same, False), dtype=bool)
+                same = to_numpy(pc.equal(expected, got), fill=False)
+                ok[part] &= same & (to_numpy(pc.binary_length(got), fill=0) > 0)
     return ok
 
 
@@ -160,6 +170,8 @@ def units_of_table(table: pd.DataFrame) -> dict[str, str]:
     """The clone-size unit of each sample of a contig table: the table's unit
     (``attrs[ATTRS_UNIT]``, ``cells`` when not set), or the per-sample units a table joined
     by :func:`concat` records (``attrs[ATTRS_UNITS]``)."""
+    import pandas as pd
+
     unit = table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS)
     per_sample = table.attrs.get(s.ATTRS_UNITS) or {}
     names = pd.Series(table[s.SAMPLE].unique()).astype("string").dropna()
@@ -183,6 +195,8 @@ def concat(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     >>> both["sample"].value_counts().to_dict() == {"a": len(a), "b": len(b)}
     True
     """
+    import pandas as pd
+
     if not tables:
         msg = "concat needs at least one contig table, got none"
         raise EmptyError(msg)

@@ -7,13 +7,25 @@ One rendering per result type: :meth:`tcrtrack.tl.Sharing.display_tables`,
 single-cell data, ``templates``/``reads``/``umis`` for bulk data); the command line prints them,
 the report escapes them, the plots label their axes with :func:`fraction_labels`. This module is
 the one place that names the sharing fractions in words.
+
+A result that the command line prints on its own (the sharing table of ``tcrtrack share``) is
+also available as :class:`Columns`, plain columns that print, and write TSV, CSV and JSON, as
+pandas would print and write the same table, without importing pandas (the start-up of a small
+run: docs/performance.md).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 #: The four sharing fractions of :func:`tcrtrack.tl.sharing` (columns of its table).
@@ -51,10 +63,16 @@ def fraction_labels(
 
 
 def missing(value: Any) -> bool:
-    """Whether ``value`` is None or NA."""
-    import pandas as pd
-
-    return value is None or bool(pd.isna(value))
+    """Whether ``value`` is None or NA (NaN, or pandas' NA when pandas is in use: no pandas
+    object exists before pandas is imported, so it is not imported here)."""
+    if value is None:
+        return True
+    try:
+        return math.isnan(value)
+    except TypeError:  # not a number
+        pass
+    pd = sys.modules.get("pandas")
+    return pd is not None and bool(pd.isna(value))
 
 
 def interval(low: Any, high: Any) -> str:
@@ -127,3 +145,138 @@ def publicity_table(clones: pd.DataFrame, top: int | None = None) -> pd.DataFram
     if "pgen" in shown.columns:
         view["pgen"] = [f"{float(p):.3g}" for p in shown["pgen"]]
     return view
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A table as plain columns, in order: numbers (numpy ``int64``, or ``float64`` with NaN
+    for NA) or strings, one row per entry of ``index``.
+
+    :meth:`to_string`, :meth:`to_csv` and :meth:`records` give what pandas gives for the
+    DataFrame :meth:`to_pandas` builds (``tests/test_display.py`` compares them); the command
+    line uses them to print a result without importing pandas.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = Columns(("a", "b"), {"n": np.array([3, 40]), "f": np.array([0.5, np.nan])})
+    >>> print(table.to_csv("\\t"), end="")
+    sample\tn\tf
+    a\t3\t0.5
+    b\t40\t
+    """
+
+    index: tuple[str, ...]
+    columns: Mapping[str, Sequence[Any] | np.ndarray]
+    index_name: str = "sample"
+
+    def _kind(self, name: str) -> Literal["int", "float", "str"]:
+        import numpy as np
+
+        values = self.columns[name]
+        if isinstance(values, np.ndarray):
+            if values.dtype.kind in "iu":
+                return "int"
+            if values.dtype.kind == "f":
+                return "float"
+        if all(isinstance(v, str) for v in values):
+            return "str"
+        msg = f"column {name!r}: numbers as a numpy array or strings, got {type(values)}"
+        raise TypeError(msg)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The DataFrame: ``int64`` and ``Float64`` (NA for NaN) columns, strings as objects,
+        the index named :attr:`index_name`."""
+        import numpy as np
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        for name, values in self.columns.items():
+            kind = self._kind(name)
+            if kind == "int":
+                data[name] = pd.array(np.asarray(values, dtype=np.int64), dtype="int64")
+            elif kind == "float":
+                data[name] = pd.array(np.asarray(values, dtype=np.float64), dtype="Float64")
+            else:
+                data[name] = list(values)
+        return pd.DataFrame(data, index=pd.Index(list(self.index), name=self.index_name))
+
+    def to_string(self) -> str:
+        """The aligned text of ``DataFrame.to_string()`` (string columns only): the index
+        left-justified under an empty corner, its name on a line of its own, every column
+        right-justified to its widest value (written after one space) or header."""
+        widths = {}
+        for name, values in self.columns.items():
+            if self._kind(name) != "str":
+                msg = f"to_string prints string columns; {name!r} holds numbers"
+                raise TypeError(msg)
+            widths[name] = max([len(name), *(len(v) + 1 for v in values)])
+        left = max([len(self.index_name), *(len(x) for x in self.index)])
+        lines = [" " * left + "".join(f" {name:>{w}}" for name, w in widths.items())]
+        lines.append(self.index_name.ljust(left) + "".join(" " * (w + 1) for w in widths.values()))
+        for i, label in enumerate(self.index):
+            cells = "".join(f" {' ' + self.columns[name][i]:>{w}}" for name, w in widths.items())
+            lines.append(label.ljust(left) + cells)
+        return "\n".join(lines)
+
+    def _text(self, name: str, i: int) -> str:
+        value = self.columns[name][i]
+        kind = self._kind(name)
+        if kind == "float":
+            return "" if math.isnan(value) else repr(float(value))
+        return str(int(value)) if kind == "int" else str(value)
+
+    def to_csv(self, sep: str) -> str:
+        """``DataFrame.to_csv(sep=sep, lineterminator="\\n")``: a header with the index name,
+        NA as an empty field, floats as Python writes them, quoted as the ``csv`` module
+        quotes (as pandas does)."""
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=sep, lineterminator="\n")
+        writer.writerow([self.index_name, *self.columns])
+        for i, label in enumerate(self.index):
+            writer.writerow([label, *(self._text(name, i) for name in self.columns)])
+        return out.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        """``json.loads(frame.reset_index().to_json(orient="records"))``: one dict per row,
+        NA as None, floats as pandas writes them to JSON (10 decimals, :func:`json_float`)."""
+        rows = []
+        for i, label in enumerate(self.index):
+            row: dict[str, Any] = {self.index_name: label}
+            for name, values in self.columns.items():
+                kind = self._kind(name)
+                if kind == "float":
+                    row[name] = json_float(float(values[i]))
+                else:
+                    row[name] = int(values[i]) if kind == "int" else values[i]
+            rows.append(row)
+        return rows
+
+
+def json_float(value: float) -> float | None:
+    """The number pandas' ``to_json`` writes for ``value`` (its default ``double_precision``
+    of 10), as Python reads it back: ``None`` for NaN; the value rounded to 10 decimals as
+    pandas' encoder rounds (the fraction's digits as an integer, half to odd); ``%.10g`` for
+    values beyond 1e16 or below 1e-15.
+
+    >>> json_float(1 / 3), json_float(5e-11), json_float(float("nan"))
+    (0.3333333333, 1e-10, None)
+    """
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        return value
+    sign = -1.0 if value < 0 else 1.0
+    v = abs(value)
+    if v > 1e16 - 1 or (v != 0.0 and v < 1e-15):
+        return sign * float(f"{v:.10g}")
+    whole = int(v)
+    scaled = (v - whole) * 1e10
+    frac = int(scaled)
+    diff = scaled - frac
+    if diff > 0.5 or (diff == 0.5 and (frac == 0 or frac & 1)):
+        frac += 1
+    if frac >= 10**10:
+        frac = 0
+        whole += 1
+    return sign * float(f"{whole}.{frac:010d}")

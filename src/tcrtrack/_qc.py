@@ -13,12 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-import pandas as pd
-
 from tcrtrack import schema as s
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
 __all__ = ["QCEntry", "QCLedger", "Reason"]
 
@@ -183,6 +182,8 @@ class QCLedger:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per entry: sample, source, stage, action, reason, counted, n."""
+        import pandas as pd
+
         return pd.DataFrame(
             [[getattr(e, c) for c in _COLUMNS] for e in self.entries], columns=list(_COLUMNS)
         ).astype({"n": "int64"})
@@ -216,6 +217,8 @@ class QCLedger:
         columns add up to ``dropped``. Cell-level entries (cells without a chain of the locus,
         ambiguous cells) are in ``cells_<reason>`` columns, counted in cells.
         """
+        import pandas as pd
+
         rows = []
         for sample in self.samples():
             read = self.count(sample, action="read")
@@ -343,6 +346,7 @@ def count_drops(
 
 def _sample_codes(samples: pd.Series) -> tuple[np.ndarray, list[str]]:
     import numpy as np
+    import pandas as pd
 
     if isinstance(samples.dtype, pd.CategoricalDtype):
         return np.asarray(samples.cat.codes), [str(c) for c in samples.cat.categories]

@@ -11,6 +11,8 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 
+from tcrtrack._arrow import to_numpy
+
 _BASES: Final = "TCAG"
 _CODE: Final = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
 
@@ -33,10 +35,7 @@ def buffers(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, 
     dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
     offsets = np.frombuffer(bufs[1], dtype=dtype)[array.offset : array.offset + n + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    if array.null_count == 0:
-        valid = np.ones(n, dtype=bool)
-    else:
-        valid = np.asarray(array.is_valid(), dtype=bool)
+    valid = np.ones(n, dtype=bool) if array.null_count == 0 else to_numpy(array.is_valid())
     return offsets, data, valid
 
 
@@ -57,7 +56,7 @@ def translate(nt: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def _with_nulls(aa: np.ndarray, aa_offsets: np.ndarray, valid: np.ndarray) -> pa.Array:
-    validity = pa.array(valid).buffers()[1] if not valid.all() else None
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     out = pa.LargeStringArray.from_buffers(
         len(valid), pa.py_buffer(aa_offsets), pa.py_buffer(aa.tobytes()), validity
     )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
+    from tcrtrack._display import Columns
     from tcrtrack.tl import CloneCounts, ClonotypeSpec
 
 #: A decorator adding options to a click command.
@@ -142,7 +143,7 @@ class Block:
     """
 
     patient: str | None
-    frame: pd.DataFrame
+    frame: pd.DataFrame | Columns
     text: str
     fields: dict[str, object]
     rows: bool = True
@@ -161,9 +162,10 @@ def emit(
     ``table``: each block's text, titled ``== Patient P ==`` with a sheet. ``tsv``/``csv``: the
     blocks' rows one after the other, with a leading ``patient`` column with a sheet. ``json``:
     ``{"command", "clonotype", "patients": [{"patient", ...fields, "rows"}]}``, ``patient``
-    null for files (docs/cli.md).
+    null for files (docs/cli.md). A block's :class:`~tcrtrack._display.Columns` write as the
+    DataFrame they make would (without importing pandas) unless blocks are joined.
     """
-    import pandas as pd
+    from tcrtrack._display import Columns
 
     sheet = any(b.patient is not None for b in blocks)
     if fmt == "table":
@@ -171,23 +173,32 @@ def emit(
         body = "\n\n".join(texts) + "\n"
     elif fmt in ("tsv", "csv"):
         sep = "\t" if fmt == "tsv" else ","
-        if sheet:
+        if len(blocks) == 1 and not sheet and isinstance(blocks[0].frame, Columns):
+            body = blocks[0].frame.to_csv(sep)
+        elif sheet:
+            import pandas as pd
+
             frames = []
             for b in blocks:
-                frame = b.frame.reset_index()
+                frame = _dataframe(b.frame).reset_index()
                 frame.insert(0, "patient", b.patient)
                 frames.append(frame)
             joined = pd.concat(frames, ignore_index=True)
             body = joined.to_csv(sep=sep, index=False, lineterminator="\n")
         else:
-            frame = pd.concat([b.frame for b in blocks])
+            import pandas as pd
+
+            frame = pd.concat([_dataframe(b.frame) for b in blocks])
             body = frame.to_csv(sep=sep, index=True, lineterminator="\n")
     else:
         patients = []
         for b in blocks:
             entry: dict[str, object] = {"patient": b.patient, **b.fields}
-            if b.rows:
-                entry["rows"] = json.loads(b.frame.reset_index().to_json(orient="records"))
+            if b.rows and isinstance(b.frame, Columns):
+                entry["rows"] = b.frame.records()
+            elif b.rows:
+                frame = _dataframe(b.frame)
+                entry["rows"] = json.loads(frame.reset_index().to_json(orient="records"))
             patients.append(entry)
         payload = {"command": command, "clonotype": clonotype, "patients": patients}
         body = json.dumps(payload, indent=2) + "\n"
@@ -195,6 +206,12 @@ def emit(
         sys.stdout.write(body)
     else:
         write_text(output, body)
+
+
+def _dataframe(frame: pd.DataFrame | Columns) -> pd.DataFrame:
+    from tcrtrack._display import Columns
+
+    return frame.to_pandas() if isinstance(frame, Columns) else frame
 
 
 class OutputPath(click.Path):
@@ -499,9 +516,8 @@ def load_counts(paths: list[Path], names: list[str], spec: ClonotypeSpec) -> Clo
 
 def check_nonempty(counts: CloneCounts, sources: dict[str, str]) -> None:
     """Raise a clear error for a sample left without any clonotype."""
-    per_sample = counts.n_clonotypes_per_sample()
-    for name, n in per_sample.items():
-        if n == 0:
+    for name in counts.samples:
+        if counts.n_clonotypes_of(name) == 0:
             ledger = counts.qc
             read = ledger.count(str(name), action="read")
             reasons = {

@@ -12,6 +12,7 @@ from tcrtrack.cli import _background, _common, _sheet
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tcrtrack._display import Columns
     from tcrtrack.tl import CloneCounts, ClonotypeSpec, Rarefaction, Sharing
 
 
@@ -40,9 +41,9 @@ def render_sharing(result: Sharing, counts: CloneCounts) -> str:
     ref_unit = result.units[ref]
     # each sample's count-weighted numbers are in its own unit ("units" when they differ)
     unit = result.samples_unit or "units"
-    n_ref = int(counts.n_clonotypes_per_sample()[ref])
-    n_ref_cells = int(counts.totals()[ref])
-    tables = result.display_tables()
+    n_ref = counts.n_clonotypes_of(ref)
+    n_ref_cells = counts.total_of(ref)
+    tables = result.display_columns()
     mixed = (
         [
             "Units differ: each sample's counts are in its own unit ("
@@ -170,11 +171,11 @@ def share(
             counts, names = _sheet.patient_counts(cohort, patient, spec)
             table, text, meta = _share(counts, ref, spec, **options)
             if mismatches:
-                table, text = _near(counts, ref, table, text, meta)
+                table, text = _near(counts, ref, _frame(table), text, meta)
             clones = None
             if background.active:
                 table, text, meta, clones, _ = _background.add(
-                    counts, ref, background, table, text, meta, patient
+                    counts, ref, background, _frame(table), text, meta, patient
                 )
             blocks.append(_common.Block(patient, table, text, meta))
             _write_files(
@@ -201,11 +202,11 @@ def share(
     counts = _common.load_counts(paths, names, spec)
     table, text, meta = _share(counts, names[0], spec, **options)
     if mismatches:
-        table, text = _near(counts, names[0], table, text, meta)
+        table, text = _near(counts, names[0], _frame(table), text, meta)
     clones = None
     if background.active:
         table, text, meta, clones, _ = _background.add(
-            counts, names[0], background, table, text, meta
+            counts, names[0], background, _frame(table), text, meta
         )
     _common.emit("share", str(spec), [_common.Block(None, table, text, meta)], fmt, output)
     _write_files(counts, names, names[0], venn, shared_clonotypes, clones)
@@ -220,14 +221,13 @@ def _share(
     rarefy: bool,
     depth: int | None,
     seed: int,
-) -> tuple[pd.DataFrame, str, dict[str, object]]:
-    """The sharing table, its readable text and JSON metadata of one set of samples."""
-    import pandas as pd
-
+) -> tuple[pd.DataFrame | Columns, str, dict[str, object]]:
+    """The sharing table (its plain columns unless --rarefy adds to it), its readable text and
+    JSON metadata of one set of samples."""
     import tcrtrack as tt
 
     result = tt.tl.sharing(counts, reference=reference, ci=ci or None, seed=seed)
-    table = result.to_frame()
+    table: pd.DataFrame | Columns = result.data
     text = render_sharing(result, counts)
     meta: dict[str, object] = {"reference": reference}
     if result.mixed_units:  # each row also carries its unit and reference_unit
@@ -238,11 +238,20 @@ def _share(
         meta["ci"] = ci
     if rarefy:
         rarefied = tt.tl.rarefy(counts, reference=reference, depth=depth, seed=seed, ci=ci or 0.95)
+        import pandas as pd
+
         extra = rarefied.table.drop(columns=["n"]).add_prefix("rarefied_")
-        table = pd.concat([table, extra], axis=1)
+        table = pd.concat([result.to_frame(), extra], axis=1)
         text += "\n\n" + render_rarefied(rarefied)
         meta["rarefied"] = {"depth": rarefied.depth, "n": rarefied.n, "seed": seed}
     return table, text, meta
+
+
+def _frame(table: pd.DataFrame | Columns) -> pd.DataFrame:
+    """The sharing table as a DataFrame (for the options that add columns to it)."""
+    from tcrtrack._display import Columns
+
+    return table.to_pandas() if isinstance(table, Columns) else table
 
 
 def _near(

@@ -18,15 +18,6 @@ from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
 from tcrtrack.io._files import BulkUnit, finish
 
-#: Columns that identify an AIRR Rearrangement file (:func:`tcrtrack.io.read`).
-AIRR_SIGNATURE: Final = ("sequence_id", "v_call", "junction_aa", "productive")
-#: Column sets that identify a minimal AIRR table too: a junction (or AIRR ``cdr3``) field
-#: and a locus or gene call field (no other format tcrtrack reads has these AIRR names).
-AIRR_MINIMAL_SIGNATURES: Final = tuple(
-    (junction, other)
-    for junction in ("junction", "junction_aa", "cdr3")
-    for other in ("locus", "v_call", "j_call")
-)
 #: Fields the AIRR Rearrangement standard (v1.4) requires in every file.
 AIRR_REQUIRED: Final = (
     "sequence_id",

@@ -24,14 +24,11 @@ from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._files import BulkUnit, finish
 from tcrtrack.io._genes import convert_genes
+from tcrtrack.io._registry import IMMUNOSEQ_V2_SIGNATURE, IMMUNOSEQ_V3_SIGNATURE
 
 __all__ = ["read_immunoseq"]
 
 
-#: Columns that identify an immunoSEQ v2 export (``tt.io.read``).
-IMMUNOSEQ_V2_SIGNATURE: Final = ("nucleotide", "aminoAcid", "vIndex")
-#: Columns that identify an immunoSEQ v3 export.
-IMMUNOSEQ_V3_SIGNATURE: Final = ("rearrangement", "amino_acid", "v_index")
 _GENE_NULLS: Final = ("no data", "unknown", "")
 
 # immunoSEQ field names per export version: role -> candidates, first present wins.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from pathlib import Path
-from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -16,11 +15,9 @@ from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._files import finish
+from tcrtrack.io._registry import CLONOTYPES_SIGNATURE
 
 __all__ = ["read_10x_clonotypes"]
-
-#: Columns that identify a Cell Ranger ``clonotypes.csv`` (``tt.io.read``).
-CLONOTYPES_SIGNATURE: Final = ("clonotype_id", "frequency", "cdr3s_aa", "cdr3s_nt")
 
 
 def read_10x_clonotypes(

@@ -10,8 +10,6 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import pandas as pd
-
 from tcrtrack.errors import NotFoundError, ParameterError
 from tcrtrack.io._detect import detect, read
 from tcrtrack.io._files import sample_name
@@ -19,6 +17,7 @@ from tcrtrack.io._files import sample_name
 __all__ = ["ContigFiles", "read_each"]
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 T = TypeVar("T")
@@ -103,6 +102,8 @@ class ContigFiles:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per file: ``sample`` and ``path`` (nothing is read)."""
+        import pandas as pd
+
         return pd.DataFrame({"sample": list(self.samples), "path": [str(p) for p in self.paths]})
 
     def __repr__(self) -> str:

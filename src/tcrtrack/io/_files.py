@@ -14,17 +14,20 @@ import threading
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
+from tcrtrack._arrow import from_numpy, string_array, to_numpy
 from tcrtrack.errors import FormatError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The units a bulk file may count its clone sizes in (``unit=`` of the bulk readers).
 BulkUnit = Literal["templates", "reads", "umis"]
@@ -384,7 +387,7 @@ def whole_counts(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> p
     A fraction or a negative value is a :class:`FormatError` naming the file, the column and
     the line (the header is line 1).
     """
-    values = np.asarray(pc.fill_null(column, np.nan), dtype=np.float64)
+    values = to_numpy(column.cast(pa.float64()), fill=np.nan)
     present = ~np.isnan(values)
     for bad, what in (
         (present & (values < 0), "is negative"),
@@ -400,7 +403,7 @@ def whole_counts(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> p
                 "value or remove the row"
             )
             raise FormatError(msg)
-    return pa.array(np.where(present, values, 0).astype(np.int64), mask=~present)
+    return from_numpy(np.where(present, values, 0).astype(np.int64), mask=~present)
 
 
 def _explain_arrow_error(path: Path, message: str, columns: Sequence[str], what: str) -> str:
@@ -471,6 +474,8 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     Strings stay Arrow-backed (``string[pyarrow]``), low-cardinality columns become
     categoricals, booleans nullable ``boolean`` and counts nullable ``Int64``.
     """
+    import pandas as pd
+
     arrays = {}
     for name in table.column_names:
         col = table.column(name)
@@ -638,10 +643,13 @@ def finish_arrow(
         table = table.append_column(col, pa.nulls(n, kind))
     table = (
         table.append_column(
-            s.SAMPLE, pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), [sample])
+            s.SAMPLE,
+            pa.DictionaryArray.from_arrays(
+                from_numpy(np.zeros(n, np.int32)), string_array([sample])
+            ),
         )
         if n
-        else table.append_column(s.SAMPLE, pa.array([], pa.string()))
+        else table.append_column(s.SAMPLE, string_array([]))
     )
     known = [c for c in (*s.REQUIRED_COLUMNS, *_OPTIONAL_ORDER) if c in table.column_names]
     order = known + [c for c in table.column_names if c not in known]

@@ -20,14 +20,9 @@ from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, _to_int
 from tcrtrack.io._files import finish
 from tcrtrack.io._genes import convert_genes
+from tcrtrack.io._registry import MIXCR_SIGNATURE
 
 __all__ = ["read_mixcr"]
-
-#: Columns that identify a MiXCR clone export (v2, v3 and v4).
-MIXCR_SIGNATURE: Final = ("nSeqCDR3", "aaSeqCDR3")
-
-#: Column headers MiXCR writes without ``-s`` ("N. Seq. CDR3") in its short form ("nSeqCDR3").
-MIXCR_LONG_SIGNATURE: Final = ("N. Seq. CDR3", "AA. Seq. CDR3")
 
 
 def _canonical(column: str) -> str:

@@ -19,8 +19,6 @@ from tcrtrack.io._files import finish
 
 __all__ = ["read_paired"]
 
-#: Columns that identify a paired table (``tt.io.read``).
-PAIRED_SIGNATURE: Final = ("TCRA_cdr3aa", "TCRB_cdr3aa")
 #: Column naming the cell, first present wins.
 CELL_COLUMNS: Final = ("barcode", "cell_id", "cell", "cell_barcode")
 #: Per-chain field suffix -> contig-table column.

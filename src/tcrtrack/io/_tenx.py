@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
 import pyarrow as pa
 
 from tcrtrack import schema as s
 from tcrtrack.io import _files
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Cell Ranger column -> contig-table column.
 TENX_COLUMNS: Final = {
@@ -33,8 +35,6 @@ TENX_COLUMNS: Final = {
 }
 #: Columns without which a file is not a Cell Ranger contig table.
 TENX_REQUIRED: Final = ("barcode", "chain", "productive", "cdr3")
-#: Columns that identify the layout (checked by :func:`tcrtrack.io.read`).
-TENX_SIGNATURE: Final = ("barcode", "contig_id", "chain", "v_gene", "cdr3")
 
 _TYPES: Final = {
     "productive": pa.bool_(),
@@ -96,6 +96,8 @@ def read_10x(
     0  AAACCTGAGAGTGAGA-1   TRB  CASSQLGRTKDSKNYGYTF        True
     1  AAACCTGAGAGTGAGA-1   TRA        CAARREYGNKLVF        True
     """
+    import pandas as pd
+
     parsed = parse_10x(path, sample=sample, columns=columns)
     return parsed if isinstance(parsed, pd.DataFrame) else _files.frame_of(parsed)
 

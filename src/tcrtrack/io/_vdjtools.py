@@ -20,11 +20,10 @@ from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, _null_placeholders, _to_int
 from tcrtrack.io._files import finish
 from tcrtrack.io._genes import convert_genes
+from tcrtrack.io._registry import VDJTOOLS_SIGNATURE
 
 __all__ = ["read_vdjtools"]
 
-#: Columns that identify a VDJtools (or MiTCR) clonotype table (``tt.io.read``).
-VDJTOOLS_SIGNATURE: Final = ("freq", "cdr3nt", "cdr3aa", "v", "d", "j")
 #: The count column: VDJtools writes ``#count`` (its header is a comment line), MiTCR ``count``.
 COUNT_COLUMNS: Final = ("#count", "count")
 #: Gene placeholders VDJtools writes for a segment it could not assign.

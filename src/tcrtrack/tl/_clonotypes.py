@@ -7,27 +7,35 @@ for ``TRA+TRB``), the counts matrix, the cells table and the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, strings
+from tcrtrack._arrow import encode, factorize, indices, string_array, strings
 from tcrtrack.errors import EmptyError, ParameterError, SchemaError, UnitError
 from tcrtrack.tl import _engine
-from tcrtrack.tl._counts import CloneCounts
+from tcrtrack.tl._counts import Arrays, CellArrays, CloneCounts
 from tcrtrack.tl._digest import Digest, digest, first_appearance
 from tcrtrack.tl._spec import ClonotypeSpec
 
 if TYPE_CHECKING:
+    import pandas as pd
     from scipy import sparse
 
 __all__ = ["CloneCounts", "clonotypes"]
+
+
+def _is_frame(contigs: object) -> bool:
+    """Whether ``contigs`` is one DataFrame (none exists unless pandas was imported)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(contigs, pd.DataFrame)
 
 
 def _is_filtered(contigs: pd.DataFrame) -> bool:
@@ -40,6 +48,8 @@ def _is_filtered(contigs: pd.DataFrame) -> bool:
 def _by_sample(contigs: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     """Each sample's rows (a slice when they are contiguous), in the order of the categories
     of the ``sample`` column (sorted names when it is not categorical)."""
+    import pandas as pd
+
     col = contigs[s.SAMPLE]
     if not isinstance(col.dtype, pd.CategoricalDtype):
         col = col.astype("category")
@@ -142,7 +152,7 @@ def clonotypes(
     if isinstance(contigs, ContigFiles):
         tables = contigs.parsed()  # Cell Ranger files go to the polars engine as Arrow tables
     else:
-        tables = [contigs] if isinstance(contigs, pd.DataFrame) else contigs
+        tables = [contigs] if _is_frame(contigs) else contigs
     declared = _check_declared_units(units)
     digests: list[Digest] = []
     ledger = _qc.QCLedger()
@@ -247,20 +257,27 @@ def _global_keys(digests: list[Digest], spec: ClonotypeSpec) -> tuple[list[np.nd
         k, dictionary = encode(keys.column(col))
         code = k + 1 if code is None else code * (len(dictionary) + 1) + (k + 1)
     assert code is not None
-    gid, _ = pd.factorize(code)
-    gid = gid.astype(np.int64)
+    gid, _ = factorize(code)
     first = np.full(int(gid.max()) + 1 if len(gid) else 0, -1, dtype=np.int64)
     first[gid[::-1]] = np.arange(len(gid))[::-1]
     bounds = np.cumsum([0] + [d.keys.num_rows for d in digests])
     maps = [gid[bounds[i] : bounds[i + 1]] for i in range(len(digests))]
-    return maps, keys.take(pa.array(first))
+    return maps, keys.take(indices(first))
 
 
 def _frame(keys: pa.Table, rows: np.ndarray) -> pd.DataFrame:
-    taken = keys.take(pa.array(rows))
+    import pandas as pd
+
+    taken = keys.take(indices(rows))
     return pd.DataFrame(
         {name: pd.arrays.ArrowStringArray(taken.column(name)) for name in taken.column_names}
     )
+
+
+def _clonotype_table(keys: pa.Table, rows: np.ndarray, spec: ClonotypeSpec) -> pd.DataFrame:
+    """:attr:`CloneCounts.clonotypes` of a single-chain definition: the key table at ``rows``,
+    labelled (built when first asked for)."""
+    return _label(_frame(keys, rows), spec)
 
 
 def _assemble(
@@ -270,8 +287,6 @@ def _assemble(
     ledger: _qc.QCLedger,
     declared: Mapping[str, str],
 ) -> CloneCounts:
-    from scipy import sparse
-
     names = [d.sample for d in digests]
     kinds = _kinds(digests, units, ledger, declared)
     for d in digests:
@@ -285,21 +300,20 @@ def _assemble(
 
     if not single_cell:
         weight = _concat([d.weight for d in digests if d.weight is not None])
-        clone, clone_keys = pd.factorize(chain)
-        table = _label(_frame(keys, clone_keys), spec)
-        counts = sparse.coo_array(
-            (weight, (sample_of, np.asarray(clone, dtype=np.int64))),
-            shape=(len(names), len(table)),
-        ).tocsr()
-        counts.sum_duplicates()
-        return CloneCounts(
-            matrix=counts,
-            samples=tuple(names),
-            clonotypes=table,
+        clone, clone_keys = factorize(chain)
+        shape = (len(names), len(clone_keys))
+        arrays = Arrays(
+            csr=_csr_sum(sample_of, clone, weight, shape),
+            shape=shape,
+            clonotypes=partial(_clonotype_table, keys, clone_keys, spec),
+        )
+        return CloneCounts._from_arrays(
+            arrays,
+            samples=names,
             spec=spec,
-            qc=ledger,
-            cells=None,
             units=units,
+            single_cell=kinds,
+            qc=ledger,
         )
 
     # cells: each sample's cell codes after those of the samples before it
@@ -308,10 +322,13 @@ def _assemble(
     cell = _concat([d.cell + offset[i] for i, d in enumerate(digests) if d.cell is not None])
     barcodes = pa.concat_arrays(
         [d.barcodes.cast(pa.large_string()) for d in digests if d.barcodes is not None]
-        or [pa.array([], pa.large_string())]
+        or [string_array([], pa.large_string())]
     )
     entries: list[_qc.QCEntry] = []
+    clonotypes: Callable[[], pd.DataFrame]
     if spec.paired:
+        import pandas as pd
+
         locus = _concat([d.locus for d in digests])
         pairs = pd.DataFrame({"cell": cell, "locus": locus, "chain": chain, "sample": sample_of})
         first = pairs[pairs["locus"] == 0]
@@ -325,25 +342,20 @@ def _assemble(
         )
         n_keys = keys.num_rows
         pair_key = merged["chain_a"].to_numpy() * n_keys + merged["chain_b"].to_numpy()
-        clone, pair_uniques = pd.factorize(pair_key)
+        clone, pair_uniques = factorize(pair_key)
         chains = _frame(keys, np.arange(n_keys))
         table = _paired_table(chains, pair_uniques // n_keys, pair_uniques % n_keys, spec)
+        clonotypes = partial(_given, table)
+        n_clones = len(table)
         cell = merged["cell"].to_numpy()
         sample_of = merged["sample"].to_numpy()
     else:
         clone, clone_keys = first_appearance(chain, keys.num_rows)
-        table = _label(_frame(keys, clone_keys), spec)
+        clonotypes = partial(_clonotype_table, keys, clone_keys, spec)
+        n_clones = len(clone_keys)
     clone = np.asarray(clone, dtype=np.int64)
-    counts = _csr(sample_of, clone, len(names), len(table))
-    cells = pd.DataFrame(
-        {
-            "sample": pd.Categorical.from_codes(sample_of, categories=names),
-            "cell_id": pd.arrays.ArrowStringArray(
-                pa.chunked_array([barcodes.take(pa.array(cell))])
-            ),
-            "clonotype": clone,
-        }
-    )
+    shape = (len(names), n_clones)
+    csr = _csr_arrays(sample_of, clone, *shape)
     # cells with contigs after filtering but no clonotype: no chain of the locus (or, for a
     # paired definition, not both), excluding the cells dropped as ambiguous
     seen = np.zeros(int(offset[-1]) + 1, dtype=np.int64)
@@ -355,15 +367,20 @@ def _assemble(
         entries.append(
             _qc.QCEntry(d.sample, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, n, "cells")
         )
-    return CloneCounts(
-        matrix=counts,
-        samples=tuple(names),
-        clonotypes=table,
+    arrays = Arrays(
+        csr=csr,
+        shape=shape,
+        clonotypes=clonotypes,
+        cells=CellArrays(sample=sample_of, cell=cell, clonotype=clone, barcodes=barcodes),
+    )
+    return CloneCounts._from_arrays(
+        arrays,
+        samples=names,
         spec=spec,
-        qc=ledger.extend(entries),
-        cells=cells,
-        n_cells=counted.astype(np.int64),
         units=units,
+        single_cell=kinds,
+        qc=ledger.extend(entries),
+        n_cells=counted.astype(np.int64),
     )
 
 
@@ -378,6 +395,7 @@ def _assemble_mixed(
     definition has no bulk sample). Single-cell samples count cells (one observation per
     cell and chain, as in the single-cell path), bulk samples their clone sizes; the cells
     table holds the single-cell samples' cells."""
+    import pandas as pd
     from scipy import sparse
 
     names = [d.sample for d in digests]
@@ -441,6 +459,10 @@ def _assemble_mixed(
     )
 
 
+def _given(table: pd.DataFrame) -> pd.DataFrame:
+    return table
+
+
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -448,6 +470,8 @@ def _concat(parts: list[np.ndarray]) -> np.ndarray:
 def _label(table: pd.DataFrame, spec: ClonotypeSpec) -> pd.DataFrame:
     """``table`` with a first column ``clonotype``: the sequence, with genes ``V|seq`` or
     ``V|seq|J`` (a missing gene written ``NA``)."""
+    import pandas as pd
+
     label = strings(table[spec.sequence_column])
     if spec.gene_columns:
         genes = [pc.fill_null(strings(table[c]), "NA") for c in spec.gene_columns]
@@ -459,35 +483,58 @@ def _label(table: pd.DataFrame, spec: ClonotypeSpec) -> pd.DataFrame:
     return out
 
 
+CSR = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _csr_sum(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, shape: tuple[int, int]
+) -> CSR:
+    """The CSR arrays (data, indices, indptr; sorted indices, duplicates summed) of the
+    ``shape`` matrix with ``weights`` added at (``rows``, ``cols``)."""
+    n_cols = max(shape[1], 1)
+    key = np.asarray(rows, dtype=np.int64) * n_cols + np.asarray(cols, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    start = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
+    data = np.add.reduceat(np.asarray(weights, dtype=np.int64)[order], start) if len(key) else key
+    unique = key[start]
+    indptr = np.searchsorted(unique // n_cols, np.arange(shape[0] + 1)).astype(np.int64)
+    return data.astype(np.int64), (unique % n_cols).astype(np.int64), indptr
+
+
 def _csr(
     sample_of: np.ndarray, clone: np.ndarray, n_samples: int, n_clones: int
 ) -> sparse.csr_array:
     """Samples × clonotypes matrix of observation counts (``scipy.sparse.csr_array``)."""
     from scipy import sparse
 
+    arrays = _csr_arrays(sample_of, clone, n_samples, n_clones)
+    return sparse.csr_array(arrays, shape=(n_samples, n_clones))
+
+
+def _csr_arrays(sample_of: np.ndarray, clone: np.ndarray, n_samples: int, n_clones: int) -> CSR:
+    """The CSR arrays of the samples × clonotypes matrix of observation counts."""
     grouped = not len(sample_of) or bool((np.diff(sample_of) >= 0).all())
     if not grouped or n_samples * n_clones > 8 * len(clone) + (1 << 22):
-        counts = sparse.coo_array(
-            (np.ones(len(clone), dtype=np.int64), (sample_of, clone)),
-            shape=(n_samples, n_clones),
-        ).tocsr()
-        counts.sum_duplicates()
-        return counts
+        ones = np.ones(len(clone), dtype=np.int64)
+        return _csr_sum(sample_of, clone, ones, (n_samples, n_clones))
     # observations grouped by sample: one bincount per sample, no sort
     bounds = np.searchsorted(sample_of, np.arange(n_samples + 1))
-    indices, data = [], []
+    indices_, data = [], []
     for i in range(n_samples):
         per = np.bincount(clone[bounds[i] : bounds[i + 1]], minlength=n_clones)
         present = np.flatnonzero(per)
-        indices.append(present)
+        indices_.append(present)
         data.append(per[present])
-    indptr = np.concatenate([[0], np.cumsum([len(x) for x in indices])])
-    return sparse.csr_array((_concat(data), _concat(indices), indptr), shape=(n_samples, n_clones))
+    indptr = np.concatenate([[0], np.cumsum([len(x) for x in indices_])]).astype(np.int64)
+    return _concat(data).astype(np.int64), _concat(indices_).astype(np.int64), indptr
 
 
 def _paired_table(
     chains: pd.DataFrame, a: np.ndarray, b: np.ndarray, spec: ClonotypeSpec
 ) -> pd.DataFrame:
+    import pandas as pd
+
     la, lb = spec.loci
     ta = _label(chains.iloc[a].reset_index(drop=True), spec)
     tb = _label(chains.iloc[b].reset_index(drop=True), spec)

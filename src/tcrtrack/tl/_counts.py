@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
@@ -17,6 +17,7 @@ from tcrtrack.tl._spec import ClonotypeSpec
 
 if TYPE_CHECKING:
     import anndata
+    import pandas as pd
     import scipy.sparse as sp
 
 __all__ = ["CloneCounts"]
@@ -62,6 +63,11 @@ class CloneCounts:
         Per sample (in the order of ``samples``): whether it is single-cell data (its cells
         are in ``cells``) or bulk data.
 
+    The counts of :func:`~tcrtrack.tl.clonotypes` hold CSR arrays and cell arrays inside and
+    build :attr:`matrix` (scipy), :attr:`clonotypes` and :attr:`cells` (pandas) on first
+    access, so that a command which only prints numbers (``tcrtrack share``) imports neither
+    pandas nor scipy; every attribute and method answers the same either way.
+
     Examples
     --------
     >>> import tcrtrack as tt
@@ -79,6 +85,8 @@ class CloneCounts:
     cells: pd.DataFrame | None
     n_cells: np.ndarray | None = field(repr=False)
     single_cell: tuple[bool, ...]
+    #: the arrays of counts built by tt.tl.clonotypes (None: given as pandas and scipy objects)
+    _arrays: ClassVar[Arrays | None] = None
 
     def __init__(
         self,
@@ -118,6 +126,43 @@ class CloneCounts:
         set_(self, "cells", cells)
         set_(self, "n_cells", n_cells)
         set_(self, "single_cell", tuple(bool(x) for x in single_cell))
+
+    @classmethod
+    def _from_arrays(
+        cls,
+        arrays: Arrays,
+        *,
+        samples: Sequence[str],
+        spec: ClonotypeSpec,
+        units: Sequence[str],
+        single_cell: Sequence[bool],
+        qc: _qc.QCLedger,
+        n_cells: np.ndarray | None = None,
+    ) -> CloneCounts:
+        """Counts whose :attr:`matrix`, :attr:`clonotypes` and :attr:`cells` are built from
+        ``arrays`` on first access (what :func:`tcrtrack.tl.clonotypes` returns)."""
+        self = cls.__new__(cls)
+        set_ = object.__setattr__
+        set_(self, "samples", tuple(samples))
+        set_(self, "spec", spec)
+        set_(self, "units", tuple(str(u) for u in units))
+        set_(self, "qc", qc)
+        set_(self, "n_cells", n_cells)
+        set_(self, "single_cell", tuple(bool(x) for x in single_cell))
+        set_(self, "_arrays", arrays)
+        if arrays.cells is None:
+            set_(self, "cells", None)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for attributes not set yet: the ones built from the arrays
+        arrays = self.__dict__.get("_arrays")
+        if arrays is None or name not in ("matrix", "clonotypes", "cells"):
+            msg = f"'CloneCounts' object has no attribute {name!r}"
+            raise AttributeError(msg)
+        value = arrays.build(name, self.samples)
+        object.__setattr__(self, name, value)
+        return value
 
     @property
     def unit(self) -> str:
@@ -209,6 +254,8 @@ class CloneCounts:
 
     @property
     def n_clonotypes(self) -> int:
+        if self._arrays is not None:
+            return int(self._arrays.shape[1])
         return int(self.matrix.shape[1])
 
     def index(self, sample: str) -> int:
@@ -221,6 +268,8 @@ class CloneCounts:
 
     def dense(self) -> np.ndarray:
         """:attr:`matrix` as a dense ``int64`` array."""
+        if self._arrays is not None:
+            return self._arrays.dense()
         return np.asarray(self.matrix.toarray(), dtype=np.int64)
 
     def presence(self) -> np.ndarray:
@@ -231,6 +280,12 @@ class CloneCounts:
         """Per sample: cells (distinct cells with a clonotype) or summed bulk counts, each in
         the sample's own unit (the Series is named after the unit, ``count`` when the samples
         count in different units)."""
+        import pandas as pd
+
+        if self._arrays is not None:
+            return pd.Series(
+                self._totals_array(), index=list(self.samples), name=self._unit_label()
+            )
         sums = np.asarray(self.matrix.sum(axis=1)).ravel().astype(np.int64)
         if self.cells is not None:
             n = self.n_cells
@@ -243,6 +298,11 @@ class CloneCounts:
         """The cells of ``sample`` (distinct cells: a cell in two clonotypes counts once), or
         its summed bulk counts, in the clonotypes selected by the boolean ``clonotype_mask``
         (one entry per column of :attr:`matrix`), in the sample's own unit."""
+        if self._arrays is not None:
+            is_cell = np.asarray(self.single_cell, dtype=bool)
+            n_cells = int(self._totals_array()[is_cell].sum())
+            row = self.index(sample)
+            return self._arrays.count_in(row, clonotype_mask, n_cells, self.single_cell[row])
         if self.is_single_cell(sample):
             assert self.cells is not None
             cells = self.cells
@@ -263,13 +323,54 @@ class CloneCounts:
 
     def n_clonotypes_per_sample(self) -> pd.Series:
         """Per sample: the number of distinct clonotypes found."""
+        import pandas as pd
+
+        if self._arrays is not None:
+            n_found = self._arrays.n_clonotypes()
+            return pd.Series(n_found, index=list(self.samples), name="clonotypes")
         n = np.diff(self.matrix.indptr) if self.matrix.has_canonical_format else None
         if n is None:
             n = (self.dense() > 0).sum(axis=1)
         return pd.Series(np.asarray(n, dtype=np.int64), index=list(self.samples), name="clonotypes")
 
+    def n_clonotypes_of(self, sample: str) -> int:
+        """The number of distinct clonotypes found in ``sample`` (one entry of
+        :meth:`n_clonotypes_per_sample`, without building the Series).
+
+        Examples
+        --------
+        >>> import tcrtrack as tt
+        >>> counts = tt.tl.clonotypes(tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered")))
+        >>> counts.n_clonotypes_of(counts.samples[0]) == counts.n_clonotypes
+        True
+        """
+        if self._arrays is not None:
+            return int(self._arrays.n_clonotypes()[self.index(sample)])
+        return int(self.n_clonotypes_per_sample().iloc[self.index(sample)])
+
+    def total_of(self, sample: str) -> int:
+        """The cells (or summed bulk counts) of ``sample``, in its own unit (one entry of
+        :meth:`totals`, without building the Series)."""
+        if self._arrays is not None:
+            return int(self._totals_array()[self.index(sample)])
+        return int(self.totals().iloc[self.index(sample)])
+
+    def _totals_array(self) -> np.ndarray:
+        """:meth:`totals` as an array (from the arrays, when the counts have them)."""
+        if self._arrays is None:
+            return np.asarray(self.totals().to_numpy(), dtype=np.int64)
+        sums = self._arrays.row_sums()
+        if self._arrays.cells is not None:
+            n = self.n_cells
+            if n is None:
+                n = self._arrays.distinct_cells(len(self.samples))
+            sums = np.where(np.asarray(self.single_cell, dtype=bool), n, sums)
+        return np.asarray(sums, dtype=np.int64)
+
     def select(self, samples: Sequence[str]) -> CloneCounts:
         """The counts of ``samples`` only (in that order), keeping clonotypes found in them."""
+        import pandas as pd
+
         rows = [self.index(x) for x in samples]
         sub = self.matrix[rows]
         keep = np.flatnonzero(np.asarray((sub > 0).sum(axis=0)).ravel())
@@ -300,6 +401,8 @@ class CloneCounts:
         ``long``: one row per sample and clonotype found in it (``sample``, the clonotype's
         columns, ``count``), zeros omitted, by sample and then by decreasing count.
         """
+        import pandas as pd
+
         if layout == "wide":
             counts = pd.DataFrame(self.dense().T, columns=list(self.samples))
             return pd.concat([self.clonotypes.reset_index(drop=True), counts], axis=1)
@@ -316,6 +419,7 @@ class CloneCounts:
     def to_anndata(self) -> anndata.AnnData:
         """An AnnData with obs = samples, var = clonotypes, X = counts (sparse)."""
         import anndata
+        import pandas as pd
 
         var = self.clonotypes.copy()
         var.index = var["clonotype"].astype(str).to_numpy()
@@ -334,6 +438,8 @@ class CloneCounts:
 
     def summary(self) -> pd.DataFrame:
         """Per sample: clonotypes and cells (or bulk units)."""
+        import pandas as pd
+
         table = pd.DataFrame(
             {"clonotypes": self.n_clonotypes_per_sample(), self._unit_label(): self.totals()}
         )
@@ -362,6 +468,8 @@ class CloneCounts:
 
 def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     """Distinct non-NA ``cell_id`` per sample of a cells table, in the order of ``samples``."""
+    import pandas as pd
+
     from tcrtrack._arrow import encode, strings
     from tcrtrack.tl._digest import distinct_cells
 
@@ -376,3 +484,95 @@ def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     codes, names = encode(strings(cells["cell_id"]))
     keep = (sample_codes >= 0) & (codes >= 0)
     return distinct_cells(codes[keep], len(names), sample_codes[keep], len(samples))
+
+
+@dataclass(frozen=True)
+class CellArrays:
+    """The cells of single-cell counts as arrays, one entry per cell and clonotype:
+    ``sample`` (row of the matrix), ``cell`` (a number per distinct cell, an index into
+    ``barcodes``) and ``clonotype`` (column of the matrix)."""
+
+    sample: np.ndarray
+    cell: np.ndarray
+    clonotype: np.ndarray
+    barcodes: pa.Array
+
+    def frame(self, samples: Sequence[str]) -> pd.DataFrame:
+        """:attr:`CloneCounts.cells`: ``sample`` (categorical), ``cell_id``, ``clonotype``."""
+        import pandas as pd
+
+        from tcrtrack._arrow import indices
+
+        cell_id = pa.chunked_array([self.barcodes.cast(pa.large_string()).take(indices(self.cell))])
+        return pd.DataFrame(
+            {
+                "sample": pd.Categorical.from_codes(self.sample, categories=list(samples)),
+                "cell_id": pd.arrays.ArrowStringArray(cell_id),
+                "clonotype": self.clonotype,
+            }
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Arrays:
+    """What :func:`tcrtrack.tl.clonotypes` counts, as arrays: the samples × clonotypes matrix
+    as CSR arrays (``data``, ``indices``, ``indptr``; sorted, no duplicates) of ``shape``, a
+    function building :attr:`CloneCounts.clonotypes`, and the cells (single-cell data)."""
+
+    csr: tuple[np.ndarray, np.ndarray, np.ndarray]
+    shape: tuple[int, int]
+    clonotypes: Callable[[], pd.DataFrame]
+    cells: CellArrays | None = None
+
+    def build(self, name: str, samples: Sequence[str]) -> Any:
+        """The attribute ``name`` of :class:`CloneCounts` (``matrix``, ``clonotypes``,
+        ``cells``) built from the arrays."""
+        if name == "matrix":
+            from scipy import sparse
+
+            return sparse.csr_array(self.csr, shape=self.shape)
+        if name == "clonotypes":
+            return self.clonotypes()
+        return None if self.cells is None else self.cells.frame(samples)
+
+    def dense(self) -> np.ndarray:
+        data, indices, indptr = self.csr
+        out = np.zeros(self.shape, dtype=np.int64)
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(indptr))
+        out[rows, indices] = data
+        return out
+
+    def n_clonotypes(self) -> np.ndarray:
+        """Per sample: the clonotypes with a non-zero count."""
+        data, _, indptr = self.csr
+        nonzero = np.concatenate([[0], np.cumsum(data != 0)])
+        return (nonzero[indptr[1:]] - nonzero[indptr[:-1]]).astype(np.int64)
+
+    def row_sums(self) -> np.ndarray:
+        """Per sample: the summed counts of its row."""
+        data, _, indptr = self.csr
+        sums = np.concatenate([[0], np.cumsum(data)])
+        return (sums[indptr[1:]] - sums[indptr[:-1]]).astype(np.int64)
+
+    def distinct_cells(self, n_samples: int) -> np.ndarray:
+        """Per sample: its distinct cells (0 for a bulk sample)."""
+        if self.cells is None:
+            return np.zeros(n_samples, dtype=np.int64)
+        a = self.cells
+        n = len(a.barcodes) + 1
+        seen = np.unique(a.sample * n + a.cell) // n
+        return np.bincount(seen, minlength=n_samples).astype(np.int64)
+
+    def count_in(self, row: int, clonotype_mask: np.ndarray, cells: int, single_cell: bool) -> int:
+        """Distinct cells of sample ``row`` in the clonotypes selected by ``clonotype_mask``, or
+        its summed counts in them for a bulk sample; ``cells``: the cells of all single-cell
+        samples (one row per cell when the cell arrays have that many)."""
+        a = self.cells
+        if a is None or not single_cell:
+            data, indices, indptr = self.csr
+            lo, hi = indptr[row], indptr[row + 1]
+            return int(data[lo:hi][clonotype_mask[indices[lo:hi]]].sum())
+        sel = (a.sample == row) & clonotype_mask[a.clonotype]
+        if len(a.cell) == cells:
+            return int(sel.sum())  # one row per cell
+        return len(np.unique(a.cell[sel]))

@@ -13,17 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, strings, take_chunked
+from tcrtrack._arrow import encode, factorize, indices, strings, take_chunked, to_numpy
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl._spec import ClonotypeSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +66,8 @@ class Digest:
 
 def strings_at(series: pd.Series, rows: np.ndarray) -> pa.ChunkedArray:
     """A column at ascending ``rows`` as Arrow strings (no copy when ``rows`` is every row)."""
+    import pandas as pd
+
     if len(rows) != len(series) and series.dtype != pd.StringDtype("pyarrow"):
         return strings(series.iloc[rows])  # convert only the rows needed
     array = strings(series)
@@ -116,14 +121,22 @@ def primary_order(
         at = np.flatnonzero(tied)
         codes = seq_codes[sub[at]]
         codes = np.where(codes < 0, len(seq_dict) - 1, codes)  # NA: as rank[-1] would pick
-        used = np.unique(codes)
+        used = _sorted_unique(codes)
         rank_of_used = np.empty(len(used), dtype=np.int64)
-        ranked = np.asarray(pc.sort_indices(seq_dict.take(pa.array(used))))
+        ranked = to_numpy(pc.sort_indices(seq_dict.take(indices(used))))
         rank_of_used[ranked] = np.arange(len(used))
         rank = rank_of_used[np.searchsorted(used, codes)]
         sub[at] = sub[at][np.lexsort((-rank, run[at]))]
     order[pos] = sub
     return order
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (a sort; ``np.unique`` itself loads ``numpy.ma``)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
 def distinct_cells(
@@ -159,6 +172,8 @@ def check_single_cell(sample: str, cell_valid: np.ndarray, spec: ClonotypeSpec) 
 
 def _locus_codes_at(series: pd.Series, rows: np.ndarray, loci: tuple[str, ...]) -> np.ndarray:
     """Index of each row's locus in ``loci``, -1 for other loci and NA."""
+    import pandas as pd
+
     if isinstance(series.dtype, pd.CategoricalDtype):
         lut = np.array(
             [loci.index(str(c)) if str(c) in loci else -1 for c in series.cat.categories] + [-1],
@@ -171,6 +186,8 @@ def _locus_codes_at(series: pd.Series, rows: np.ndarray, loci: tuple[str, ...]) 
 
 def _counts_at(contigs: pd.DataFrame, column: str, rows: np.ndarray, na: int) -> np.ndarray:
     """A count column at ``rows`` as int64, NA as ``na`` (0 when the column is absent)."""
+    import pandas as pd
+
     if column not in contigs:
         return np.zeros(len(rows), dtype=np.int64)
     col = contigs[column]
@@ -209,7 +226,7 @@ def encode_at(
     else:
         codes = np.full(len(sub), -1, dtype=np.int64)
         codes[present], uniques = first_appearance(sub[present], len(all_dict))
-    return codes, all_dict.take(pa.array(uniques))
+    return codes, all_dict.take(indices(uniques))
 
 
 def _chain_keys(
@@ -242,8 +259,8 @@ def chain_codes(seq_codes: np.ndarray, genes: Sequence[pa.Array | pa.ChunkedArra
         for gene in genes:
             g_codes, g_dict = encode(gene)
             key = key * (len(g_dict) + 1) + (g_codes + 1)
-        chain, _ = pd.factorize(key)
-        return chain.astype(np.int64)
+        chain, _ = factorize(key)
+        return chain
     # dictionary codes are already numbered by first appearance, as factorize does
     return seq_codes
 
@@ -254,6 +271,8 @@ def digest(contigs: pd.DataFrame, sample: str, spec: ClonotypeSpec, *, filter: b
     ``filter`` applies :func:`tcrtrack.pp.filter_masks` first, counting each drop as
     :func:`tcrtrack.pp.filter_contigs` would.
     """
+    import pandas as pd
+
     from tcrtrack._contigs import filter_masks
 
     n = len(contigs)

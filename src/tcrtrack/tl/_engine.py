@@ -16,13 +16,12 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, take_chunked
+from tcrtrack._arrow import encode, scalar, string_array, take_chunked, to_numpy
 from tcrtrack._contigs import well_formed
 from tcrtrack.tl._digest import (
     Digest,
@@ -57,9 +56,12 @@ def is_filtered(ledger: _qc.QCLedger) -> bool:
     return bool(samples) and all((x, "filter") in stages for x in samples)
 
 
-def _first_rows(df: pl.DataFrame, columns: list[str]) -> np.ndarray:
-    """For each row, the index of the first row with the same values of ``columns``."""
-    first = df.select(columns).with_row_index("__i").select(pl.col("__i").min().over(columns))
+def _first_rows(barcodes: pa.ChunkedArray) -> np.ndarray:
+    """For each row, the index of the first row with the same barcode (a polars hash)."""
+    import polars as pl
+
+    df = pl.DataFrame({"c": pl.Series(barcodes)})
+    first = df.with_row_index("__i").select(pl.col("__i").min().over("c"))
     return first.to_series().to_numpy().astype(np.int64)
 
 
@@ -72,21 +74,17 @@ def _cell_first(barcodes: pa.ChunkedArray) -> np.ndarray:
         before, after = barcodes.slice(0, n - 1), barcodes.slice(1)
         if pc.all(pc.less_equal(before, after)).as_py() is not False:
             new = np.ones(n, dtype=bool)
-            new[1:] = np.asarray(pc.not_equal(before, after), dtype=bool)
+            new[1:] = to_numpy(pc.not_equal(before, after))
             starts = np.flatnonzero(new)
             return starts[np.cumsum(new) - 1]
-    return _first_rows(pl.DataFrame({"c": pl.Series(barcodes)}), ["c"])
+    return _first_rows(barcodes)
 
 
 def _explicitly_false(table: pa.Table, column: str) -> np.ndarray:
     """True where a boolean column is explicitly False (NA is not False; absent: never)."""
     if column not in table.column_names:
         return np.zeros(table.num_rows, dtype=bool)
-    return _numpy_bool(pc.fill_null(pc.invert(table.column(column)), False))
-
-
-def _numpy_bool(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return np.asarray(array, dtype=bool)
+    return to_numpy(pc.invert(table.column(column)), fill=False)
 
 
 def _filter_masks(
@@ -100,11 +98,18 @@ def _filter_masks(
     return [
         (_qc.NOT_A_CELL, _explicitly_false(table, s.IS_CELL)),
         (_qc.LOW_CONFIDENCE, _explicitly_false(table, s.HIGH_CONFIDENCE)),
-        (_qc.MULTI_LOCUS_CONTIG, _numpy_bool(pc.fill_null(pc.equal(locus, s.MULTI_LOCUS), False))),
-        (_qc.NON_PRODUCTIVE, ~_numpy_bool(pc.fill_null(table.column(s.PRODUCTIVE), False))),
+        (_qc.MULTI_LOCUS_CONTIG, _equals(locus, s.MULTI_LOCUS)),
+        (_qc.NON_PRODUCTIVE, ~to_numpy(table.column(s.PRODUCTIVE), fill=False)),
         (_qc.MISSING_JUNCTION, codes < 0),
         (_qc.MALFORMED_JUNCTION, ~well_formed(aa, spec.sequence, codes, dictionary)),
     ]
+
+
+def _equals(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    """True where a string column equals ``value`` (NA: False)."""
+    if pa.types.is_null(column.type):
+        return np.zeros(len(column), dtype=bool)
+    return to_numpy(pc.equal(column, scalar(value, pa.string())), fill=False)
 
 
 def _first_hit(masks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
@@ -120,7 +125,15 @@ def _counts_at(table: pa.Table, column: str, rows: np.ndarray, na: int) -> np.nd
     if column not in table.column_names:
         return np.zeros(len(rows), dtype=np.int64)
     taken = _take(table.column(column), rows)
-    return np.asarray(pc.fill_null(taken.cast(pa.int64()), na), dtype=np.int64)
+    return to_numpy(taken.cast(pa.int64()), fill=na).astype(np.int64)
+
+
+def _locus_codes(locus: pa.ChunkedArray, loci: tuple[str, ...]) -> np.ndarray:
+    """Index of each row's locus in ``loci``; -1 for other loci and NA."""
+    if pa.types.is_null(locus.type):
+        return np.full(len(locus), -1, dtype=np.int64)
+    found = pc.index_in(locus, value_set=string_array(loci))
+    return to_numpy(found, fill=-1).astype(np.int64)
 
 
 def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
@@ -159,12 +172,10 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
             rows = np.arange(n)
         cell_first_all = cell_job.result()  # each row's first row of its barcode
 
-    cell_valid = _numpy_bool(pc.is_valid(_take(table.column(s.CELL_ID), rows)))
+    cell_valid = to_numpy(pc.is_valid(_take(table.column(s.CELL_ID), rows)))
     single_cell = check_single_cell(sample, cell_valid, spec)
 
-    loci = pa.array(list(spec.loci), pa.string())
-    locus_all = pc.fill_null(pc.index_in(_take(table.column(s.LOCUS), rows), value_set=loci), -1)
-    locus_kept = np.asarray(locus_all, dtype=np.int64)
+    locus_kept = _locus_codes(_take(table.column(s.LOCUS), rows), spec.loci)
     in_locus = locus_kept >= 0
     entries.append(
         _qc.QCEntry(

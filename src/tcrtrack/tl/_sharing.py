@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from tcrtrack._display import Columns
 from tcrtrack.errors import ParameterError, UnitError
 from tcrtrack.tl._counts import CloneCounts
 from tcrtrack.tl._spec import ClonotypeSpec
 from tcrtrack.tl._stats import BinomialMethod
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Sharing", "VennRegions", "shared_clonotypes", "sharing", "venn_regions"]
 
@@ -43,7 +48,8 @@ class Sharing:
         One row per compared sample (index: sample name), columns :data:`SHARING_COLUMNS`;
         formulas in :func:`sharing`. When the samples count in different units, two more
         columns: ``unit`` (what the row's ``n_cells`` counts) and ``reference_unit`` (what
-        ``n_reference_cells`` counts).
+        ``n_reference_cells`` counts). A pandas DataFrame built on first access (the command
+        line prints the numbers without building it).
     reference
         The reference sample's name.
     spec
@@ -57,12 +63,17 @@ class Sharing:
         Interval method of the clonotype fractions (cell fractions: bootstrap over cells).
     """
 
-    table: pd.DataFrame
+    #: the table's numbers as plain columns (:class:`tcrtrack._display.Columns`)
+    data: Columns = field(repr=False)
     reference: str
     spec: ClonotypeSpec
     units: Mapping[str, str]
     ci: float | None = None
     method: str | None = None
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return self.data.to_pandas()
 
     @property
     def unit(self) -> str:
@@ -87,7 +98,7 @@ class Sharing:
     @property
     def samples_unit(self) -> str | None:
         """The one unit of the compared samples (the reference's may differ), or None."""
-        found = {self.units[str(x)] for x in self.table.index}
+        found = {self.units[str(x)] for x in self.data.index}
         return next(iter(found)) if len(found) == 1 else None
 
     def to_frame(self) -> pd.DataFrame:
@@ -114,57 +125,57 @@ class Sharing:
         >>> list(shown["reference"].columns)
         ['a clonotypes found', 'a cells found']
         """
+        return {name: table.to_pandas() for name, table in self.display_columns().items()}
+
+    def display_columns(self) -> dict[str, Columns]:
+        """:meth:`display_tables` as plain columns (:class:`tcrtrack._display.Columns`, which
+        print as the DataFrames do): the one rendering of the sharing in words."""
         from tcrtrack._display import MIXED_UNITS, count_of, fraction_labels
 
-        t = self.table
+        t = self.data.columns
         own = self.samples_unit
         ref_unit = self.units[self.reference]
         labels = fraction_labels(own or MIXED_UNITS, self.reference, ref_unit)
-        index = pd.Index(t.index, name="sample")
-        row_units = ["" if own else self.units[str(x)] for x in t.index]
+        row_units = ["" if own else self.units[str(x)] for x in self.data.index]
 
         def fraction(num: str, den: str, frac: str, units: list[str] | None = None) -> list[str]:
+            low, high = t.get(f"{frac}_low"), t.get(f"{frac}_high")
             return [
                 count_of(
-                    int(r[num]),
-                    int(r[den]),
-                    r.get(f"{frac}_low"),
-                    r.get(f"{frac}_high"),
+                    int(t[num][i]),
+                    int(t[den][i]),
+                    None if low is None else low[i],
+                    None if high is None else high[i],
                     unit=units[i] if units else "",
                 )
-                for i, (_, r) in enumerate(t.iterrows())
+                for i in range(len(self.data.index))
             ]
 
-        samples = pd.DataFrame(
-            {
-                "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
-                own or MIXED_UNITS: [
-                    f"{int(v):,}" + (f" {u}" if u else "")
-                    for v, u in zip(t["n_cells"], row_units, strict=True)
-                ],
-                labels["frac_clonotypes_shared"]: fraction(
-                    "n_shared", "n_clonotypes", "frac_clonotypes_shared"
-                ),
-                labels["frac_cells_shared"]: fraction(
-                    "n_cells_shared", "n_cells", "frac_cells_shared", row_units
-                ),
-            },
-            index=index,
-        )
-        reference = pd.DataFrame(
-            {
-                labels["frac_reference_clonotypes_detected"]: fraction(
-                    "n_shared", "n_reference_clonotypes", "frac_reference_clonotypes_detected"
-                ),
-                labels["frac_reference_cells_detected"]: fraction(
-                    "n_reference_cells_detected",
-                    "n_reference_cells",
-                    "frac_reference_cells_detected",
-                ),
-            },
-            index=index,
-        )
-        return {"samples": samples, "reference": reference}
+        samples = {
+            "clonotypes": [f"{int(v):,}" for v in t["n_clonotypes"]],
+            own or MIXED_UNITS: [
+                f"{int(v):,}" + (f" {u}" if u else "")
+                for v, u in zip(t["n_cells"], row_units, strict=True)
+            ],
+            labels["frac_clonotypes_shared"]: fraction(
+                "n_shared", "n_clonotypes", "frac_clonotypes_shared"
+            ),
+            labels["frac_cells_shared"]: fraction(
+                "n_cells_shared", "n_cells", "frac_cells_shared", row_units
+            ),
+        }
+        reference = {
+            labels["frac_reference_clonotypes_detected"]: fraction(
+                "n_shared", "n_reference_clonotypes", "frac_reference_clonotypes_detected"
+            ),
+            labels["frac_reference_cells_detected"]: fraction(
+                "n_reference_cells_detected",
+                "n_reference_cells",
+                "frac_reference_cells_detected",
+            ),
+        }
+        index = self.data.index
+        return {"samples": Columns(index, samples), "reference": Columns(index, reference)}
 
     def _unit_repr(self) -> str:
         if not self.mixed_units:
@@ -174,7 +185,7 @@ class Sharing:
     def __repr__(self) -> str:
         ci = "" if self.ci is None else f", ci={self.ci}"
         return (
-            f"Sharing(reference={self.reference!r}, samples={list(self.table.index)!r}, "
+            f"Sharing(reference={self.reference!r}, samples={list(self.data.index)!r}, "
             f"{self._unit_repr()}{ci}, spec='{self.spec}')"
         )
 
@@ -301,23 +312,22 @@ def sharing(
     1.0
     """
     others = _check_reference(counts, reference, samples)
-    present = counts.matrix.toarray() > 0
-    totals = counts.totals()
+    present = counts.dense() > 0
+    totals = counts._totals_array()
     ref_row = present[counts.index(reference)]
     n_ref = int(ref_row.sum())
-    n_ref_cells = int(totals[reference])
+    n_ref_cells = int(totals[counts.index(reference)])
     rows = []
     for name in others:
         row = present[counts.index(name)]
         shared = row & ref_row
         n_clono = int(row.sum())
-        n_cells = int(totals[name])
+        n_cells = int(totals[counts.index(name)])
         n_shared = int(shared.sum())
         n_cells_shared = counts.count_in(name, shared)
         n_ref_cells_detected = counts.count_in(reference, shared)
         rows.append(
             {
-                "sample": name,
                 "n_clonotypes": n_clono,
                 "n_cells": n_cells,
                 "n_shared": n_shared,
@@ -331,22 +341,25 @@ def sharing(
                 "frac_reference_cells_detected": _ratio(n_ref_cells_detected, n_ref_cells),
             }
         )
-    table = pd.DataFrame(rows).set_index("sample")[list(SHARING_COLUMNS)]
-    for col in SHARING_COLUMNS:
-        if col.startswith("frac_"):
-            table[col] = table[col].astype("Float64")
-        else:
-            table[col] = table[col].astype("int64")
+    columns: dict[str, np.ndarray] = {
+        col: np.array(
+            [r[col] for r in rows], dtype=np.float64 if col.startswith("frac_") else np.int64
+        )
+        for col in SHARING_COLUMNS
+    }
     if ci is not None:
         from tcrtrack.tl._stats import add_sharing_intervals
 
-        table = add_sharing_intervals(table, ci=ci, method=method, n_boot=n_boot, seed=seed)
+        columns = add_sharing_intervals(
+            columns, list(others), ci=ci, method=method, n_boot=n_boot, seed=seed
+        )
     units = {x: counts.unit_of(x) for x in [reference, *others]}
+    data: dict[str, np.ndarray | list[str]] = dict(columns)
     if len(set(units.values())) > 1:  # each row's units, where they differ
-        table["unit"] = [units[x] for x in others]
-        table["reference_unit"] = units[reference]
+        data["unit"] = [units[x] for x in others]
+        data["reference_unit"] = [units[reference]] * len(others)
     return Sharing(
-        table=table,
+        data=Columns(tuple(others), data),
         reference=reference,
         spec=counts.spec,
         units=units,
@@ -382,6 +395,8 @@ def shared_clonotypes(
     >>> len(table) == counts.n_clonotypes
     True
     """
+    import pandas as pd
+
     others = _check_reference(counts, reference, samples)
     dense = counts.dense()
     ref = dense[counts.index(reference)]
@@ -419,6 +434,8 @@ class VennRegions:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per region: a boolean column per sample, then ``n_clonotypes``."""
+        import pandas as pd
+
         rows = [
             dict(zip(self.samples, key, strict=True)) | {"n_clonotypes": n}
             for key, n in self.regions.items()

@@ -21,7 +21,6 @@ import numpy as np
 from tcrtrack.errors import ParameterError
 
 if TYPE_CHECKING:
-    import pandas as pd
     import scipy.sparse as sp
 
     from tcrtrack.tl._counts import CloneCounts
@@ -87,7 +86,8 @@ def binomial_interval(
     :math:`(\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}) / (1 + z^2/n)`.
     These equal :meth:`scipy.stats.binomtest(k, n).proportion_ci
     <scipy.stats._result_classes.BinomTestResult.proportion_ci>` with ``method="exact"`` and
-    ``"wilson"``. Where ``n = 0`` both bounds are NaN.
+    ``"wilson"`` (the Beta quantile is :func:`tcrtrack.tl._beta.beta_quantile`, within 1e-12 of
+    scipy's ``betaincinv``). Where ``n = 0`` both bounds are NaN.
 
     Examples
     --------
@@ -96,10 +96,6 @@ def binomial_interval(
     >>> round(float(low), 4), round(float(high), 4)
     (0.0207, 0.0311)
     """
-    # scipy.special is much lighter to import than scipy.stats (beta.ppf is betaincinv,
-    # norm.ppf is ndtri)
-    from scipy import special
-
     ci = check_ci(ci)
     if method not in BINOMIAL_METHODS:
         msg = f"method must be one of {', '.join(BINOMIAL_METHODS)}, got {method!r}"
@@ -116,13 +112,17 @@ def binomial_interval(
     kk = np.where(valid, k_arr, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "clopper-pearson":
-            low = np.where(
-                kk > 0, special.betaincinv(np.maximum(kk, 1e-300), nn - kk + 1, alpha / 2), 0.0
-            )
-            high = np.where(
-                kk < nn, special.betaincinv(kk + 1, np.maximum(nn - kk, 1e-300), 1 - alpha / 2), 1.0
-            )
+            # the Beta quantile of tcrtrack.tl._beta, not scipy's betaincinv: importing scipy
+            # would double the start-up of a small run (docs/design.md)
+            from tcrtrack.tl._beta import clopper_pearson
+
+            pairs = zip(kk.ravel().tolist(), nn.ravel().tolist(), strict=True)
+            bounds = [clopper_pearson(int(x), int(m), ci) for x, m in pairs]
+            low = np.array([lo for lo, _ in bounds], dtype=np.float64).reshape(kk.shape)
+            high = np.array([hi for _, hi in bounds], dtype=np.float64).reshape(kk.shape)
         else:
+            from scipy import special  # ndtri: the normal quantile
+
             z = special.ndtri(1 - alpha / 2)
             p = kk / nn
             denom = 1 + z**2 / nn
@@ -333,17 +333,17 @@ def interval_columns(fraction: str) -> tuple[str, str]:
 
 
 def add_sharing_intervals(
-    table: pd.DataFrame,
+    table: dict[str, np.ndarray],
+    samples: list[str],
     *,
     ci: float,
     method: BinomialMethod,
     n_boot: int,
     seed: int,
-) -> pd.DataFrame:
-    """``table`` (of :func:`tcrtrack.tl.sharing`) with ``*_low`` / ``*_high`` after each
-    fraction: binomial intervals for clonotype fractions, bootstrap for cell fractions."""
-    import pandas as pd
-
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`tcrtrack.tl.sharing` (one entry per sample of ``samples``) with
+    ``*_low`` / ``*_high`` after each fraction: binomial intervals for clonotype fractions,
+    bootstrap for cell fractions; NaN (NA) where the fraction is NA."""
     ci = check_ci(ci)
     if int(n_boot) < 1:
         msg = f"n_boot must be a positive number of bootstrap replicates, got {n_boot!r}"
@@ -353,9 +353,7 @@ def add_sharing_intervals(
         ("frac_clonotypes_shared", "n_clonotypes"),
         ("frac_reference_clonotypes_detected", "n_reference_clonotypes"),
     ):
-        low, high = binomial_interval(
-            table["n_shared"].to_numpy(), table[den].to_numpy(), ci=ci, method=method
-        )
+        low, high = binomial_interval(table["n_shared"], table[den], ci=ci, method=method)
         bounds[f"{frac}_low"], bounds[f"{frac}_high"] = low, high
     for frac, num, den in (
         ("frac_cells_shared", "n_cells_shared", "n_cells"),
@@ -363,20 +361,14 @@ def add_sharing_intervals(
     ):
         # one stream per sample and fraction: a sample's interval does not depend on the
         # other samples or their order
-        rngs = [sample_rng(seed, str(name), frac) for name in table.index]
-        low, high = bootstrap_fraction(
-            table[num].to_numpy(), table[den].to_numpy(), ci=ci, n_boot=int(n_boot), rngs=rngs
-        )
+        rngs = [sample_rng(seed, str(name), frac) for name in samples]
+        low, high = bootstrap_fraction(table[num], table[den], ci=ci, n_boot=int(n_boot), rngs=rngs)
         bounds[f"{frac}_low"], bounds[f"{frac}_high"] = low, high
-    columns: dict[str, pd.Series | np.ndarray] = {}
-    for col in table.columns:
-        columns[col] = table[col]
+    out: dict[str, np.ndarray] = {}
+    for col, values in table.items():
+        out[col] = values
         if col in FRACTIONS:
+            na = np.isnan(values)
             for extra in interval_columns(col):
-                columns[extra] = pd.array(bounds[extra], dtype="Float64")
-    out = pd.DataFrame(columns, index=table.index)
-    # NaN → NA where the fraction itself is NA
-    for frac in FRACTIONS:
-        for extra in interval_columns(frac):
-            out.loc[out[frac].isna(), extra] = pd.NA
+                out[extra] = np.where(na, np.nan, np.asarray(bounds[extra], dtype=np.float64))
     return out
