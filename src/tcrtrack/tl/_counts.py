@@ -471,7 +471,7 @@ def _distinct_per_sample(cells: pd.DataFrame, samples: list[str]) -> np.ndarray:
     import pandas as pd
 
     from tcrtrack._arrow import encode, strings
-    from tcrtrack.tl._digest import distinct_cells
+    from tcrtrack.tl._chains import distinct_cells
 
     sample = cells["sample"]
     if not isinstance(sample.dtype, pd.CategoricalDtype):

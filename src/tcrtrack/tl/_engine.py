@@ -23,7 +23,7 @@ from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import encode, scalar, string_array, take_chunked, to_numpy
 from tcrtrack._contigs import well_formed
-from tcrtrack.tl._digest import (
+from tcrtrack.tl._chains import (
     Digest,
     bulk_digest,
     cell_digest,
@@ -141,22 +141,17 @@ def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     return column if len(rows) == len(column) else take_chunked(column, rows)
 
 
-def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: bool) -> Digest:
-    """Reduce one sample's finished Arrow contig table to a :class:`Digest`, as
-    :func:`tcrtrack.tl._digest.digest` does for its DataFrame.
-
-    The clonotype's sequence column is dictionary-encoded once (its codes number the
-    sequences, and the junction checks run on its dictionary: once per distinct junction);
-    the barcodes are numbered by their runs (Cell Ranger writes a file sorted by barcode) or
-    hashed, with polars, in a second thread meanwhile. Only integer codes, the distinct keys
-    and the barcodes of the kept cells outlive the call.
-    """
-    seq = spec.sequence_column
+def _filter_rows(
+    table: pa.Table, spec: ClonotypeSpec, sample: str, *, filter: bool
+) -> tuple[np.ndarray, list[_qc.QCEntry], tuple[np.ndarray, pa.Array], np.ndarray]:
+    """The rows the filter keeps, its ledger entries, the dictionary encoding of the
+    clonotype's sequence column (codes -1 for NA) and each row's first row of its barcode
+    (:func:`_cell_first`, in a second thread meanwhile)."""
     n = table.num_rows
     entries: list[_qc.QCEntry] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         cell_job = pool.submit(_cell_first, table.column(s.CELL_ID))
-        codes_all, dict_all = encode(table.column(seq))  # -1: NA
+        codes_all, dict_all = encode(table.column(spec.sequence_column))  # -1: NA
         if filter:
             masks = _filter_masks(table, spec, codes_all, dict_all)
             reason = _first_hit(masks, n)
@@ -171,29 +166,38 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
         else:
             rows = np.arange(n)
         cell_first_all = cell_job.result()  # each row's first row of its barcode
+    return rows, entries, (codes_all, dict_all), cell_first_all
 
-    cell_valid = to_numpy(pc.is_valid(_take(table.column(s.CELL_ID), rows)))
-    single_cell = check_single_cell(sample, cell_valid, spec)
 
-    locus_kept = _locus_codes(_take(table.column(s.LOCUS), rows), spec.loci)
-    in_locus = locus_kept >= 0
-    entries.append(
-        _qc.QCEntry(
-            sample, "clonotypes", "dropped", _qc.OTHER_LOCUS, int((~in_locus).sum()), "contigs"
-        )
-    )
-    kept_rows, rows = rows, rows[in_locus]
-    locus = locus_kept[in_locus]
+def _in_loci(
+    table: pa.Table, rows: np.ndarray, spec: ClonotypeSpec, sample: str
+) -> tuple[np.ndarray, np.ndarray, _qc.QCEntry]:
+    """The ``rows`` of the clonotype's loci, each one's locus (index into ``spec.loci``), and
+    the ledger entry of the rows of other loci."""
+    locus = _locus_codes(_take(table.column(s.LOCUS), rows), spec.loci)
+    in_locus = locus >= 0
+    n_other = int((~in_locus).sum())
+    entry = _qc.QCEntry(sample, "clonotypes", "dropped", _qc.OTHER_LOCUS, n_other, "contigs")
+    return rows[in_locus], locus[in_locus], entry
 
-    seq_codes, seq_dict = encode_at((codes_all, dict_all), rows)
-    del codes_all, dict_all
+
+def _chain_keys(
+    table: pa.Table,
+    spec: ClonotypeSpec,
+    rows: np.ndarray,
+    seq_codes: np.ndarray,
+    sample: str,
+    counted: _qc.Counted,
+) -> tuple[np.ndarray, pa.Table, list[_qc.QCEntry]]:
+    """Each row's chain key (numbered by first appearance), the table of distinct keys (from
+    each key's first row, genes in their compared form) and the ledger entries of the genes
+    :mod:`tcrtrack._genes` changed."""
     genes, changed = _genes.key_genes(
         [_take(table.column(c), rows) for c in spec.gene_columns],
         alleles=spec.alleles,
         sample=sample,
-        counted="contigs" if single_cell else "rows",
+        counted=counted,
     )
-    entries.extend(changed)
     chain = chain_codes(seq_codes, genes)
     del genes
     first_row = np.full(int(chain.max()) + 1 if len(chain) else 0, -1, dtype=np.int64)
@@ -202,31 +206,63 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
     keys = pa.table(
         {c: _take(table.column(c), key_rows).cast(pa.large_string()) for c in key_columns(spec)}
     )
-    keys = _genes.key_table(keys, spec.gene_columns, alleles=spec.alleles)
+    return chain, _genes.key_table(keys, spec.gene_columns, alleles=spec.alleles), changed
 
-    if not len(kept_rows):
-        return Digest(sample, tuple(entries), keys, chain, locus)
-    if not single_cell:
-        if s.DUPLICATE_COUNT in table.column_names:
-            weight = _counts_at(table, s.DUPLICATE_COUNT, rows, na=0)
-        else:
-            weight = np.ones(len(rows), dtype=np.int64)
-        return bulk_digest(sample, entries, keys, chain, locus, weight)
 
+def _weights(table: pa.Table, rows: np.ndarray) -> np.ndarray:
+    """A bulk sample's clone size of each row: ``duplicate_count`` (1 without the column)."""
+    if s.DUPLICATE_COUNT in table.column_names:
+        return _counts_at(table, s.DUPLICATE_COUNT, rows, na=0)
+    return np.ones(len(rows), dtype=np.int64)
+
+
+def _cells(
+    table: pa.Table, cell_first_all: np.ndarray, kept_rows: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, pa.Array, int]:
+    """Each row's cell (numbered in the order of its first row in the file, as the pandas
+    digest's barcode dictionary numbers them), the barcodes the numbers index, and the
+    distinct cells the filter left (``kept_rows``, all loci)."""
+    n = table.num_rows
     seen = np.zeros(n, dtype=bool)
     seen[cell_first_all[kept_rows]] = True
     n_cells_before = int(seen.sum())
     del seen
-    # cells numbered in the order of their first row in the file (as the pandas digest's
-    # barcode dictionary numbers them)
     sub_first = cell_first_all[rows]
-    del cell_first_all
     used = np.zeros(n, dtype=bool)
     used[sub_first] = True
     first_rows = np.flatnonzero(used)
     cell = (np.cumsum(used) - 1)[sub_first].astype(np.int64)
     del used, sub_first
     barcodes = _take(table.column(s.CELL_ID), first_rows).combine_chunks()
+    return cell, barcodes, n_cells_before
+
+
+def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: bool) -> Digest:
+    """Reduce one sample's finished Arrow contig table to a :class:`Digest`, as
+    :func:`tcrtrack.tl._digest.digest` does for its DataFrame.
+
+    The clonotype's sequence column is dictionary-encoded once (its codes number the
+    sequences, and the junction checks run on its dictionary: once per distinct junction);
+    the barcodes are numbered by their runs (Cell Ranger writes a file sorted by barcode) or
+    hashed, with polars, in a second thread meanwhile. Only integer codes, the distinct keys
+    and the barcodes of the kept cells outlive the call.
+    """
+    kept_rows, entries, encoded, cell_first_all = _filter_rows(table, spec, sample, filter=filter)
+    cell_valid = to_numpy(pc.is_valid(_take(table.column(s.CELL_ID), kept_rows)))
+    single_cell = check_single_cell(sample, cell_valid, spec)
+    rows, locus, other_locus = _in_loci(table, kept_rows, spec, sample)
+    entries.append(other_locus)
+    seq_codes, seq_dict = encode_at(encoded, rows)
+    del encoded
+    counted: _qc.Counted = "contigs" if single_cell else "rows"
+    chain, keys, changed = _chain_keys(table, spec, rows, seq_codes, sample, counted)
+    entries.extend(changed)
+    if not len(kept_rows):
+        return Digest(sample, tuple(entries), keys, chain, locus)
+    if not single_cell:
+        return bulk_digest(sample, entries, keys, chain, locus, _weights(table, rows))
+    cell, barcodes, n_cells_before = _cells(table, cell_first_all, kept_rows, rows)
+    del cell_first_all
     return cell_digest(
         sample,
         entries,
