@@ -119,3 +119,42 @@ def test_a_bad_seed_names_the_seed(seed):
     with pytest.raises(ParameterError, match=r"seed must be a non-negative whole number"):
         tt.tl.rarefy(counts, reference="d32", n=5, seed=seed)
     assert np.isfinite(tt.tl.rarefy(counts, reference="d32", n=5, seed=0).table.iloc[0, 1])
+
+
+@pytest.mark.parametrize("files", [BULK, CELLS], ids=["bulk", "cells"])
+def test_rarefied_diversity_does_not_depend_on_sample_order(files):
+    names = list(files)
+    one = tt.tl.diversity(_counts(files, names), depth="min", n_repeats=20, seed=6)
+    two = tt.tl.diversity(_counts(files, names[::-1]), depth="min", n_repeats=20, seed=6)
+    pd.testing.assert_frame_equal(one.table.loc[names], two.table.loc[names])
+    # one CloneCounts or one per file: the same streams
+    per_file = [_counts(files, [x]) for x in names]
+    three = tt.tl.diversity(per_file, depth=one.depth, n_repeats=20, seed=6)
+    pd.testing.assert_frame_equal(one.table.loc[names], three.table.loc[names])
+
+
+def test_bulk_bootstrap_intervals_do_not_depend_on_sample_order():
+    one = tt.tl.sharing(_counts(BULK, ["d32", "d83", "d369"]), reference="d32", seed=9).table
+    two = tt.tl.sharing(_counts(BULK, ["d32", "d369", "d83"]), reference="d32", seed=9).table
+    pd.testing.assert_frame_equal(one.loc[["d83", "d369"]], two.loc[["d83", "d369"]])
+    other = tt.tl.sharing(_counts(BULK, ["d32", "d83", "d369"]), reference="d32", seed=10).table
+    assert not one["frac_cells_shared_low"].equals(other["frac_cells_shared_low"])
+
+
+def test_reference_fractions_of_zero_and_one_get_the_exact_interval():
+    """The reference's view: none of its cells found in a sample (0/n), all of them in itself
+    (n/n)."""
+    lt = tt.io.read(CELLS["lt6"], sample="lt6")
+    other = tt.io.read(CELLS["lb6"], sample="none")
+    other["junction"] = ("TGTGCCTGG" + other["junction"].astype("string")).astype("string[pyarrow]")
+    other["junction_aa"] = ("CAW" + other["junction_aa"].astype("string")).astype("string[pyarrow]")
+    counts = tt.tl.clonotypes([lt, other])
+    none = tt.tl.sharing(counts, reference="lt6", seed=0).table.loc["none"]
+    n = int(none.n_reference_cells)
+    assert none.n_reference_cells_detected == 0 and none.frac_reference_cells_detected_low == 0
+    high = stats.binomtest(0, n).proportion_ci(0.95, method="exact").high
+    assert none.frac_reference_cells_detected_high == pytest.approx(high, rel=1e-9)
+    itself = tt.tl.sharing(counts, reference="lt6", samples=["lt6"], seed=0).table.loc["lt6"]
+    low = stats.binomtest(n, n).proportion_ci(0.95, method="exact").low
+    assert itself.frac_reference_cells_detected_low == pytest.approx(low, rel=1e-9)
+    assert itself.frac_reference_cells_detected_high == 1

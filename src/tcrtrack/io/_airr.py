@@ -184,6 +184,9 @@ def read_airr(
     p = _files.check_path(path)
     header = _checked_header(p, strict=strict)
     table = _parse(p, header)
+    # white space around a junction (a spreadsheet round trip) would make an inferred
+    # productive flag false: removed before the repairs, and counted (whitespace_stripped)
+    table, stripped = _files.strip_whitespace(table, _files.STRIPPED_COLUMNS)
     name = sample if sample is not None else _files.sample_name(p)
     changes: list[_qc.QCEntry] = []
     for repair in _REPAIRS:
@@ -193,7 +196,7 @@ def read_airr(
     table, detected, counted = _counts_and_unit(p, table, unit)
     for reason, n in counted:
         changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
-    frame = finish(table, name, source=str(p), unit=detected)
+    frame = finish(table, name, source=str(p), unit=detected, stripped=stripped)
     ledger = _qc.ledger_of(frame).extend(changes)
     return _qc.with_ledger(frame, ledger)
 

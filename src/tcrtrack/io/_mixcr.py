@@ -151,6 +151,9 @@ def read_mixcr(
     )
     table = table.rename_columns(wanted)
     _files.nonempty(p, table)
+    # white space around a junction or gene (a spreadsheet round trip) would make the row
+    # out of frame: removed before the rules, and counted (whitespace_stripped)
+    table, stripped = _files.strip_whitespace(table, [c for c in wanted if c not in count_cols])
     name = sample if sample is not None else _files.sample_name(p)
     n = table.num_rows
     col = table.column
@@ -180,5 +183,5 @@ def read_mixcr(
             continue
         out[target], _ = convert_genes(col(gene_column), "mixcr")
     out[s.LOCUS] = _locus(out, None)
-    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
+    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected, stripped=stripped)
     return frame

@@ -120,6 +120,9 @@ def read_vdjtools(
         header=header,
     )
     _files.nonempty(p, table)
+    # white space around a junction or gene would make the row out of frame: removed first,
+    # and counted (whitespace_stripped)
+    table, stripped = _files.strip_whitespace(table, [c for c in wanted if c != count])
     name = sample if sample is not None else _files.sample_name(p)
     n = table.num_rows
     junction = pc.utf8_upper(table.column("cdr3nt"))
@@ -138,5 +141,5 @@ def read_vdjtools(
         genes = _null_placeholders(table.column(source), _GENE_NULLS)
         out[target], _ = convert_genes(genes, "mixcr")
     out[s.LOCUS] = _locus(out, None)
-    frame = finish(pa.table(out), name, source=str(p), unit=unit or s.UNIT_READS)
+    frame = finish(pa.table(out), name, source=str(p), unit=unit or s.UNIT_READS, stripped=stripped)
     return frame

@@ -8,7 +8,6 @@ the sampler of :func:`tcrtrack.tl.rarefy`).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tcrtrack.errors import EmptyError, NotFoundError, ParameterError, UnitError
-from tcrtrack.tl._stats import Units, check_ci, percentile_interval, units_of
+from tcrtrack.tl._stats import Units, check_ci, percentile_interval, sample_rng, units_of
 
 if TYPE_CHECKING:
     from tcrtrack.tl._counts import CloneCounts
@@ -184,13 +183,6 @@ def diversity_metrics(sizes: np.ndarray) -> dict[str, np.ndarray]:
             out[key] = np.where(empty, np.nan, out[key])
         out["d50"] = np.where(empty, 0, out["d50"])
     return out
-
-
-def _sample_rng(seed: int, sample: str) -> np.random.Generator:
-    """The random stream of one sample: derived from ``seed`` and the sample's name, so a
-    sample's subsamples do not change when other samples are added or removed."""
-    key = zlib.crc32(sample.encode("utf-8"))
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
 
 
 def _own_clonotypes(units: Units) -> Units:
@@ -436,7 +428,7 @@ def diversity(
         row |= {m: observed[m][0].item() for m in DIVERSITY_METRICS}
         if depth_used is not None:
             units = _own_clonotypes(units_of(g, name))
-            values = _rarefied(units, depth_used, n_repeats, _sample_rng(int(seed), name))
+            values = _rarefied(units, depth_used, n_repeats, sample_rng(int(seed), name))
             row |= {"depth": depth_used, "n_repeats": n_repeats}
             for m in DIVERSITY_METRICS:
                 v = values[m].astype(np.float64)
