@@ -1,12 +1,12 @@
 """The polars engine against the pandas path it replaces (the test oracle).
 
-``tt.tl.clonotypes(tt.io.read_each(paths))`` digests Cell Ranger files with the polars engine
-(``tl/_engine.py``) straight from the Arrow table; ``tt.tl.clonotypes(list(files))`` reads the
-same files into pandas contig tables and digests them with ``tl/_digest.py``. Every real file of
-the repository, every clonotype definition, with and without the filter, and random tables
-(NA, ``Multi``, lower case, stop codons, ties, unsorted barcodes) must give the same
-``CloneCounts``: samples, counts matrix, clonotype table with dtypes, cells table, cell counts
-and the QC ledger entry by entry — or the same error.
+``tt.tl.clonotypes(tt.io.read_each(paths))`` digests Cell Ranger, AIRR, immunoSEQ and MiXCR
+files with the engine (``tl/_engine.py``) straight from the readers' Arrow tables;
+``tt.tl.clonotypes(list(files))`` reads the same files into pandas contig tables and digests
+them with ``tl/_digest.py``. Every real file of the repository, every clonotype definition, with
+and without the filter, and random tables (NA, ``Multi``, lower case, stop codons, ties,
+unsorted barcodes) must give the same ``CloneCounts``: samples, counts matrix, clonotype table
+with dtypes, cells table, cell counts and the QC ledger entry by entry — or the same error.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from naive import naive_translate
 from tcrtrack.errors import TcrtrackError, TcrtrackWarning
 
 ROOT = Path(__file__).resolve().parents[1]
-TENX = ROOT / "tests" / "data" / "10x"
+DATA = ROOT / "tests" / "data"
+TENX = DATA / "10x"
 FILE_SETS = {
     "10x-layouts": [
         TENX / "v3_filtered_contig_annotations_small.csv",
@@ -46,6 +47,31 @@ FILE_SETS = {
     "patient1": sorted((ROOT / "examples" / "data" / "patient1").glob("*.csv.gz")),
     "patient2": sorted((ROOT / "examples" / "data" / "patient2").glob("*.csv.gz")),
     "nsclc-p6": sorted((ROOT / "examples" / "data" / "real" / "nsclc-p6").glob("*.csv.gz")),
+    # the readers brought onto the engine after Cell Ranger's (issue 11): AIRR (single-cell,
+    # bulk, minimal and with quirks the reader repairs), immunoSEQ v2 and v3, MiXCR
+    "airr": [
+        DATA / "airr" / "immundata_tcrb_200.tsv",
+        DATA / "airr" / "quirks.tsv",
+        DATA / "formats" / "airr_minimal_bulk_Pt-1-8.tsv",
+    ],
+    "airr-cells": [
+        DATA / "formats" / "airr_minimal_cells_lb6.tsv.gz",
+        TENX / "cellranger_airr_rearrangement.tsv",
+    ],
+    "immunoseq": [
+        DATA / "bulk" / "TRB_Unsorted_0.tsv",
+        DATA / "bulk" / "TRB_Unsorted_32.tsv",
+        DATA / "bulk" / "twin_immunoseq_v2.tsv",
+        DATA / "bulk" / "7972BW_TCRB.tsv",
+        DATA / "bulk" / "860011108_TCRB-500.tsv.gz",
+        DATA / "bulk" / "immunoseq_1.txt",
+        DATA / "bulk" / "immunoseq_4.txt",
+    ],
+    "mixcr": [
+        DATA / "bulk" / "TRB-Pt-1-8_S150.clones.txt.gz",
+        DATA / "units" / "ln6_mixcr_reads.tsv.gz",
+        DATA / "units" / "lt6_mixcr_umis.tsv.gz",
+    ],
 }
 GRID = [
     tt.tl.ClonotypeSpec(locus=locus, sequence=seq, genes=genes, multichain=multi)  # type: ignore[arg-type]
@@ -57,7 +83,8 @@ GRID = [
 
 def assert_same_counts(new: tt.tl.CloneCounts, old: tt.tl.CloneCounts) -> None:
     assert new.samples == old.samples
-    assert new.unit == old.unit and new.spec == old.spec
+    assert new.units == old.units and new.single_cell == old.single_cell
+    assert new.spec == old.spec
     assert new.matrix.shape == old.matrix.shape
     assert np.array_equal(new.matrix.toarray(), old.matrix.toarray())
     pd.testing.assert_frame_equal(new.clonotypes, old.clonotypes)
@@ -103,8 +130,25 @@ def test_the_engine_runs_on_cell_ranger_files():
     files = tt.io.read_each([TENX / "v3_filtered_contig_annotations_small.csv"])
     parsed = next(iter(files.parsed()))
     assert not isinstance(parsed, pd.DataFrame)  # an Arrow table: no DataFrame was built
-    other = tt.io.read_each([TENX / "cellranger_airr_rearrangement.tsv"])
-    assert isinstance(next(iter(other.parsed())), pd.DataFrame)  # AIRR: the pandas path
+
+
+@pytest.mark.parametrize(
+    ("path", "engine"),
+    [
+        (TENX / "cellranger_airr_rearrangement.tsv", True),
+        (DATA / "airr" / "immundata_tcrb_200.tsv", True),
+        (DATA / "bulk" / "TRB_Unsorted_0.tsv", True),
+        (DATA / "bulk" / "immunoseq_1.txt", True),
+        (DATA / "bulk" / "TRB-Pt-1-8_S150.clones.txt.gz", True),
+        (DATA / "formats" / "vdjtools_Pt-1-8.txt", False),
+    ],
+    ids=lambda x: x.name if isinstance(x, Path) else str(x),
+)
+def test_which_readers_reach_the_engine(path, engine):
+    """AIRR, immunoSEQ and MiXCR files reach the engine as Arrow tables (issue 11); the other
+    formats are read into contig tables and digested by the pandas path."""
+    parsed = next(iter(tt.io.read_each([path]).parsed()))
+    assert isinstance(parsed, pd.DataFrame) is not engine
 
 
 @pytest.mark.parametrize("spec", GRID, ids=str)
@@ -140,6 +184,30 @@ def test_engine_equals_pandas_on_real_patients(name, spec):
 def test_engine_equals_pandas_with_alleles(spec):
     check(FILE_SETS["airr-and-10x"], spec)
     check(FILE_SETS["10x-layouts"], spec, filter=False)
+
+
+BULK_GRID = [
+    tt.tl.ClonotypeSpec(locus=locus, sequence=seq, genes=genes)  # type: ignore[arg-type]
+    for locus, seq, genes in itertools.product(
+        ["TRB", "TRA", "TRA+TRB"], ["nt", "aa"], ["none", "v", "vj"]
+    )
+]
+
+
+@pytest.mark.parametrize("spec", BULK_GRID, ids=str)
+@pytest.mark.parametrize("name", ["airr", "immunoseq", "mixcr"])
+def test_engine_equals_pandas_on_bulk_readers(name, spec):
+    """Every real AIRR, immunoSEQ and MiXCR file of the repository: the same counts, clonotype
+    table and ledger (the gene repairs, junction cuts and count columns of each reader
+    included) from the engine as from the pandas digest, or the same error."""
+    for do_filter in (True, False):
+        check(FILE_SETS[name], spec, filter=do_filter)
+
+
+@pytest.mark.parametrize("spec", GRID, ids=str)
+def test_engine_equals_pandas_on_single_cell_airr(spec):
+    for do_filter in (True, False):
+        check(FILE_SETS["airr-cells"], spec, filter=do_filter)
 
 
 def test_engine_equals_pandas_with_a_filtered_input(tmp_path):

@@ -16,7 +16,7 @@ from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
-from tcrtrack.io._files import BulkUnit, finish
+from tcrtrack.io._files import BulkUnit
 
 #: Fields the AIRR Rearrangement standard (v1.4) requires in every file.
 AIRR_REQUIRED: Final = (
@@ -181,6 +181,21 @@ def read_airr(
     0   TRB  CASSQLGRTKDSKNYGYTF        True
     1   TRA        CAARREYGNKLVF        True
     """
+    return _files.frame_of(
+        parse_airr(path, sample=sample, columns=columns, strict=strict, unit=unit)
+    )
+
+
+def parse_airr(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+    strict: bool = False,
+    unit: BulkUnit | None = None,
+) -> pa.Table:
+    """:func:`read_airr` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`), which the
+    engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     header = _checked_header(p, strict=strict)
     table = _parse(p, header)
@@ -196,9 +211,9 @@ def read_airr(
     table, detected, counted = _counts_and_unit(p, table, unit)
     for reason, n in counted:
         changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
-    frame = finish(table, name, source=str(p), unit=detected, stripped=stripped)
-    ledger = _qc.ledger_of(frame).extend(changes)
-    return _qc.with_ledger(frame, ledger)
+    return _files.finish_arrow(
+        table, name, source=str(p), unit=detected, stripped=stripped, changes=changes
+    )
 
 
 def _checked_header(path: Path, *, strict: bool) -> list[str]:

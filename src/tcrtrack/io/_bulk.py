@@ -22,7 +22,7 @@ from tcrtrack import schema as s
 from tcrtrack._translate import buffers, translate_codons
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._files import BulkUnit, finish
+from tcrtrack.io._files import BulkUnit
 from tcrtrack.io._genes import convert_genes
 from tcrtrack.io._registry import IMMUNOSEQ_V2_SIGNATURE, IMMUNOSEQ_V3_SIGNATURE
 
@@ -148,6 +148,18 @@ def read_immunoseq(
     >>> contigs.attrs[tt.schema.ATTRS_UNIT]
     'templates'
     """
+    return _files.frame_of(parse_immunoseq(path, sample=sample, columns=columns, unit=unit))
+
+
+def parse_immunoseq(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+    unit: BulkUnit | None = None,
+) -> pa.Table:
+    """:func:`read_immunoseq` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`),
+    which the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     version = _immunoseq_version(p, header)
@@ -185,8 +197,8 @@ def read_immunoseq(
     changes.append(changed(_qc.GENE_RENAMED, n_renamed))
     locus_column = table.column(fields["locus"]) if fields["locus"] else None
     out[s.LOCUS] = _locus(out, locus_column)
-    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected)
-    return _bulk_ledger(frame, changes)
+    counted = unit or detected
+    return _files.finish_arrow(pa.table(out), name, source=str(p), unit=counted, changes=changes)
 
 
 #: The immunoSEQ column of each role (``read``, ``aa``, ``v``...), None where absent.
@@ -463,7 +475,3 @@ def _locus(
     else:
         fill = "TRB"
     return pc.fill_null(out, fill)
-
-
-def _bulk_ledger(frame: pd.DataFrame, changes: Sequence[_qc.QCEntry]) -> pd.DataFrame:
-    return _qc.with_ledger(frame, _qc.ledger_of(frame).extend(changes))

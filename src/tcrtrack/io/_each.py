@@ -57,10 +57,10 @@ class ContigFiles:
         return self._each(read)
 
     def parsed(self) -> Iterator[pa.Table | pd.DataFrame]:
-        """Each file as parsed, for :func:`tcrtrack.tl.clonotypes`'s engine: Cell Ranger
-        contig tables as Arrow tables with the contig table's columns (its QC ledger and unit
-        in the schema metadata; no DataFrame is built), other formats as the contig table
-        :func:`read` returns. Read one at a time like iterating the object."""
+        """Each file as parsed, for :func:`tcrtrack.tl.clonotypes`'s engine: Cell Ranger, AIRR,
+        immunoSEQ and MiXCR files as Arrow tables with the contig table's columns (its QC
+        ledger and unit in the schema metadata; no DataFrame is built), other formats as the
+        contig table :func:`read` returns. Read one at a time like iterating the object."""
         return self._each(_parse)
 
     def _each(self, reader: Callable[..., T]) -> Iterator[T]:
@@ -142,7 +142,7 @@ def _small(path: Path) -> bool:
 
 def _parse(path: Path, *, sample: str, columns: Collection[str] | None) -> pa.Table | pd.DataFrame:
     """One file for :meth:`ContigFiles.parsed`: the format's Arrow-stage reader where it has
-    one (Cell Ranger contig tables), else its reader."""
+    one (Cell Ranger, AIRR, immunoSEQ, MiXCR), else its reader."""
     fmt = detect(path)
     parse = fmt.parse if fmt.parse is not None else fmt.reader
     return parse(path, sample=sample, columns=columns)

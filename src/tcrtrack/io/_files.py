@@ -603,15 +603,20 @@ def finish(
     source: str,
     unit: str = s.UNIT_CELLS,
     stripped: np.ndarray | None = None,
+    changes: Sequence[_qc.QCEntry] = (),
 ) -> pd.DataFrame:
-    """Add missing required columns, the sample column and the ledger's read entry.
+    """Add missing required columns, the sample column and the ledger's read entry (then the
+    reader's own ``changes``).
 
     White space around the values of :data:`STRIPPED_COLUMNS` is removed and counted
     (``whitespace_stripped``, with the rows of ``stripped``, a mask a reader passes for the
     columns it stripped itself). Columns come in a fixed order (required, then known optional
     ones, then any others), so tables read from different formats line up.
     """
-    return frame_of(finish_arrow(table, sample, source=source, unit=unit, stripped=stripped))
+    finished = finish_arrow(
+        table, sample, source=source, unit=unit, stripped=stripped, changes=changes
+    )
+    return frame_of(finished)
 
 
 #: Schema metadata keys of a finished Arrow contig table (see :func:`finish_arrow`).
@@ -626,10 +631,11 @@ def finish_arrow(
     source: str,
     unit: str = s.UNIT_CELLS,
     stripped: np.ndarray | None = None,
+    changes: Sequence[_qc.QCEntry] = (),
 ) -> pa.Table:
     """The Arrow half of :func:`finish`: the contig table's columns in order, with the unit
-    and the ledger's read entry in the schema metadata (what the polars engine of
-    :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame)."""
+    and the ledger's read entry (then the reader's ``changes``) in the schema metadata (what
+    the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame)."""
     import json
 
     n = table.num_rows
@@ -666,6 +672,7 @@ def finish_arrow(
                 source,
             )
         )
+    entries.extend(changes)
     records = [{c: getattr(e, c) for c in _qc.QCEntry.__slots__} for e in entries]
     return table.select(order).replace_schema_metadata(
         {META_QC: json.dumps(records), META_UNIT: unit}

@@ -18,7 +18,6 @@ from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, _to_int
-from tcrtrack.io._files import finish
 from tcrtrack.io._genes import convert_genes
 from tcrtrack.io._registry import MIXCR_SIGNATURE
 
@@ -106,6 +105,18 @@ def read_mixcr(
     0       CASSF        True              120  TRBV6-3,TRBV6-2   TRB
     1       CAS_F       False                7            TRBV2   TRB
     """
+    return _files.frame_of(parse_mixcr(path, sample=sample, columns=columns, unit=unit))
+
+
+def parse_mixcr(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+    unit: BulkUnit | None = None,
+) -> pa.Table:
+    """:func:`read_mixcr` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`), which
+    the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     delimiter, raw_header = _files.sniff(p)
     # MiXCR writes "N. Seq. CDR3" by default before v3 and "nSeqCDR3" with -s / from v3 on
@@ -183,5 +194,6 @@ def read_mixcr(
             continue
         out[target], _ = convert_genes(col(gene_column), "mixcr")
     out[s.LOCUS] = _locus(out, None)
-    frame = finish(pa.table(out), name, source=str(p), unit=unit or detected, stripped=stripped)
-    return frame
+    return _files.finish_arrow(
+        pa.table(out), name, source=str(p), unit=unit or detected, stripped=stripped
+    )

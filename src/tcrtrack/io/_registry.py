@@ -162,6 +162,7 @@ def formats() -> tuple[Format, ...]:
             "AIRR Rearrangement TSV",
             AIRR_SIGNATURE,
             _lazy("_airr", "read_airr"),
+            parse=_lazy("_airr", "parse_airr"),
             alternatives=AIRR_MINIMAL_SIGNATURES,
         ),
         Format(
@@ -169,19 +170,28 @@ def formats() -> tuple[Format, ...]:
             "Adaptive immunoSEQ v2 export (TSV)",
             IMMUNOSEQ_V2_SIGNATURE,
             _lazy("_bulk", "read_immunoseq"),
+            parse=_lazy("_bulk", "parse_immunoseq"),
         ),
         Format(
             "immunoseq-v3",
             "Adaptive immunoSEQ v3 export (TSV)",
             IMMUNOSEQ_V3_SIGNATURE,
             _lazy("_bulk", "read_immunoseq"),
+            parse=_lazy("_bulk", "parse_immunoseq"),
         ),
-        Format("mixcr", "MiXCR clone export (TSV)", MIXCR_SIGNATURE, _lazy("_mixcr", "read_mixcr")),
+        Format(
+            "mixcr",
+            "MiXCR clone export (TSV)",
+            MIXCR_SIGNATURE,
+            _lazy("_mixcr", "read_mixcr"),
+            parse=_lazy("_mixcr", "parse_mixcr"),
+        ),
         Format(
             "mixcr-spaced",
             "MiXCR clone export with spaced headers (TSV, MiXCR 2 default)",
             MIXCR_LONG_SIGNATURE,
             _lazy("_mixcr", "read_mixcr"),
+            parse=_lazy("_mixcr", "parse_mixcr"),
         ),
         Format(
             "paired",

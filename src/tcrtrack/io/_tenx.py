@@ -113,9 +113,9 @@ def parse_10x(
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     if "sequence_id" in header and "barcode" not in header:
-        from tcrtrack.io._airr import read_airr
+        from tcrtrack.io._airr import parse_airr
 
-        return read_airr(p, sample=sample, columns=columns)
+        return parse_airr(p, sample=sample, columns=columns)
     _files.require_columns(p, header, TENX_REQUIRED, "a Cell Ranger contig table")
     wanted = [
         c for c in TENX_COLUMNS if c in header and (columns is None or TENX_COLUMNS[c] in columns)
