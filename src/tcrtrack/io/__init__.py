@@ -9,8 +9,9 @@ that a command reading Cell Ranger files does not load the other readers (and pa
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tcrtrack._lazy import lazy_names
 
 if TYPE_CHECKING:
     from tcrtrack.io._airr import read_airr, write_airr
@@ -75,15 +76,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        msg = f"module 'tcrtrack.io' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"tcrtrack.io.{where}"), name)
-    globals()[name] = value  # the next look-up is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -7,8 +7,9 @@ modules (and libraries) of the others.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tcrtrack._lazy import lazy_names
 
 if TYPE_CHECKING:
     from tcrtrack.tl._annotate import annotate
@@ -72,15 +73,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        msg = f"module 'tcrtrack.tl' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"tcrtrack.tl.{where}"), name)
-    globals()[name] = value  # the next look-up is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)
