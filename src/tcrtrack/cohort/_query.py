@@ -342,16 +342,17 @@ def compared_labels(labels: Sequence[str], genes: str) -> list[str]:
 
     if genes == "none":
         return list(labels)
+    seqs, gene_labels = split_labels(labels, genes)
+    assert gene_labels is not None
     out = []
-    for x in labels:
-        first, last = x.find("|"), x.rfind("|")
-        if first < 0:  # no gene: nothing to convert (and nothing in the store will match)
+    for x, seq, gene in zip(labels, seqs.to_pylist(), gene_labels.to_pylist(), strict=True):
+        if x.count("|") < (1 if genes == "v" else 2):  # not a label of this definition: as
+            # given (nothing in the store will match it)
             out.append(x)
-        elif genes == "v" or first == last:
-            out.append(f"{canonical_call(x[:first])[0]}|{x[first + 1 :]}")
-        else:
-            v, seq, j = x[:first], x[first + 1 : last], x[last + 1 :]
-            out.append(f"{canonical_call(v)[0]}|{seq}|{canonical_call(j)[0]}")
+            continue
+        v, *j = gene.split("|")  # the gene label is ``V`` or ``V|J`` (split_labels)
+        parts = [canonical_call(v)[0], seq, *(canonical_call(g)[0] for g in j)]
+        out.append("|".join(parts))
     return out
 
 
