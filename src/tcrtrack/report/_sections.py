@@ -258,27 +258,36 @@ def public(
     pgen: bool,
     top: int,
 ) -> str:
-    """Public clones among the shared ones (:func:`tcrtrack.cohort.shared_publicity`): the
-    sharing with and without them (:meth:`Background.display_table`, as ``tcrtrack share
-    --background`` prints it) and the largest shared clonotypes with their background donors
-    and Pgen (:func:`tcrtrack._display.publicity_table`)."""
+    """Public clones among the shared ones (:func:`tcrtrack.cohort.background`): the sharing
+    with and without them (:meth:`Background.display_table`, as ``tcrtrack share
+    --background`` prints it) and the ``top`` largest shared clonotypes with their background
+    donors and Pgen (:func:`tcrtrack._display.publicity_table`; Pgen computed for those only)."""
     import tcrtrack as tt
     from tcrtrack._display import publicity_table
 
-    clones, result = tt.cohort.shared_publicity(
-        counts,
-        reference=reference,
-        store=background,
-        public_donors=public_donors,
-        exclude_patients=exclude_patients,
-        samples=others,
-        pgen=pgen,
-    )
+    if background is None:
+        clones, result = tt.tl.shared_clonotypes(counts, reference=reference, samples=others), None
+    else:
+        result = tt.cohort.background(
+            counts,
+            reference=reference,
+            store=background,
+            public_donors=public_donors,
+            exclude_patients=exclude_patients,
+            samples=others,
+        )
+        clones = result.clonotypes
+    shown = clones.head(top).copy()
+    if pgen:  # only for the clonotypes shown (OLGA takes ~30 ms per junction)
+        shown["pgen"] = tt.cohort.pgen(
+            shown["junction_aa"].astype(str).tolist(), locus=counts.spec.locus
+        )
     ref = escape(reference)
     html = ""
     if result is not None:
+        where = getattr(background, "path", background)  # a Store or its folder
         html += (
-            f"<p>Background: the clonotype store <code>{escape(str(background))}</code>; "
+            f"<p>Background: the clonotype store <code>{escape(str(where))}</code>; "
             f"{escape(result.describe())}. A public clonotype is shared between unrelated "
             "people by convergent recombination, so its presence in both the product and "
             "the blood is weak evidence of persistence; the sharing without public "
@@ -286,7 +295,6 @@ def public(
             f"<h3>Clonotypes shared with {ref}, public ones, and the sharing without public "
             "clonotypes</h3>" + _table(result.display_table())
         )
-    shown = publicity_table(clones, top)
     words = []
     if result is not None:
         words.append("the background donors containing it and whether it is public")
@@ -297,6 +305,6 @@ def public(
         f"<p>Each clonotype of {ref} found again in a sample, with "
         + escape(" and ".join(words))
         + ".</p>"
-        + _table(shown.set_index("clonotype"))
+        + _table(publicity_table(shown).set_index("clonotype"))
     )
     return html
