@@ -306,3 +306,21 @@ def naive_mixcr_keys(
             key += (naive_gene_set(hits, alleles=alleles),)
         out[key] = out.get(key, 0) + int(row["cloneCount"])
     return out
+
+
+def naive_clone_table(
+    path: object, *, sep: str, junction: str, aa: str, count: str
+) -> dict[str, int]:
+    """Summed counts per productive junction of a generic clone table, counted with pandas:
+    the amino-acid CDR3 without ``*``, ``_``, ``?``, ``~`` and the junction three times as
+    long; counts of 0 count nothing."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    nt = frame[junction].str.upper()
+    amino = frame[aa].str.upper()
+    counts = frame[count].astype(float).astype(int)
+    keep = ~amino.str.contains(r"[*_?~]") & (nt.str.len() == 3 * amino.str.len()) & (counts > 0)
+    keep &= amino.str.len() > 0
+    summed = counts[keep].groupby(nt[keep]).sum()
+    return {str(k): int(v) for k, v in summed.items()}

@@ -15,16 +15,26 @@ import gzip
 import io
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 import tcrtrack as tt
-from naive import naive_clonotypes_csv, naive_immunoseq, naive_mixcr, naive_vdjtools
+from naive import (
+    naive_clone_table,
+    naive_clonotypes_csv,
+    naive_immunoseq,
+    naive_mixcr,
+    naive_vdjtools,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 FORMATS = DATA / "formats"
+TABLES = DATA / "clonetables"
+IMMUNARCH = TABLES / "immunarch_TRB_Unsorted_83.tsv.gz"
+VENDOR = TABLES / "vendor_TRB_Unsorted_949.csv.gz"
 
 
 def _naive_airr_bulk(path: Path) -> dict[str, int]:
@@ -80,6 +90,26 @@ SOURCES: dict[str, tuple[Path, str, str, str, Callable[[Path], dict[str, int]]]]
         "junction",
         "duplicate_count",
         _naive_airr_bulk,
+    ),
+    "clone-table-immunarch": (
+        IMMUNARCH,
+        "\t",
+        "CDR3.nt",
+        "Clones",
+        partial(naive_clone_table, sep="\t", junction="CDR3.nt", aa="CDR3.aa", count="Clones"),
+    ),
+    "clone-table-vendor": (
+        VENDOR,
+        ",",
+        "CDR3 nucleotide sequence",
+        "Count",
+        partial(
+            naive_clone_table,
+            sep=",",
+            junction="CDR3 nucleotide sequence",
+            aa="CDR3 amino acid sequence",
+            count="Count",
+        ),
     ),
 }
 
@@ -169,4 +199,108 @@ def test_accepted_damage_keeps_the_naive_answer(fmt, damage, tmp_path):
 
 #: Readers whose white-space repair of the junction is counted in the ledger (the white space
 #: made the row out of frame: it was dropped as non-productive, silently, before issue 14).
-COUNTED_STRIP = ("mixcr", "mixcr-umis", "vdjtools", "mitcr", "airr-minimal")
+COUNTED_STRIP = (
+    "mixcr",
+    "mixcr-umis",
+    "vdjtools",
+    "mitcr",
+    "airr-minimal",
+    "clone-table-immunarch",
+    "clone-table-vendor",
+)
+
+
+def _table(source: Path, edit: Callable[[list[str], list[list[str]]], None]) -> Callable[[], str]:
+    """The text of ``source`` with ``edit(header, rows)`` applied in place."""
+
+    def make() -> str:
+        delimiter = "," if ".csv" in source.name else "\t"
+        header, rows = _rows(_text(source), delimiter)
+        edit(header, rows)
+        return _join(header, rows, delimiter)
+
+    return make
+
+
+def _add_column(name: str, value: str) -> Callable[[list[str], list[list[str]]], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> None:
+        header.append(name)
+        for row in rows:
+            row.append(value)
+
+    return edit
+
+
+def _rename_column(old: str, new: str) -> Callable[[list[str], list[list[str]]], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> None:
+        header[header.index(old)] = new
+
+    return edit
+
+
+def _set_value(row: int, column: str, value: str) -> Callable[[list[str], list[list[str]]], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> None:
+        rows[row][header.index(column)] = value
+
+    return edit
+
+
+def _imgt_cdr3(header: list[str], rows: list[list[str]]) -> None:
+    """The CDR3 without the conserved codons (IMGT's CDR3, not the junction)."""
+    nt, aa = header.index("CDR3.nt"), header.index("CDR3.aa")
+    for row in rows:
+        row[nt], row[aa] = row[nt][3:-3], row[aa][1:-1]
+
+
+#: name -> (file name, text of the damaged file, the error's message)
+REFUSED: dict[str, tuple[str, Callable[[], str], str]] = {
+    "clone-table-two-count-columns": (
+        "two_counts.tsv",
+        _table(IMMUNARCH, _add_column("count", "1")),
+        r"two_counts.tsv: columns 'Clones', 'count' are all read as the count of a clone table "
+        r"and tcrtrack cannot tell which to use; remove or rename all but one of them",
+    ),
+    "clone-table-two-junction-columns": (
+        "two_junctions.csv",
+        _table(VENDOR, _add_column("cdr3nt", "TGTGCCAGCAGTTTC")),
+        r"two_junctions.csv: columns 'CDR3 nucleotide sequence', 'cdr3nt' are all read as the "
+        r"junction of a clone table",
+    ),
+    "clone-table-no-count": (
+        "no_count.tsv",
+        _table(IMMUNARCH, _rename_column("Clones", "n")),
+        r"no_count.tsv: a clone table needs a column of each of these roles, under one of "
+        r"these names \(any case\): count: Clones, Read.count, .*columns seen: n, Proportion, "
+        r"CDR3.nt.*rename the column",
+    ),
+    "clone-table-negative-count": (
+        "negative.csv",
+        _table(VENDOR, _set_value(4, "Count", "-3")),
+        r"negative.csv: column 'Count', line 6: count -3 is negative",
+    ),
+    "clone-table-fractional-count": (
+        "half.tsv",
+        _table(IMMUNARCH, _set_value(2, "Clones", "2.5")),
+        r"half.tsv: column 'Clones', line 4: count 2.5 is not a whole number",
+    ),
+    "clone-table-text-count": (
+        "text.csv",
+        _table(VENDOR, _set_value(2, "Count", "many")),
+        r"text.csv: column 'Count', line 4: cannot read value 'many' in a clone table",
+    ),
+    "clone-table-cdr3-without-conserved-codons": (
+        "imgt_cdr3.tsv",
+        _table(IMMUNARCH, _imgt_cdr3),
+        r"imgt_cdr3.tsv: column 'CDR3.nt': [\d,]+ of [\d,]+ productive CDR3s do not start with "
+        r"the conserved Cys \(C\).*export the junction, or add the two codons",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_refused_clone_tables_name_file_column_and_fix(case, tmp_path):
+    name, make, message = REFUSED[case]
+    path = tmp_path / name
+    path.write_text(make())
+    with pytest.raises(tt.errors.FormatError, match=message):
+        tt.tl.clonotypes(tt.io.read(path, sample="s"))

@@ -23,6 +23,7 @@ _EXAMPLES = [
     DATA / "paired" / "UV019_a_Aqueous.csv",
     DATA / "formats" / "vdjtools_Pt-1-8.txt",
     DATA / "formats" / "lb6_clonotypes.csv.gz",
+    DATA / "clonetables" / "vendor_TRB_Unsorted_83.csv.gz",
 ]
 
 

@@ -16,6 +16,7 @@ from tcrtrack._lazy import lazy_names
 if TYPE_CHECKING:
     from tcrtrack.io._airr import read_airr, write_airr
     from tcrtrack.io._bulk import read_immunoseq
+    from tcrtrack.io._clonetable import read_clone_table
     from tcrtrack.io._clonotypes10x import read_10x_clonotypes
     from tcrtrack.io._detect import detect, known_formats, read
     from tcrtrack.io._each import ContigFiles, read_each
@@ -40,6 +41,7 @@ _WHERE = {
     "read_10x": "_tenx",
     "read_10x_clonotypes": "_clonotypes10x",
     "read_airr": "_airr",
+    "read_clone_table": "_clonetable",
     "read_each": "_each",
     "read_immunoseq": "_bulk",
     "read_mixcr": "_mixcr",
@@ -63,6 +65,7 @@ __all__ = [
     "read_10x",
     "read_10x_clonotypes",
     "read_airr",
+    "read_clone_table",
     "read_each",
     "read_immunoseq",
     "read_mixcr",

@@ -36,6 +36,9 @@ def detect(path: str | os.PathLike[str]) -> Format:
     and a locus or gene call field). Failing that, a format
     of which the header has at least half the identifying columns (and more than any other
     format) is chosen, so that its reader can say exactly which required column is missing.
+    Last, a generic clone table is recognised by the names of its columns (a junction and a
+    count column under any of the names of :data:`~tcrtrack.io._registry.CLONE_TABLE_SYNONYMS`):
+    it never takes a file that another format matches.
 
     Raises
     ------
@@ -65,6 +68,9 @@ def detect(path: str | os.PathLike[str]) -> Format:
     best = max(scores, default=0.0)
     if best >= 0.5 and scores.count(best) == 1:
         return table[scores.index(best)]
+    for fmt in table:
+        if fmt.recognises(columns):
+            return fmt
     shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
     known = "; ".join(f"{f.name} ({f.description}: {', '.join(f.signature)})" for f in table)
     msg = (

@@ -53,6 +53,58 @@ PAIRED_SIGNATURE: Final = ("TCRA_cdr3aa", "TCRB_cdr3aa")
 TENX_SIGNATURE: Final = ("barcode", "contig_id", "chain", "v_gene", "cdr3")
 #: Columns that identify a VDJtools (or MiTCR) clonotype table (``tt.io.read``).
 VDJTOOLS_SIGNATURE: Final = ("freq", "cdr3nt", "cdr3aa", "v", "d", "j")
+#: Columns that identify an immunarch table (``Clones``, ``CDR3.nt``); other clone tables are
+#: recognised by :data:`CLONE_TABLE_SYNONYMS` when no other format matches.
+CLONE_TABLE_SIGNATURE: Final = ("Clones", "CDR3.nt")
+#: The column names a generic clone table may give each role, compared without case (the
+#: source of each is in docs/io.md): ``junction`` and ``count`` are required, the others
+#: optional. Names that identify another format (MiXCR's ``nSeqCDR3``) are left to its reader.
+CLONE_TABLE_SYNONYMS: Final = {
+    "junction": (
+        "CDR3.nt",
+        "CDR3.nucleotide.sequence",
+        "CDR3 nucleotide sequence",
+        "cdr3nt",
+        "cdr3_nt",
+        "junction",
+        "cdr3_b_nucseq",
+        "cdr3_a_nucseq",
+    ),
+    "junction_aa": (
+        "CDR3.aa",
+        "CDR3.amino.acid.sequence",
+        "CDR3 amino acid sequence",
+        "cdr3aa",
+        "junction_aa",
+        "cdr3_b_aa",
+        "cdr3_a_aa",
+    ),
+    "count": ("Clones", "Read.count", "Umi.count", "Count", "duplicate_count"),
+    "v": ("V.name", "V.gene", "V", "v_call", "v_b_gene", "v_a_gene"),
+    "d": ("D.name", "D.gene", "D", "d_call"),
+    "j": ("J.name", "J.gene", "J", "j_call", "j_b_gene", "j_a_gene"),
+    "locus": ("Chain", "locus"),
+}
+#: The roles a clone table cannot do without.
+CLONE_TABLE_REQUIRED: Final = ("junction", "count")
+
+
+def clone_table_roles(columns: Collection[str]) -> dict[str, list[str]]:
+    """The header's columns of each role of :data:`CLONE_TABLE_SYNONYMS` (names compared
+    without case and surrounding space), in header order; roles without one are left out.
+
+    Examples
+    --------
+    >>> clone_table_roles(["Clones", "Proportion", "CDR3.nt", "CDR3.aa", "V.name"])
+    {'junction': ['CDR3.nt'], 'junction_aa': ['CDR3.aa'], 'count': ['Clones'], 'v': ['V.name']}
+    """
+    role_of = {name.lower(): role for role, names in CLONE_TABLE_SYNONYMS.items() for name in names}
+    roles: dict[str, list[str]] = {}
+    for column in columns:
+        role = role_of.get(column.strip().lower())
+        if role is not None:
+            roles.setdefault(role, []).append(column)
+    return {role: roles[role] for role in CLONE_TABLE_SYNONYMS if role in roles}
 
 
 class Reader(Protocol):
@@ -100,6 +152,11 @@ class Format:
     alternatives
         Further column sets that identify the format as well (a minimal AIRR table without
         ``sequence_id`` or ``productive``); tried after every format's :attr:`signature`.
+    synonyms
+        Whether the format is also recognised by the roles of its columns
+        (:func:`clone_table_roles`: a junction and a count column under any of their names);
+        tried last, after every other format's columns, so that it never takes a file another
+        reader would read or name the missing column of.
     """
 
     name: str
@@ -108,6 +165,7 @@ class Format:
     reader: Reader
     parse: Parser | None = None
     alternatives: tuple[tuple[str, ...], ...] = ()
+    synonyms: bool = False
 
     def matches(self, columns: Collection[str]) -> bool:
         """Whether a header with ``columns`` has every column of :attr:`signature`."""
@@ -116,6 +174,14 @@ class Format:
     def matches_alternative(self, columns: Collection[str]) -> bool:
         """Whether a header with ``columns`` has every column of one of :attr:`alternatives`."""
         return any(set(alt) <= set(columns) for alt in self.alternatives)
+
+    def recognises(self, columns: Collection[str]) -> bool:
+        """Whether :attr:`synonyms` is set and ``columns`` have a column of every required
+        role of a clone table (:data:`CLONE_TABLE_REQUIRED`)."""
+        if not self.synonyms:
+            return False
+        roles = clone_table_roles(columns)
+        return all(role in roles for role in CLONE_TABLE_REQUIRED)
 
 
 class LazyReader:
@@ -210,5 +276,13 @@ def formats() -> tuple[Format, ...]:
             "Cell Ranger clonotypes.csv (one row per clonotype)",
             CLONOTYPES_SIGNATURE,
             _lazy("_clonotypes10x", "read_10x_clonotypes"),
+        ),
+        Format(
+            "clone-table",
+            "comma- or tab-separated clone table, columns recognised by name (immunarch "
+            "Clones/CDR3.nt/CDR3.aa/V.name..., tcR, QIAGEN CLC, tcrdist3; see docs/io.md)",
+            CLONE_TABLE_SIGNATURE,
+            _lazy("_clonetable", "read_clone_table"),
+            synonyms=True,
         ),
     )
