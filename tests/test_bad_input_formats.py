@@ -191,23 +191,15 @@ def test_accepted_damage_keeps_the_naive_answer(fmt, damage, tmp_path):
         )
     )
     assert got == naive(clean)
-    if damage == "space-after-junction" and fmt in COUNTED_STRIP:
-        # the repair is counted: every third row
-        n_rows = len(_text(clean).splitlines()) - 1
-        assert tt.qc(contigs).count("s", reason="whitespace_stripped") == (n_rows + 2) // 3
-
-
-#: Readers whose white-space repair of the junction is counted in the ledger (the white space
-#: made the row out of frame: it was dropped as non-productive, silently, before issue 14).
-COUNTED_STRIP = (
-    "mixcr",
-    "mixcr-umis",
-    "vdjtools",
-    "mitcr",
-    "airr-minimal",
-    "clone-table-immunarch",
-    "clone-table-vendor",
-)
+    if damage == "space-after-junction":
+        # the repair is counted: every third row (for clonotypes.csv, the contigs of the last
+        # chain of every third clonotype: one per cell)
+        header, rows = _rows(_text(clean), delimiter)
+        if fmt == "clonotypes-csv":
+            want = sum(int(r[header.index("frequency")]) for r in rows[::3])
+        else:
+            want = len(rows[::3])
+        assert tt.qc(contigs).count("s", reason="whitespace_stripped") == want
 
 
 def _table(source: Path, edit: Callable[[list[str], list[list[str]]], None]) -> Callable[[], str]:
@@ -304,3 +296,25 @@ def test_refused_clone_tables_name_file_column_and_fix(case, tmp_path):
     path.write_text(make())
     with pytest.raises(tt.errors.FormatError, match=message):
         tt.tl.clonotypes(tt.io.read(path, sample="s"))
+
+
+def test_immunoseq_space_before_the_read_is_stripped_and_counted(tmp_path):
+    """A space before the immunoSEQ read would shift the junction's cut from ``vIndex``: it is
+    removed before the cut, and counted (every third row)."""
+    clean = SOURCES["immunoseq-v2"][0]
+    text = _edit_column("junction", lambda v: " " + v)(_text(clean), "\t", "nucleotide", "")
+    path = tmp_path / "spaced.tsv"
+    path.write_text(text)
+    contigs = tt.io.read(path, sample="s")
+    counts = tt.tl.clonotypes(contigs)
+    got = dict(
+        zip(
+            counts.clonotypes["junction"].astype(str),
+            counts.matrix.toarray()[0].tolist(),
+            strict=True,
+        )
+    )
+    assert got == naive_immunoseq(clean)
+    n_rows = len(_text(clean).splitlines()) - 1
+    assert tt.qc(contigs).count("s", reason="whitespace_stripped") == (n_rows + 2) // 3
+    assert tt.qc(contigs).count("s", reason="junction_not_in_read") == 0

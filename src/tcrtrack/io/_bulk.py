@@ -169,6 +169,11 @@ def parse_immunoseq(
     }
     counts = _count_columns(header, version)
     table = _parse_immunoseq(p, delimiter, fields, counts)
+    # white space around the read, the amino acids or a gene call is removed first (a leading
+    # space would shift the junction's cut), and counted (whitespace_stripped)
+    table, stripped = _files.strip_whitespace(
+        table, [c for r, c in fields.items() if c is not None and r in _STRIPPED_ROLES]
+    )
     name = sample if sample is not None else _files.sample_name(p)
     n = table.num_rows
 
@@ -198,8 +203,15 @@ def parse_immunoseq(
     locus_column = table.column(fields["locus"]) if fields["locus"] else None
     out[s.LOCUS] = _locus(out, locus_column)
     counted = unit or detected
-    return _files.finish_arrow(pa.table(out), name, source=str(p), unit=counted, changes=changes)
+    return _files.finish_arrow(
+        pa.table(out), name, source=str(p), unit=counted, stripped=stripped, changes=changes
+    )
 
+
+#: The roles whose values lose surrounding white space (sequences, status, genes, locus).
+_STRIPPED_ROLES: Final = frozenset(
+    {"read", "aa", "status", "v", "v_ties", "d", "d_ties", "j", "j_ties", "locus"}
+)
 
 #: The immunoSEQ column of each role (``read``, ``aa``, ``v``...), None where absent.
 Fields = dict[str, str | None]

@@ -112,16 +112,28 @@ def read_10x_clonotypes(
     chains = _chains(p, table)
     cells = _cells(table.column("clonotype_id"), frequency, chains)
     name = sample if sample is not None else _files.sample_name(p)
-    return finish(cells, name, source=str(p))
+    # white space around a chain or its sequence was removed in _chains: counted per contig
+    stripped = np.asarray(cells.column("stripped"), dtype=bool)
+    return finish(cells.drop_columns(["stripped"]), name, source=str(p), stripped=stripped)
 
 
-def _split(path: Path, column: str, values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """``TRA:x;TRB:y`` lists -> (row of each chain, ``LOCUS:seq`` strings)."""
+def _trim(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``values`` without surrounding white space, and where it was removed."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    changed = pc.not_equal(pc.binary_length(trimmed), pc.binary_length(values))
+    return trimmed, np.asarray(pc.fill_null(changed, False), dtype=bool)
+
+
+def _split(
+    path: Path, column: str, values: pa.ChunkedArray
+) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """``TRA:x;TRB:y`` lists -> (row of each chain, ``LOCUS:seq`` strings, chains that had
+    white space around them)."""
     lists = pc.split_pattern(pc.fill_null(values, ""), ";")
     if isinstance(lists, pa.ChunkedArray):
         lists = lists.combine_chunks()
     parents = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
-    items = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    items, stripped = _trim(pc.list_flatten(lists))
     empty = np.asarray(pc.equal(pc.utf8_length(items), 0), dtype=bool)
     if empty.any():
         row = int(parents[np.flatnonzero(empty)[0]])
@@ -130,13 +142,14 @@ def _split(path: Path, column: str, values: pa.ChunkedArray) -> tuple[np.ndarray
             f"{values[row].as_py()!r}; a clonotype lists its chains as TRA:seq;TRB:seq"
         )
         raise FormatError(msg)
-    return parents, items
+    return parents, items, stripped
 
 
 def _chains(path: Path, table: pa.Table) -> pa.Table:
-    """One row per chain: ``row`` (its clonotype), ``locus``, ``junction``, ``junction_aa``."""
-    parents_aa, items_aa = _split(path, "cdr3s_aa", table.column("cdr3s_aa"))
-    parents_nt, items_nt = _split(path, "cdr3s_nt", table.column("cdr3s_nt"))
+    """One row per chain: ``row`` (its clonotype), ``locus``, ``junction``, ``junction_aa``,
+    and ``stripped``: white space was removed around the chain or its sequences."""
+    parents_aa, items_aa, stripped_aa = _split(path, "cdr3s_aa", table.column("cdr3s_aa"))
+    parents_nt, items_nt, stripped_nt = _split(path, "cdr3s_nt", table.column("cdr3s_nt"))
     n_aa = np.bincount(parents_aa, minlength=table.num_rows)
     n_nt = np.bincount(parents_nt, minlength=table.num_rows)
     if (n_aa != n_nt).any():
@@ -146,6 +159,7 @@ def _chains(path: Path, table: pa.Table) -> pa.Table:
             "'cdr3s_nt'; each chain is listed in both, in the same order: fix the row"
         )
         raise FormatError(msg)
+    stripped = stripped_aa | stripped_nt
     parts = {}
     for kind, items in (("aa", items_aa), ("nt", items_nt)):
         pairs = pc.split_pattern(items, ":", max_splits=1)
@@ -162,7 +176,9 @@ def _chains(path: Path, table: pa.Table) -> pa.Table:
                 f"{', '.join(s.LOCI)}; write each chain as e.g. TRB:CASSF"
             )
             raise FormatError(msg)
-        parts[kind] = (locus, pc.list_element(pairs, 1))
+        sequence, spaced = _trim(pc.list_element(pairs, 1))
+        stripped |= spaced
+        parts[kind] = (locus, sequence)
     differs = np.asarray(pc.not_equal(parts["aa"][0], parts["nt"][0]), dtype=bool)
     if differs.any():
         at = int(np.flatnonzero(differs)[0])
@@ -178,6 +194,7 @@ def _chains(path: Path, table: pa.Table) -> pa.Table:
             s.LOCUS: parts["aa"][0],
             s.JUNCTION: pc.utf8_upper(parts["nt"][1]),
             s.JUNCTION_AA: pc.utf8_upper(parts["aa"][1]),
+            "stripped": pa.array(stripped),
         }
     )
 
@@ -216,5 +233,6 @@ def _cells(clonotype_id: pa.ChunkedArray, frequency: np.ndarray, chains: pa.Tabl
             s.PRODUCTIVE: pa.array(np.ones(n, dtype=bool)),
             s.IS_CELL: pa.array(np.ones(n, dtype=bool)),
             s.CLONE_ID: ids,
+            "stripped": picked.column("stripped"),
         }
     )
