@@ -247,7 +247,6 @@ def test_share_of_mixed_units_on_the_command_line(capsys):
         ("overlap", ["--metric", "cosine"]),
         ("diversity", ["--depth", "min"]),
         ("persist", []),
-        ("report", []),
     ],
     ids=[
         "track",
@@ -256,12 +255,9 @@ def test_share_of_mixed_units_on_the_command_line(capsys):
         "cosine",
         "diversity-depth",
         "persist",
-        "report",
     ],
 )
-def test_cli_refusals_name_files_units_and_fix(capsys, tmp_path, command, extra):
-    if command == "report":
-        extra = ["-o", str(tmp_path / "r.html")]
+def test_cli_refusals_name_files_units_and_fix(capsys, command, extra):
     assert main([command, str(D83), str(D949), *extra]) == 1
     line = _one_line_error(capsys)
     assert line.startswith("tcrtrack: error: ")
@@ -362,3 +358,79 @@ def test_sheet_unit_column_and_unit_option_agree(tmp_path, capsys):
     assert outputs[0] == outputs[1] == outputs[2]
     assert main(["share", "--samples", str(sheet), "--unit", "d84=reads"]) == 2
     assert "--unit 'd84=reads' names no input" in capsys.readouterr().err
+
+
+def test_persist_refuses_mixcr_reads_beside_umis_in_one_line(capsys):
+    """persist's limits of detection set a reference clone's frequency against each sample's
+    depth: a reads export beside a UMI export is refused, naming both files and units."""
+    assert main(["persist", str(READS), str(UMIS)]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith("tcrtrack: error: persist (limits of detection")
+    assert f"reads: 'ln6_mixcr_reads' ({READS})" in line
+    assert f"umis: 'lt6_mixcr_umis' ({UMIS})" in line
+    assert "--unit FILE=UNIT" in line
+
+
+#: The report's sections that compare counts across samples, and the analysis each names.
+COUNT_SECTIONS = {
+    "rarefied": "rarefaction to a common depth",
+    "track": "track (per-clone tests",
+    "persistence": "persist (limits of detection",
+    "overlap": "the morisita_horn overlap index",
+}
+
+
+def _sections(html: str) -> dict[str, str]:
+    import re
+
+    found = re.findall(r'<section id="(\w+)">(.*?)</section>', html, flags=re.S)
+    return dict(found)
+
+
+@pytest.mark.parametrize(
+    ("paths", "listing"),
+    [
+        (
+            [D83, D949],
+            [f"reads: 'TRB_Unsorted_83' ({D83})", f"templates: 'TRB_Unsorted_949' ({D949})"],
+        ),
+        (
+            [READS, UMIS],
+            [f"reads: 'ln6_mixcr_reads' ({READS})", f"umis: 'lt6_mixcr_umis' ({UMIS})"],
+        ),
+    ],
+    ids=["immunoseq-reads-templates", "mixcr-reads-umis"],
+)
+def test_report_of_mixed_units_keeps_presence_and_says_what_it_omits(
+    capsys, tmp_path, paths, listing
+):
+    """``tcrtrack report`` on samples of different units writes the page: the presence-level
+    sections as for one unit, each count-weighted section replaced by why it is omitted."""
+    out = tmp_path / "r.html"
+    assert main(["report", *map(str, paths), "-o", str(out)]) == 0
+    assert "tcrtrack: wrote" in capsys.readouterr().err
+    html = out.read_text()
+    sections = _sections(html)
+    # presence-level: sharing (its clonotype counts against a naive count) and the Venn diagram
+    naive = naive_immunoseq if paths[0] == D83 else naive_mixcr
+    ref, other = naive(paths[0]), naive(paths[1])
+    shared = len(ref.keys() & other.keys())
+    assert f"{shared:,}/{len(other):,} = " in sections["sharing"]
+    assert "Omitted" not in sections["sharing"] and "Omitted" not in sections["regions"]
+    assert "Venn diagram" in sections["regions"]
+    assert "Omitted" not in sections["samples"]
+    for key, analysis in COUNT_SECTIONS.items():
+        text = sections[key]
+        assert text.startswith("<h2>") and "<b>Omitted:</b> " + analysis in text, key
+        for part in listing:
+            assert part.replace("'", "&#x27;") in text, (key, part)
+    # each sample's own diversity is shown; the common depth is omitted
+    assert "Richness" in sections["diversity"]
+    assert "<b>Omitted:</b> cannot subsample to a common depth" in sections["diversity"]
+
+
+def test_report_of_one_unit_omits_nothing():
+    counts = _counts([D83, D949], ["d83", "d949"], units={"d83": "templates"})
+    html = tt.report.build(counts, reference="d83", top=5).html
+    assert "Omitted" not in html
+    assert "Rarefied sharing" in html and "Morisita" in html

@@ -70,6 +70,11 @@ def report(
     given with -n apply to REF first, then each SAMPLE; the --baseline file (the blood before
     the infusion) is named after its file.
 
+    Samples counted in different units (templates beside reads, reads beside UMIs): the page
+    keeps the sections that do not depend on the unit (sharing, shared clonotypes, Venn/UpSet,
+    each sample's own diversity) and says, in place of each section that compares counts
+    across samples, why it is omitted, naming the samples, their files and units.
+
     With --samples SHEET instead of files, one page is written per patient of the sheet,
     comparing the patient's samples (in time-point order) with its reference row (and its
     baseline row, if any); the patient's name is added to the file name (-o report.html:

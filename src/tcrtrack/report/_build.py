@@ -9,11 +9,11 @@ user (sample names, file paths, the title) is escaped.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tcrtrack._display import overlap_table
-from tcrtrack.errors import ParameterError
+from tcrtrack.errors import ParameterError, UnitError
 from tcrtrack.report import _sections as sec
 from tcrtrack.report._render import SECTIONS, Report, figure, page, table
 from tcrtrack.report._text import DEFINITIONS
@@ -76,6 +76,13 @@ def build(
         :func:`tcrtrack.cohort.pgen`) — the sharing with and without them and the largest
         shared clonotypes with their background donors, flag and generation probability;
     11. definitions of every number, with formulas.
+
+    Samples counted in **different units** (templates beside reads, reads beside UMIs): the
+    presence-level sections (clonotypes per sample, sharing, shared clonotypes, Venn/UpSet,
+    each sample's own diversity) are built as usual; each section that compares counts across
+    samples (diversity at a common depth, rarefied sharing, top clones, persistence,
+    Morisita–Horn) is replaced by a paragraph saying why it is omitted, naming the samples,
+    their files and units (the :class:`~tcrtrack.errors.UnitError` the analysis raises).
 
     Parameters
     ----------
@@ -169,23 +176,6 @@ def build(
         title = f"tcrtrack report: {reference} vs {', '.join(others)}"
 
     result = tt.tl.sharing(counts, reference=reference, samples=others, ci=ci, seed=seed)
-    rarefied = tt.tl.rarefy(
-        counts, reference=reference, samples=others, depth=depth, ci=ci, seed=seed
-    )
-    curve = tt.tl.sharing_curve(counts, reference=reference, samples=others, ci=ci, seed=seed)
-    tracked = tt.tl.track(counts, samples=names, reference=reference, top=int(top))
-    persisted = tt.tl.persist(
-        counts,
-        reference=reference,
-        baseline=baseline,
-        samples=others,
-        timepoints=timepoints,
-        n_cells=n_cells,
-        ci=ci,
-    )
-    mh = tt.tl.overlap(counts, metric="morisita_horn", samples=every)
-    diverse = tt.tl.diversity(counts, samples=every, depth="min", seed=seed, ci=ci)
-
     parts: dict[str, str] = {}
     parts["header"] = sec.header(counts, reference, others, ci, seed, inputs, baseline)
     parts["qc"] = (
@@ -193,29 +183,32 @@ def build(
         "without a chain of the locus, counted in cells).</p>" + table(sec.qc_table(counts, every))
     )
     summary = counts.summary().loc[every]
-    parts["samples"] = table(summary.map(lambda v: f"{int(v):,}"))
-    parts["diversity"] = sec.diversity(diverse)
+    parts["samples"] = table(summary.map(lambda v: v if isinstance(v, str) else f"{int(v):,}"))
+    parts["diversity"] = _or_omitted(
+        lambda: sec.diversity(
+            tt.tl.diversity(counts, samples=every, depth="min", seed=seed, ci=ci)
+        ),
+        # samples of different units: each sample's own indices, without the common depth
+        lambda: sec.diversity(tt.tl.diversity(counts, samples=every, ci=ci)),
+    )
     parts["sharing"] = sec.sharing(result)
-    parts["rarefied"] = sec.rarefied(rarefied) + figure(
-        lambda ax: tt.pl.sharing_curve(curve, ax=ax),
-        "Sharing curve: mean share of each sample's clonotypes found in the reference versus "
-        f"the {counts.unit} subsampled (band: central {curve.ci:.0%} range of {curve.n} "
-        "subsamples).",
-        (7, 4),
-    )
+    parts["rarefied"] = _or_omitted(lambda: _rarefied(counts, reference, others, depth, ci, seed))
     parts["regions"] = sec.regions(counts, names)
-    parts["track"] = sec.track(tracked) + figure(
-        lambda ax: sec.tilt(tt.pl.track(tracked, ax=ax), len(names) > 4),
-        f"Frequency of the {len(tracked.sizes)} largest clones of the reference in each sample.",
-        (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
+    parts["track"] = _or_omitted(lambda: _track(counts, reference, names, int(top)))
+    parts["persistence"] = _or_omitted(
+        lambda: sec.persistence(
+            tt.tl.persist(
+                counts,
+                reference=reference,
+                baseline=baseline,
+                samples=others,
+                timepoints=timepoints,
+                n_cells=n_cells,
+                ci=ci,
+            )
+        )
     )
-    parts["persistence"] = sec.persistence(persisted)
-    parts["overlap"] = table(overlap_table(mh)) + figure(
-        lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
-        "Morisita–Horn index between every pair of samples (1: same clone-size "
-        "distribution; 0: no common clonotype).",
-        (2.4 + 0.75 * len(every), 1.6 + 0.6 * len(every)),
-    )
+    parts["overlap"] = _or_omitted(lambda: _overlap(counts, every))
     if background is not None or pgen:
         parts["public"] = sec.public(
             counts,
@@ -229,3 +222,60 @@ def build(
         )
     parts["definitions"] = DEFINITIONS
     return page(title, parts)
+
+
+def _or_omitted(section: Callable[[], str], fallback: Callable[[], str] | None = None) -> str:
+    """The HTML of ``section``; when it compares counts across samples of different units
+    (:class:`~tcrtrack.errors.UnitError`), why it is omitted (the samples, files and units),
+    after what ``fallback`` can still show."""
+    try:
+        return section()
+    except UnitError as e:
+        shown = fallback() if fallback is not None else ""
+        return shown + sec.omitted(e)
+
+
+def _rarefied(
+    counts: CloneCounts,
+    reference: str,
+    others: list[str],
+    depth: int | None,
+    ci: float,
+    seed: int,
+) -> str:
+    import tcrtrack as tt
+
+    rarefied = tt.tl.rarefy(
+        counts, reference=reference, samples=others, depth=depth, ci=ci, seed=seed
+    )
+    curve = tt.tl.sharing_curve(counts, reference=reference, samples=others, ci=ci, seed=seed)
+    return sec.rarefied(rarefied) + figure(
+        lambda ax: tt.pl.sharing_curve(curve, ax=ax),
+        "Sharing curve: mean share of each sample's clonotypes found in the reference versus "
+        f"the {curve.unit} subsampled (band: central {curve.ci:.0%} range of {curve.n} "
+        "subsamples).",
+        (7, 4),
+    )
+
+
+def _track(counts: CloneCounts, reference: str, names: list[str], top: int) -> str:
+    import tcrtrack as tt
+
+    tracked = tt.tl.track(counts, samples=names, reference=reference, top=top)
+    return sec.track(tracked) + figure(
+        lambda ax: sec.tilt(tt.pl.track(tracked, ax=ax), len(names) > 4),
+        f"Frequency of the {len(tracked.sizes)} largest clones of the reference in each sample.",
+        (max(8.0, 3.0 + 0.8 * len(names)), 4.2),
+    )
+
+
+def _overlap(counts: CloneCounts, every: list[str]) -> str:
+    import tcrtrack as tt
+
+    mh = tt.tl.overlap(counts, metric="morisita_horn", samples=every)
+    return table(overlap_table(mh)) + figure(
+        lambda ax: tt.pl.overlap_heatmap(mh, ax=ax),
+        "Morisita–Horn index between every pair of samples (1: same clone-size "
+        "distribution; 0: no common clonotype).",
+        (2.4 + 0.75 * len(every), 1.6 + 0.6 * len(every)),
+    )

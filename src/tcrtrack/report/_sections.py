@@ -36,7 +36,7 @@ def header(
         ("tcrtrack", __version__),
         ("Date", now),
         ("Clonotype", str(counts.spec)),
-        ("Unit", counts.unit),
+        ("Unit", _units(counts, [reference, *([baseline] if baseline else []), *others])),
         ("Reference", reference),
         ("Baseline", baseline if baseline is not None else "none"),
         ("Samples", ", ".join(others)),
@@ -57,6 +57,24 @@ def header(
     return html
 
 
+def _units(counts: CloneCounts, names: list[str]) -> str:
+    """The samples' unit; for samples of different units, each unit with its samples."""
+    units = {counts.unit_of(x) for x in names}
+    if len(units) == 1:
+        return units.pop()
+    return counts.unit_listing(names)
+
+
+def omitted(error: Exception) -> str:
+    """The paragraph standing for a section that compares counts across samples of different
+    units: the error's message names the samples, their files and units, and the fix."""
+    return (
+        '<p class="omitted"><b>Omitted:</b> '
+        f"{escape(str(error))}. The presence-level sections (sharing, shared clonotypes) "
+        "do not depend on the unit and are shown.</p>"
+    )
+
+
 def qc_table(counts: CloneCounts, names: list[str]) -> pd.DataFrame:
     """The ledger summary of the report's samples: one column per sample, one row per count."""
     summary = counts.qc.summary()
@@ -66,19 +84,32 @@ def qc_table(counts: CloneCounts, names: list[str]) -> pd.DataFrame:
 
 def sharing(result: Sharing) -> str:
     """The tables of :meth:`Sharing.display_tables` (the ones ``tcrtrack share`` prints)."""
-    ref, unit = result.reference, result.unit
+    ref = result.reference
+    # samples of different units: each count-weighted value is labelled with its unit
+    unit = "units" if result.mixed_units else result.unit
     tables = result.display_tables()
     first = result.table.iloc[0]
     return (
         f"<p>Reference <b>{escape(ref)}</b>: {int(first.n_reference_clonotypes):,} clonotypes, "
-        f"{int(first.n_reference_cells):,} {escape(unit)}. Every fraction is shown as "
+        f"{int(first.n_reference_cells):,} {escape(result.units[ref])}. Every fraction is "
+        "shown as "
         f"shared/total = percent [{result.ci:.0%} interval: {escape(str(result.method))} for "
         f"clonotype fractions, bootstrap over {escape(unit)} for fractions of "
-        f"{escape(unit)}].</p>"
+        f"{escape(unit)}].{_mixed_note(result)}</p>"
         f"<h3>Each sample's clonotypes and {escape(unit)} found in {escape(ref)}</h3>"
         + _table(tables["samples"])
         + f"<h3>{escape(ref)} clonotypes and {escape(unit)} found again in each sample</h3>"
         + _table(tables["reference"])
+    )
+
+
+def _mixed_note(result: Sharing) -> str:
+    if not result.mixed_units:
+        return ""
+    listing = ", ".join(f"{escape(x)}: {escape(u)}" for x, u in result.units.items())
+    return (
+        f" The samples count in different units ({listing}): each sample's count-weighted "
+        "fractions are in its own unit, as labelled."
     )
 
 
