@@ -434,3 +434,34 @@ def test_report_of_one_unit_omits_nothing():
     html = tt.report.build(counts, reference="d83", top=5).html
     assert "Omitted" not in html
     assert "Rarefied sharing" in html and "Morisita" in html
+
+
+def test_single_cell_beside_bulk_counts_as_each_alone():
+    """One assembly for single-cell, bulk and both: a 10x sample beside a bulk one gives each
+    the counts, cells and ledger it gets alone."""
+
+    def by_clonotype(counts: tt.tl.CloneCounts, sample: str) -> dict[str, int]:
+        long = counts.to_frame(layout="long")
+        part = long[long["sample"] == sample]
+        return dict(zip(part["clonotype"].astype(str), part["count"].astype(int), strict=True))
+
+    both = _counts([LB6, READS], ["lb6", "ln6"])
+    cells_alone = _counts([LB6], ["lb6"])
+    bulk_alone = _counts([READS], ["ln6"])
+    assert by_clonotype(both, "lb6") == by_clonotype(cells_alone, "lb6")
+    assert by_clonotype(both, "ln6") == by_clonotype(bulk_alone, "ln6") == naive_mixcr(READS)
+    assert by_clonotype(both, "lb6") == naive_10x(LB6)
+    assert both.n_cells.tolist() == [int(cells_alone.n_cells[0]), 0]
+    labels = both.clonotypes["clonotype"].astype(str).to_numpy()
+    own = cells_alone.clonotypes["clonotype"].astype(str).to_numpy()
+
+    def pairs(counts: tt.tl.CloneCounts, lab: object) -> list[tuple[str, str]]:
+        cells = counts.cells
+        ids = cells["cell_id"].astype(str)
+        return sorted(zip(ids, lab[cells["clonotype"].to_numpy()], strict=True))  # type: ignore[index]
+
+    assert pairs(both, labels) == pairs(cells_alone, own)
+    for reason in ("cell_without_locus_chain", "non_productive"):
+        assert tt.qc(both).count("lb6", reason=reason) == tt.qc(cells_alone).count(
+            "lb6", reason=reason
+        )

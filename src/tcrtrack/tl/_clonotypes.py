@@ -287,92 +287,50 @@ def _assemble(
     ledger: _qc.QCLedger,
     declared: Mapping[str, str],
 ) -> CloneCounts:
+    """The counts of the digested samples, single-cell, bulk or both. Single-cell samples count
+    cells (one observation per cell and chain; a paired definition pairs each cell's chains),
+    bulk samples their clone sizes; the cells table holds the single-cell samples' cells."""
     names = [d.sample for d in digests]
     kinds = _kinds(digests, units, ledger, declared)
     for d in digests:
         ledger = ledger.extend(d.entries)
-    if len(set(kinds)) > 1:
-        return _assemble_mixed(digests, spec, units, kinds, ledger)
-    single_cell = kinds[0]
     maps, keys = _global_keys(digests, spec)
     chain = _concat([m[d.chain] for m, d in zip(maps, digests, strict=True)])
     sample_of = _concat([np.full(len(d.chain), i, dtype=np.int64) for i, d in enumerate(digests)])
-
-    if not single_cell:
-        weight = _concat([d.weight for d in digests if d.weight is not None])
-        clone, clone_keys = factorize(chain)
-        shape = (len(names), len(clone_keys))
-        arrays = Arrays(
-            csr=_csr_sum(sample_of, clone, weight, shape),
-            shape=shape,
-            clonotypes=partial(_clonotype_table, keys, clone_keys, spec),
-        )
-        return CloneCounts._from_arrays(
-            arrays,
-            samples=names,
-            spec=spec,
-            units=units,
-            single_cell=kinds,
-            qc=ledger,
-        )
-
-    # cells: each sample's cell codes after those of the samples before it
+    # cells: each single-cell sample's cell codes after those of the samples before it
     sizes = [len(d.barcodes) if d.barcodes is not None else 0 for d in digests]
     offset = np.cumsum([0, *sizes])
     cell = _concat([d.cell + offset[i] for i, d in enumerate(digests) if d.cell is not None])
-    barcodes = pa.concat_arrays(
-        [d.barcodes.cast(pa.large_string()) for d in digests if d.barcodes is not None]
-        or [string_array([], pa.large_string())]
-    )
     entries: list[_qc.QCEntry] = []
     clonotypes: Callable[[], pd.DataFrame]
-    if spec.paired:
-        import pandas as pd
-
-        locus = _concat([d.locus for d in digests])
-        pairs = pd.DataFrame({"cell": cell, "locus": locus, "chain": chain, "sample": sample_of})
-        first = pairs[pairs["locus"] == 0]
-        second = pairs[pairs["locus"] == 1]
-        merged = first.merge(second, on=["cell", "sample"], suffixes=("_a", "_b"))
-        lonely = ~pairs["cell"].isin(merged["cell"]).to_numpy()
-        per = np.bincount(sample_of[lonely], minlength=len(names))
-        entries.extend(
-            _qc.QCEntry(x, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, int(n), "contigs")
-            for x, n in zip(names, per, strict=True)
+    if spec.paired and all(kinds):
+        clone, clonotypes, n_clones, cell, sample_of = _pairs(
+            digests, keys, chain, cell, sample_of, spec, entries
         )
-        n_keys = keys.num_rows
-        pair_key = merged["chain_a"].to_numpy() * n_keys + merged["chain_b"].to_numpy()
-        clone, pair_uniques = factorize(pair_key)
-        chains = _frame(keys, np.arange(n_keys))
-        table = _paired_table(chains, pair_uniques // n_keys, pair_uniques % n_keys, spec)
-        clonotypes = partial(_given, table)
-        n_clones = len(table)
-        cell = merged["cell"].to_numpy()
-        sample_of = merged["sample"].to_numpy()
+        csr = _csr_arrays(sample_of, clone, len(names), n_clones)
     else:
         clone, clone_keys = first_appearance(chain, keys.num_rows)
         clonotypes = partial(_clonotype_table, keys, clone_keys, spec)
         n_clones = len(clone_keys)
+        if all(kinds):
+            csr = _csr_arrays(sample_of, clone, len(names), n_clones)
+        else:  # a bulk observation weighs its clone size, a cell's weighs 1
+            weight = _concat(
+                [
+                    d.weight if d.weight is not None else np.ones(len(d.chain), np.int64)
+                    for d in digests
+                ]
+            )
+            csr = _csr_sum(sample_of, clone, weight, (len(names), n_clones))
     clone = np.asarray(clone, dtype=np.int64)
     shape = (len(names), n_clones)
-    csr = _csr_arrays(sample_of, clone, *shape)
-    # cells with contigs after filtering but no clonotype: no chain of the locus (or, for a
-    # paired definition, not both), excluding the cells dropped as ambiguous
-    seen = np.zeros(int(offset[-1]) + 1, dtype=np.int64)
-    seen[cell] = 1  # cell codes are distinct across samples
-    counted = np.add.reduceat(seen, offset[:-1]) if len(names) else np.zeros(0, np.int64)
-    counted[np.diff(offset) == 0] = 0  # reduceat of an empty range gives the next value
-    for i, d in enumerate(digests):
-        n = d.n_cells_before - int(counted[i]) - d.n_ambiguous
-        entries.append(
-            _qc.QCEntry(d.sample, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, n, "cells")
+    if not any(kinds):
+        arrays = Arrays(csr=csr, shape=shape, clonotypes=clonotypes)
+        return CloneCounts._from_arrays(
+            arrays, samples=names, spec=spec, units=units, single_cell=kinds, qc=ledger
         )
-    arrays = Arrays(
-        csr=csr,
-        shape=shape,
-        clonotypes=clonotypes,
-        cells=CellArrays(sample=sample_of, cell=cell, clonotype=clone, barcodes=barcodes),
-    )
+    cells, counted = _cells(digests, kinds, sample_of, cell, clone, offset, entries)
+    arrays = Arrays(csr=csr, shape=shape, clonotypes=clonotypes, cells=cells)
     return CloneCounts._from_arrays(
         arrays,
         samples=names,
@@ -380,82 +338,83 @@ def _assemble(
         units=units,
         single_cell=kinds,
         qc=ledger.extend(entries),
-        n_cells=counted.astype(np.int64),
+        n_cells=counted,
     )
 
 
-def _assemble_mixed(
+def _cells(
     digests: list[Digest],
-    spec: ClonotypeSpec,
-    units: list[str],
     kinds: list[bool],
-    ledger: _qc.QCLedger,
-) -> CloneCounts:
-    """:func:`_assemble` of single-cell beside bulk samples (one chain per clonotype: a paired
-    definition has no bulk sample). Single-cell samples count cells (one observation per
-    cell and chain, as in the single-cell path), bulk samples their clone sizes; the cells
-    table holds the single-cell samples' cells."""
-    import pandas as pd
-    from scipy import sparse
-
-    names = [d.sample for d in digests]
-    maps, keys = _global_keys(digests, spec)
-    chain = _concat([m[d.chain] for m, d in zip(maps, digests, strict=True)])
-    sample_of = _concat([np.full(len(d.chain), i, dtype=np.int64) for i, d in enumerate(digests)])
-    weight = _concat(
-        [
-            d.weight.astype(np.int64)
-            if d.weight is not None
-            else np.ones(len(d.chain), dtype=np.int64)
-            for d in digests
-        ]
-    )
-    clone, clone_keys = first_appearance(chain, keys.num_rows)
-    clone = np.asarray(clone, dtype=np.int64)
-    table = _label(_frame(keys, clone_keys), spec)
-    counts = sparse.coo_array((weight, (sample_of, clone)), shape=(len(names), len(table))).tocsr()
-    counts.sum_duplicates()
-    # the single-cell samples' cells: codes after those of the samples before
-    sizes = [len(d.barcodes) if d.barcodes is not None else 0 for d in digests]
-    offset = np.cumsum([0, *sizes])
+    sample_of: np.ndarray,
+    cell: np.ndarray,
+    clone: np.ndarray,
+    offset: np.ndarray,
+    entries: list[_qc.QCEntry],
+) -> tuple[CellArrays, np.ndarray]:
+    """The single-cell samples' cells and each sample's number of cells with a clonotype
+    (0 for a bulk sample); the cells of each single-cell sample left without one are counted
+    in ``entries`` (``cell_without_locus_chain``: no chain of the locus, or for a paired
+    definition not both, the cells dropped as ambiguous excluded)."""
     is_cell = np.asarray(kinds, dtype=bool)[sample_of]
-    cell = _concat([d.cell + offset[i] for i, d in enumerate(digests) if d.cell is not None])
     barcodes = pa.concat_arrays(
         [d.barcodes.cast(pa.large_string()) for d in digests if d.barcodes is not None]
-        or [pa.array([], pa.large_string())]
+        or [string_array([], pa.large_string())]
     )
-    cell_sample = sample_of[is_cell]
-    cells = pd.DataFrame(
-        {
-            "sample": pd.Categorical.from_codes(cell_sample, categories=names),
-            "cell_id": pd.arrays.ArrowStringArray(
-                pa.chunked_array([barcodes.take(pa.array(cell))])
-            ),
-            "clonotype": clone[is_cell],
-        }
+    cells = CellArrays(
+        sample=sample_of[is_cell], cell=cell, clonotype=clone[is_cell], barcodes=barcodes
     )
     seen = np.zeros(int(offset[-1]) + 1, dtype=np.int64)
-    seen[cell] = 1
-    counted = np.zeros(len(names), dtype=np.int64)
-    entries = []
-    for i, d in enumerate(digests):
-        if not kinds[i]:
-            continue
-        counted[i] = int(seen[offset[i] : offset[i + 1]].sum())
-        n = d.n_cells_before - int(counted[i]) - d.n_ambiguous
-        entries.append(
-            _qc.QCEntry(d.sample, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, n, "cells")
-        )
-    return CloneCounts(
-        matrix=counts,
-        samples=tuple(names),
-        clonotypes=table,
-        spec=spec,
-        qc=ledger.extend(entries),
-        cells=cells,
-        n_cells=counted,
-        units=units,
-        single_cell=kinds,
+    seen[cell] = 1  # cell codes are distinct across samples
+    counted = np.add.reduceat(seen, offset[:-1]) if len(digests) else np.zeros(0, np.int64)
+    counted[np.diff(offset) == 0] = 0  # reduceat of an empty range gives the next value
+    for d, single_cell, n_counted in zip(digests, kinds, counted, strict=True):
+        if single_cell:
+            n = d.n_cells_before - int(n_counted) - d.n_ambiguous
+            entries.append(
+                _qc.QCEntry(
+                    d.sample, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, n, "cells"
+                )
+            )
+    return cells, counted.astype(np.int64)
+
+
+def _pairs(
+    digests: list[Digest],
+    keys: pa.Table,
+    chain: np.ndarray,
+    cell: np.ndarray,
+    sample_of: np.ndarray,
+    spec: ClonotypeSpec,
+    entries: list[_qc.QCEntry],
+) -> tuple[np.ndarray, Callable[[], pd.DataFrame], int, np.ndarray, np.ndarray]:
+    """Paired clonotypes of single-cell samples: each cell's chain of the first locus with
+    its chain of the second. Returns each pair's clonotype, the clonotype table, their number,
+    and each pair's cell and sample; cells without both loci are counted in ``entries``."""
+    import pandas as pd
+
+    names = [d.sample for d in digests]
+    locus = _concat([d.locus for d in digests])
+    pairs = pd.DataFrame({"cell": cell, "locus": locus, "chain": chain, "sample": sample_of})
+    first = pairs[pairs["locus"] == 0]
+    second = pairs[pairs["locus"] == 1]
+    merged = first.merge(second, on=["cell", "sample"], suffixes=("_a", "_b"))
+    lonely = ~pairs["cell"].isin(merged["cell"]).to_numpy()
+    per = np.bincount(sample_of[lonely], minlength=len(names))
+    entries.extend(
+        _qc.QCEntry(x, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, int(n), "contigs")
+        for x, n in zip(names, per, strict=True)
+    )
+    n_keys = keys.num_rows
+    pair_key = merged["chain_a"].to_numpy() * n_keys + merged["chain_b"].to_numpy()
+    clone, pair_uniques = factorize(pair_key)
+    chains = _frame(keys, np.arange(n_keys))
+    table = _paired_table(chains, pair_uniques // n_keys, pair_uniques % n_keys, spec)
+    return (
+        np.asarray(clone, dtype=np.int64),
+        partial(_given, table),
+        len(table),
+        merged["cell"].to_numpy(),
+        merged["sample"].to_numpy(),
     )
 
 
