@@ -181,8 +181,59 @@ def test_write_and_its_error(bundled, tmp_path):
     report = tt.report.build(bundled, reference="a", samples=["b"], top=3)
     out = report.write(tmp_path / "r.html")
     assert out.read_text(encoding="utf-8") == report.html
-    with pytest.raises(InputError, match=r"missing.*cannot write the report.*folder exists"):
+    with pytest.raises(InputError, match=r"missing.*cannot write .*folder exists"):
         report.write(tmp_path / "missing" / "r.html")
+
+
+@pytest.mark.parametrize(
+    "failure", [KeyboardInterrupt, OSError(28, "No space left on device")], ids=["ctrl-c", "full"]
+)
+def test_an_interrupted_report_write_leaves_the_old_page(bundled, tmp_path, monkeypatch, failure):
+    """``Report.write`` from Python writes as the command line does (one writer: a temporary
+    file renamed over the page when complete), so a failed write keeps the previous page."""
+    report = tt.report.build(bundled, reference="a", samples=["b"], top=3)
+    out = tmp_path / "r.html"
+    out.write_text("the previous page")
+    written: list[Path] = []
+
+    def half(self: Path, text: str, encoding: str | None = None) -> int:
+        written.append(self)
+        Path.write_bytes(self, text[:100].encode())
+        raise failure
+
+    monkeypatch.setattr(Path, "write_text", half)
+    with pytest.raises((KeyboardInterrupt, InputError)):
+        report.write(out)
+    monkeypatch.undo()
+    assert written and written[0] != out and written[0].parent == tmp_path
+    assert out.read_text() == "the previous page"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_tables_and_airr_are_written_through_the_one_writer(bundled, tmp_path, monkeypatch):
+    from tcrtrack import _atomic
+
+    calls: list[Path] = []
+    real = _atomic.write_atomic
+
+    def spy(path, write):  # type: ignore[no-untyped-def]
+        calls.append(Path(path))
+        return real(path, write)
+
+    monkeypatch.setattr(_atomic, "write_atomic", spy)
+    monkeypatch.setattr("tcrtrack.io._write.write_atomic", spy)
+    monkeypatch.setattr("tcrtrack.io._airr.write_atomic", spy)
+    summary = tmp_path / "summary.tsv.gz"
+    tt.io.write_table(bundled.summary(), summary)
+    tt.io.write_table(bundled.summary(), tmp_path / "summary.parquet")
+    contigs = tt.io.read_10x(tt.datasets.path("pbmc3_t_filtered"), sample="p")
+    tt.io.write_airr(contigs, tmp_path / "p.tsv")
+    tt.report.build(bundled, reference="a", samples=["b"], top=3).write(tmp_path / "r.html")
+    names = ["summary.tsv.gz", "summary.parquet", "p.tsv", "r.html"]
+    assert [p.name for p in calls] == names
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    assert summary.read_bytes()[:2] == b"\x1f\x8b"  # compressed as the suffix says
+    assert len(tt.io.read_airr(tmp_path / "p.tsv")) == len(contigs)
 
 
 @pytest.mark.parametrize(

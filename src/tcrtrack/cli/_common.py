@@ -8,7 +8,6 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -275,41 +274,12 @@ def check_outputs(outputs: Mapping[str, Path], inputs: Iterable[Path]) -> None:
 
 
 def write_file(path: Path, write: Callable[[Path], object]) -> None:
-    """Write an output through a temporary file in the same folder, renamed over ``path`` when
-    complete: an interrupted or failed run leaves the old file or none, never half of one.
-    Prints ``tcrtrack: wrote PATH`` on stderr."""
-    from tcrtrack.errors import InputError
+    """Write an output through :func:`tcrtrack._atomic.write_atomic` (a temporary file in the
+    same folder, renamed over ``path`` when complete: an interrupted or failed run leaves the
+    old file or none, never half of one). Prints ``tcrtrack: wrote PATH`` on stderr."""
+    from tcrtrack._atomic import write_atomic
 
-    path = Path(path)
-    folder = path.parent
-    try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=path.suffix)
-    except OSError as e:
-        msg = f"{str(path)!r}: cannot write ({e.strerror or e}); choose another path"
-        raise InputError(msg) from e
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        if path.exists():
-            mode = path.stat().st_mode & 0o7777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        tmp.chmod(mode)
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        msg = (
-            f"{str(path)!r}: cannot write ({e.strerror or e}); any previous file is unchanged: "
-            "free space or choose another path"
-        )
-        raise InputError(msg) from e
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    click.echo(f"tcrtrack: wrote {path}", err=True)
+    click.echo(f"tcrtrack: wrote {write_atomic(path, write)}", err=True)
 
 
 def write_text(path: Path, body: str) -> None:

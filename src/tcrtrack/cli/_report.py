@@ -178,4 +178,4 @@ def _write(
         exclude_patients=None if patient is None else [patient],
         pgen=background.pgen,
     )
-    _common.write_file(output, page.write)
+    _common.write_text(output, page.html)

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
+from tcrtrack._atomic import write_atomic
 from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
 from tcrtrack.io._files import BulkUnit
@@ -518,4 +519,7 @@ def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     for col in frame.columns:
         if pd.api.types.is_bool_dtype(frame[col].dtype):
             frame[col] = frame[col].map({True: "T", False: "F"}).astype(object)
-    frame.to_csv(path, sep="\t", index=False, na_rep="")
+    write_atomic(
+        path,
+        lambda tmp: frame.to_csv(tmp, sep="\t", index=False, na_rep=""),
+    )

@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 import pandas as pd
 
+from tcrtrack._atomic import write_atomic
 from tcrtrack.errors import FormatError
 
 __all__ = ["write_counts", "write_table"]
@@ -84,9 +85,13 @@ def write_table(
             meta = dict(table.schema.metadata or {})
             meta[b"tcrtrack"] = json.dumps(metadata).encode()
             table = table.replace_schema_metadata(meta)
-        pq.write_table(table, p)
+        write_atomic(p, lambda tmp: pq.write_table(table, tmp))
         return
-    frame.to_csv(p, sep="\t" if fmt == "tsv" else ",", index=keep_index, na_rep="")
+    sep = "\t" if fmt == "tsv" else ","
+    write_atomic(
+        p,
+        lambda tmp: frame.to_csv(tmp, sep=sep, index=keep_index, na_rep=""),
+    )
 
 
 def write_counts(

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tcrtrack._version import __version__
-from tcrtrack.errors import InputError
 from tcrtrack.report._text import STYLE
 
 if TYPE_CHECKING:
@@ -60,23 +59,20 @@ class Report:
     title: str
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write the page to ``path`` (UTF-8) and return the path.
+        """Write the page to ``path`` (UTF-8) and return the path: through a temporary file
+        in the same folder, renamed over ``path`` when complete (the writer of the command
+        line, :func:`tcrtrack._atomic.write_atomic`), so a failed write leaves the previous
+        page or none, never half of one.
 
         Raises
         ------
         tcrtrack.errors.InputError
-            The file cannot be written (its folder is missing or not writable).
+            The file cannot be written (its folder is missing or not writable, the disk is
+            full).
         """
-        target = Path(path)
-        try:
-            target.write_text(self.html, encoding="utf-8")
-        except OSError as e:
-            msg = (
-                f"{str(target)!r}: cannot write the report ({e.strerror or e}); "
-                "check that the folder exists and is writable, or choose another path"
-            )
-            raise InputError(msg) from None
-        return target
+        from tcrtrack._atomic import write_atomic
+
+        return write_atomic(path, lambda tmp: tmp.write_text(self.html, encoding="utf-8"))
 
     def __repr__(self) -> str:
         return f"Report({self.title!r}, {len(self.html):,} characters; .write(path) saves it)"
