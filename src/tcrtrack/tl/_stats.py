@@ -114,12 +114,9 @@ def binomial_interval(
         if method == "clopper-pearson":
             # the Beta quantile of tcrtrack.tl._beta, not scipy's betaincinv: importing scipy
             # would double the start-up of a small run (docs/design.md)
-            from tcrtrack.tl._beta import clopper_pearson
+            from tcrtrack.tl._beta import clopper_pearson_arrays
 
-            pairs = zip(kk.ravel().tolist(), nn.ravel().tolist(), strict=True)
-            bounds = [clopper_pearson(int(x), int(m), ci) for x, m in pairs]
-            low = np.array([lo for lo, _ in bounds], dtype=np.float64).reshape(kk.shape)
-            high = np.array([hi for _, hi in bounds], dtype=np.float64).reshape(kk.shape)
+            low, high = clopper_pearson_arrays(kk, nn, ci)
         else:
             from scipy import special  # ndtri: the normal quantile
 
