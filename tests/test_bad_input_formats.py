@@ -114,6 +114,13 @@ SOURCES: dict[str, tuple[Path, str, str, str, Callable[[Path], dict[str, int]]]]
 }
 
 
+def _junction_counts(contigs: object) -> dict[str, int]:
+    """Junction -> count of the one sample of ``contigs`` (the default clonotype definition)."""
+    counts = tt.tl.clonotypes(contigs)
+    junctions = counts.clonotypes["junction"].astype(str)
+    return dict(zip(junctions, counts.matrix.toarray()[0].tolist(), strict=True))
+
+
 def _text(path: Path) -> str:
     raw = path.read_bytes()
     return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
@@ -182,14 +189,7 @@ def test_accepted_damage_keeps_the_naive_answer(fmt, damage, tmp_path):
     data = text.encode("utf-8")
     path.write_bytes(gzip.compress(data) if compress else data)
     contigs = tt.io.read(path, sample="s")
-    counts = tt.tl.clonotypes(contigs)
-    got = dict(
-        zip(
-            counts.clonotypes["junction"].astype(str),
-            counts.matrix.toarray()[0].tolist(),
-            strict=True,
-        )
-    )
+    got = _junction_counts(contigs)
     assert got == naive(clean)
     if damage == "space-after-junction":
         # the repair is counted: every third row (for clonotypes.csv, the contigs of the last
@@ -306,14 +306,7 @@ def test_immunoseq_space_before_the_read_is_stripped_and_counted(tmp_path):
     path = tmp_path / "spaced.tsv"
     path.write_text(text)
     contigs = tt.io.read(path, sample="s")
-    counts = tt.tl.clonotypes(contigs)
-    got = dict(
-        zip(
-            counts.clonotypes["junction"].astype(str),
-            counts.matrix.toarray()[0].tolist(),
-            strict=True,
-        )
-    )
+    got = _junction_counts(contigs)
     assert got == naive_immunoseq(clean)
     n_rows = len(_text(clean).splitlines()) - 1
     assert tt.qc(contigs).count("s", reason="whitespace_stripped") == (n_rows + 2) // 3

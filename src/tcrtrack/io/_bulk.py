@@ -8,7 +8,7 @@ A bulk contig table has one row per sequence, ``cell_id`` NA and the clone size 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
@@ -436,6 +436,42 @@ def _slice(
         len(keep), pa.py_buffer(out_offsets), pa.py_buffer(chars.tobytes()), validity
     )
     return out.cast(pa.string())
+
+
+#: Characters of an amino-acid CDR3 that mark a non-coding clonotype: stop (``*``) and the
+#: out-of-frame marks of VDJtools/immunarch (``_``, ``?``) and MiTCR (``~``).
+_NON_CODING: Final = r"[*_?~]"
+
+
+def clone_columns(
+    path: Path,
+    table: pa.Table,
+    *,
+    count: str,
+    junction: pa.ChunkedArray | pa.Array,
+    aa: pa.ChunkedArray | pa.Array,
+    genes: Mapping[str, str],
+    gene_nulls: Sequence[str],
+) -> dict[str, pa.Array | pa.ChunkedArray]:
+    """The contig-table columns of a clone table that gives the junction and its amino acids
+    (VDJtools, MiTCR, generic clone tables): ``productive`` when the amino acids have no stop
+    or out-of-frame mark (``*``, ``_``, ``?``, ``~``) and the junction is three times as long;
+    ``duplicate_count`` from ``count`` (whole numbers of 0 or more); the gene calls of
+    ``genes`` (contig-table column -> the file's column) as written, tied hits kept, MiXCR
+    scores removed, ``gene_nulls`` read as NA; the locus from the genes."""
+    in_frame = pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3))
+    coding = pc.invert(pc.match_substring_regex(aa, _NON_CODING))
+    out: dict[str, pa.Array | pa.ChunkedArray] = {
+        s.CELL_ID: pa.nulls(table.num_rows, pa.string()),
+        s.JUNCTION: junction,
+        s.JUNCTION_AA: aa,
+        s.PRODUCTIVE: pc.fill_null(pc.and_(coding, in_frame), False),
+        s.DUPLICATE_COUNT: _to_int(path, count, table.column(count)),
+    }
+    for target, source in genes.items():
+        calls = _null_placeholders(table.column(source), gene_nulls)
+        out[target], _ = convert_genes(calls, "mixcr")
+    return out
 
 
 def _int_or_null(column: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -21,18 +21,14 @@ from tcrtrack import schema as s
 from tcrtrack._translate import translate
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._bulk import BulkUnit, _locus, _null_placeholders, _to_int
+from tcrtrack.io._bulk import BulkUnit, _locus, clone_columns
 from tcrtrack.io._files import finish
-from tcrtrack.io._genes import convert_genes
 from tcrtrack.io._registry import CLONE_TABLE_REQUIRED, CLONE_TABLE_SYNONYMS, clone_table_roles
 
 __all__ = ["read_clone_table"]
 
 #: Gene placeholders written for a segment without a call.
 _GENE_NULLS: Final = (".", "", "unknown", "unresolved", "none")
-#: Characters of an amino-acid CDR3 that mark a non-coding clonotype: stop (``*``) and the
-#: out-of-frame marks of VDJtools/immunarch (``_``, ``?``) and MiTCR (``~``).
-_NON_CODING: Final = r"[*_?~]"
 _WHAT: Final = "a clone table"
 
 
@@ -120,27 +116,18 @@ def read_clone_table(
     # and counted (whitespace_stripped)
     table, stripped = _files.strip_whitespace(table, [c for c in wanted if c != count])
     name = sample if sample is not None else _files.sample_name(p)
-    n = table.num_rows
     junction = pc.utf8_upper(table.column(roles["junction"]))
     if "junction_aa" in roles:
         aa = pc.utf8_upper(table.column(roles["junction_aa"]))
     else:
         aa = translate(junction).cast(pa.string())
-    in_frame = pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3))
-    coding = pc.invert(pc.match_substring_regex(aa, _NON_CODING))
-    productive = pc.fill_null(pc.and_(coding, in_frame), False)
-    _check_junction(p, roles, aa, productive)
-    out: dict[str, pa.Array | pa.ChunkedArray] = {
-        s.CELL_ID: pa.nulls(n, pa.string()),
-        s.JUNCTION: junction,
-        s.JUNCTION_AA: aa,
-        s.PRODUCTIVE: productive,
-        s.DUPLICATE_COUNT: _to_int(p, count, table.column(count)),
+    genes = {
+        t: roles[r] for r, t in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)) if r in roles
     }
-    for role, target in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)):
-        if role in roles:
-            genes = _null_placeholders(table.column(roles[role]), _GENE_NULLS)
-            out[target], _ = convert_genes(genes, "mixcr")
+    out = clone_columns(
+        p, table, count=count, junction=junction, aa=aa, genes=genes, gene_nulls=_GENE_NULLS
+    )
+    _check_junction(p, roles, aa, out[s.PRODUCTIVE])
     locus = table.column(roles["locus"]) if "locus" in roles else None
     out[s.LOCUS] = _locus(out, locus)
     return finish(

@@ -17,9 +17,8 @@ import pyarrow.compute as pc
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._bulk import BulkUnit, _locus, _null_placeholders, _to_int
+from tcrtrack.io._bulk import BulkUnit, _locus, clone_columns
 from tcrtrack.io._files import finish
-from tcrtrack.io._genes import convert_genes
 from tcrtrack.io._registry import VDJTOOLS_SIGNATURE
 
 __all__ = ["read_vdjtools"]
@@ -28,9 +27,6 @@ __all__ = ["read_vdjtools"]
 COUNT_COLUMNS: Final = ("#count", "count")
 #: Gene placeholders VDJtools writes for a segment it could not assign.
 _GENE_NULLS: Final = (".", "", "unknown")
-#: Characters of a ``cdr3aa`` that mark a non-coding clonotype: stop codon (``*``) and the
-#: out-of-frame marks of VDJtools (``_``, ``?``) and MiTCR (``~``).
-_NON_CODING: Final = r"[*_?~]"
 
 
 def read_vdjtools(
@@ -124,22 +120,15 @@ def read_vdjtools(
     # and counted (whitespace_stripped)
     table, stripped = _files.strip_whitespace(table, [c for c in wanted if c != count])
     name = sample if sample is not None else _files.sample_name(p)
-    n = table.num_rows
-    junction = pc.utf8_upper(table.column("cdr3nt"))
-    aa = pc.utf8_upper(table.column("cdr3aa"))
-    in_frame = pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3))
-    coding = pc.invert(pc.match_substring_regex(aa, _NON_CODING))
-    productive = pc.fill_null(pc.and_(coding, in_frame), False)
-    out: dict[str, pa.Array | pa.ChunkedArray] = {
-        s.CELL_ID: pa.nulls(n, pa.string()),
-        s.JUNCTION: junction,
-        s.JUNCTION_AA: aa,
-        s.PRODUCTIVE: productive,
-        s.DUPLICATE_COUNT: _to_int(p, count, table.column(count)),
-    }
-    for source, target in (("v", s.V_CALL), ("d", s.D_CALL), ("j", s.J_CALL)):
-        genes = _null_placeholders(table.column(source), _GENE_NULLS)
-        out[target], _ = convert_genes(genes, "mixcr")
+    out = clone_columns(
+        p,
+        table,
+        count=count,
+        junction=pc.utf8_upper(table.column("cdr3nt")),
+        aa=pc.utf8_upper(table.column("cdr3aa")),
+        genes={s.V_CALL: "v", s.D_CALL: "d", s.J_CALL: "j"},
+        gene_nulls=_GENE_NULLS,
+    )
     out[s.LOCUS] = _locus(out, None)
     frame = finish(pa.table(out), name, source=str(p), unit=unit or s.UNIT_READS, stripped=stripped)
     return frame
