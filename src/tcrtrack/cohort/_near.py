@@ -305,20 +305,14 @@ def route(job: dict[str, Any]) -> np.ndarray:
     and genes) and B (by length, second half and genes). Returns the distinct clonotypes per
     sample."""
     import pyarrow.feather as feather
-    import pyarrow.parquet as pq
 
     from tcrtrack import schema as s
-    from tcrtrack.cohort._store import ROW_SCHEMA
+    from tcrtrack.cohort._store import read_files
 
     names = job["samples"]
     n = len(names)
     cols = list(job["columns"])
-    wanted = [s.SAMPLE, *cols]
-    table = (
-        pa.concat_tables([pq.read_table(f, columns=wanted) for f in job["files"]])
-        if job["files"]
-        else pa.schema([ROW_SCHEMA.field(c) for c in wanted]).empty_table()
-    )
+    table = read_files(job["files"], [s.SAMPLE, *cols], job["keep"])
     seq_col = cols[0]
     table = table.filter(pc.is_valid(table.column(seq_col)))
     table = table.group_by([s.SAMPLE, *cols], use_threads=False).aggregate([])
@@ -395,12 +389,14 @@ def near_overlap(
     store: Any,
     names: list[str],
     files: list[list[str]],
+    keep: list[str] | None,
     *,
     columns: list[str],
     engine: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs at distance ≤ 1 between every two samples (diagonal: distinct clonotypes per
-    sample), by the two-family shuffle; the scratch files live in the store's
+    sample), by the two-family shuffle (the rows of the samples ``keep`` only, or all when
+    None); the scratch files live in the store's
     ``.scratch/`` and are removed at the end."""
     n = len(names)
     q = store.partitions
@@ -410,6 +406,7 @@ def near_overlap(
             {
                 "files": f,
                 "samples": names,
+                "keep": keep,
                 "columns": columns,
                 "partition": p,
                 "neighbourhoods": q,

@@ -65,14 +65,12 @@ def _open(store: Store | str | os.PathLike[str]) -> Store:
     return store if isinstance(store, Store) else open_store(store)
 
 
-def _read(files: Sequence[str], columns: Sequence[str]) -> pa.Table:
-    import pyarrow.parquet as pq
+def _read(
+    files: Sequence[str], columns: Sequence[str], samples: Sequence[str] | None = None
+) -> pa.Table:
+    from tcrtrack.cohort._store import read_files
 
-    from tcrtrack.cohort._store import ROW_SCHEMA
-
-    if not files:
-        return pa.schema([ROW_SCHEMA.field(c) for c in columns]).empty_table()
-    return pa.concat_tables([pq.read_table(f, columns=list(columns)) for f in files])
+    return read_files(files, columns, samples)
 
 
 # ---------------------------------------------------------------- overlap
@@ -126,7 +124,7 @@ def overlap_partition(job: dict[str, Any]) -> np.ndarray:
 
     n = len(job["samples"])
     cols = key_columns(job["sequence"], job["genes"])
-    table = _read(job["files"], [s.SAMPLE, *cols])
+    table = _read(job["files"], [s.SAMPLE, *cols], job.get("keep"))
     if table.num_rows == 0:
         return np.zeros((n, n), dtype=np.int64)
     index = {name: i for i, name in enumerate(job["samples"])}
@@ -203,18 +201,19 @@ def overlap(
     _check(sequence, genes, mismatches)
     st = _open(store)
     names = _select(st, samples)
-    keep = set(names)
-    files = [
-        [f for f, r in zip(st.files(p), _records_in(st, p), strict=True) if r in keep]
-        for p in range(st.partitions)
+    files = [_files_of(st, p, names) for p in range(st.partitions)]
+    # the rows of other samples are left out as the files are read (None: every sample)
+    keep = None if len(set(names)) == st.n_samples else names
+    jobs = [
+        {"files": f, "samples": names, "keep": keep, "sequence": sequence, "genes": genes}
+        for f in files
     ]
-    jobs = [{"files": f, "samples": names, "sequence": sequence, "genes": genes} for f in files]
     frame = lambda a: pd.DataFrame(a, index=list(names), columns=list(names))  # noqa: E731
     shared = np.zeros((len(names), len(names)), dtype=np.int64)
     with Engine(scheduler, workers=workers) as engine:
         if mismatches:
             cols = key_columns(sequence, genes)
-            shared, size = near_overlap(st, names, files, columns=cols, engine=engine)
+            shared, size = near_overlap(st, names, files, keep, columns=cols, engine=engine)
         else:
             for _, part in engine.map(overlap_partition, jobs):
                 shared += part
@@ -233,8 +232,13 @@ def overlap(
     )
 
 
-def _records_in(store: Store, partition: int) -> list[str]:
-    return [r.sample for r in store.records if partition in r.partitions]
+def _files_of(store: Store, partition: int, names: Sequence[str]) -> list[str]:
+    """The files of ``partition`` with rows of the samples ``names``."""
+    from tcrtrack.cohort._store import part_file
+
+    wanted = set(names)
+    batches = {r.batch for r in store.records if r.sample in wanted and partition in r.partitions}
+    return [str(part_file(store.path, partition, b)) for b in sorted(batches)]
 
 
 def _select(store: Store, samples: Sequence[str] | None) -> list[str]:
@@ -289,6 +293,10 @@ def query_partition(job: dict[str, Any]) -> pd.DataFrame:
     """Rows of one partition whose clonotype is queried (a task): clonotype, sample,
     patient, count (summed over rows of a sample with the same clonotype; with
     ``mismatches`` 1, over the sample's rows within one mismatch of the clonotype)."""
+    if job["sample"] is None and not job.get("mismatches") and job["sequence"] == "aa":
+        by_key = _hits_by_key(job["files"], job["clonotypes"], job["genes"])
+        if by_key is not None:
+            return _summed(by_key)
     cols = key_columns(job["sequence"], job["genes"])
     wanted = list(dict.fromkeys([s.SAMPLE, "patient", "count", *cols]))
     table = _read(job["files"], wanted)
@@ -309,9 +317,98 @@ def query_partition(job: dict[str, Any]) -> pd.DataFrame:
             "count": pc.filter(table.column("count"), mask).cast(pa.int64()),
         }
     )
+    return _summed(hits)
+
+
+def _summed(hits: pa.Table) -> pd.DataFrame:
+    """Hits (clonotype, sample, patient, count) with the counts of equal keys added."""
     keys = ["clonotype", "sample", "patient"]
     summed = hits.group_by(keys, use_threads=False).aggregate([("count", "sum")])
     return summed.rename_columns([*keys, "count"]).to_pandas()
+
+
+def _hits_by_key(files: Sequence[str], clonotypes: Sequence[str], genes: str) -> pa.Table | None:
+    """The rows of ``files`` holding the amino-acid ``clonotypes``, found by the junctions'
+    exact keys (:mod:`tcrtrack.cohort._keys`) without reading a junction: a file's rows are
+    ordered by key, so a binary search of the key columns finds each clonotype's rows, and the
+    row groups whose key range holds no queried key are not read. None when a queried junction
+    has no exact key (longer than 24 letters, or another character): the caller then compares
+    the junctions themselves."""
+    import pyarrow.parquet as pq
+
+    from tcrtrack.cohort._keys import junction_keys
+    from tcrtrack.cohort._store import KEY_HI, KEY_LO, to_numpy_u64
+
+    seqs, _ = split_labels(clonotypes, genes)
+    qhi, qlo, packed = junction_keys(seqs)
+    if not packed.all():
+        return None
+    by_key = np.lexsort((qlo, qhi))
+    qhi, qlo = qhi[by_key], qlo[by_key]
+    gene_cols = key_columns("aa", genes)[1:]
+    wanted = [KEY_HI, KEY_LO, s.SAMPLE, "patient", "count", *gene_cols]
+    found: list[pa.Table] = []
+    asked: list[np.ndarray] = []
+    for f in files:
+        parquet = pq.ParquetFile(f)
+        groups = _row_groups(parquet, qhi)
+        if not groups:
+            continue
+        table = parquet.read_row_groups(groups, columns=wanted)
+        hi, lo = to_numpy_u64(table.column(KEY_HI)), to_numpy_u64(table.column(KEY_LO))
+        left = np.searchsorted(hi, qhi, "left")
+        n = np.searchsorted(hi, qhi, "right") - left
+        total = int(n.sum())
+        if not total:
+            continue
+        q = np.repeat(np.arange(len(qhi)), n)
+        rows = np.repeat(left, n) + np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+        same = lo[rows] == qlo[q]
+        found.append(table.take(pa.array(rows[same])))
+        asked.append(by_key[q[same]])
+    if not found:
+        return pa.table(
+            {
+                "clonotype": pa.array([], pa.large_string()),
+                "sample": pa.array([], pa.large_string()),
+                "patient": pa.array([], pa.large_string()),
+                "count": pa.array([], pa.int64()),
+            }
+        )
+    rows_found = pa.concat_tables(found)
+    which = pa.array(np.concatenate(asked))
+    clonotype = pa.array(list(clonotypes), pa.large_string()).take(which)
+    if genes != "none":  # the junction is equal: keep the rows whose genes are too
+        keyed = {s.JUNCTION_AA: seqs.take(which)}
+        keyed.update({c: rows_found.column(c) for c in gene_cols})
+        same_genes = pc.equal(label(pa.table(keyed), "aa", genes), clonotype)
+        rows_found, clonotype = rows_found.filter(same_genes), clonotype.filter(same_genes)
+    return pa.table(
+        {
+            "clonotype": clonotype,
+            "sample": rows_found.column(s.SAMPLE).cast(pa.large_string()),
+            "patient": rows_found.column("patient").cast(pa.large_string()),
+            "count": rows_found.column("count").cast(pa.int64()),
+        }
+    )
+
+
+def _row_groups(parquet: Any, sorted_hi: np.ndarray) -> list[int]:
+    """The row groups of a batch file whose ``key_hi`` range holds one of ``sorted_hi``."""
+    from tcrtrack.cohort._store import KEY_HI
+
+    meta = parquet.metadata
+    column = parquet.schema_arrow.get_field_index(KEY_HI)
+    groups = []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            groups.append(g)
+            continue
+        low = np.searchsorted(sorted_hi, np.uint64(stats.min), "left")
+        if low < np.searchsorted(sorted_hi, np.uint64(stats.max), "right"):
+            groups.append(g)
+    return groups
 
 
 def split_labels(labels: Sequence[str], genes: str) -> tuple[pa.Array, pa.Array | None]:
@@ -520,13 +617,13 @@ def query_hits(
     ``sample``): ``clonotype``, ``sample``, ``patient``, ``count``; one task per partition.
     With ``mismatches=1``, the samples' clonotypes within one mismatch, counts summed."""
     from tcrtrack.cohort._engine import Engine
-    from tcrtrack.cohort._store import part_file
 
     if mismatches and sample is not None:  # the sample's clonotypes go to every partition
         record = next(r for r in store.records if r.sample == sample)
         own = _read(
-            [str(part_file(store.path, p, record.id)) for p in record.partitions],
+            [f for p in record.partitions for f in _files_of(store, p, [sample])],
             key_columns(sequence, genes),
+            [sample],
         )
         clonotypes = list(dict.fromkeys(label(own, sequence, genes).to_pylist()))
         sample = None
@@ -564,7 +661,7 @@ def _route(
     junction can only sit in the junction's own hash partition, so each clonotype goes to that
     one task (and partitions without a queried clonotype get none). Nucleotide junctions, near
     matches and a sample's own clonotypes go to every partition."""
-    from tcrtrack.cohort._store import partition_of
+    from tcrtrack.cohort._keys import partition_of
 
     if not exact or sequence != "aa":
         return {p: list(clonotypes) for p in range(store.partitions)}

@@ -1,26 +1,38 @@
 """The clonotype store: ``tt.cohort.build`` and ``tt.cohort.open_store``.
 
-Layout of a store folder::
+Layout of a store folder (format version 2)::
 
     tcrtrack-store.json        the manifest: format version, partitions, hash, clonotype
-                               definition, and one record per committed sample
-    part=007/s1a2b....parquet  the rows of one sample whose junction_aa hashes to partition 7
-    qc/s1a2b....json           the sample's QC ledger
-    .pending/s1a2b....json     a finished task not yet committed (see below)
+                               definition, one record per committed sample and per build batch
+    part=007/b0003.parquet     the rows of build batch 3 whose junction_aa hashes to partition 7,
+                               ordered by junction_aa (by its exact key, see below)
+    qc/s1a2b....json           a sample's QC ledger
+    .staging/s1a2b....arrow    a finished sample task's rows, one Arrow record batch per
+                               partition, until its batch is committed
+    .pending/s1a2b....json     the record of a finished sample task not yet committed
 
-One task per sample file reads the file, defines its clonotypes and writes one Parquet file per
-hash partition the sample has rows in, each under a temporary name renamed into place when it
-is complete (a rename is atomic on a POSIX file system), then its QC ledger, then, last, its
-``.pending`` record. The driver commits a build batch by rewriting the manifest (again a
-temporary file renamed into place) once every task of the batch has finished. So:
+A build runs in two rounds of tasks. Round one, a task per sample file: read the file, define
+its clonotypes, compute each row's partition and exact key (:mod:`tcrtrack.cohort._keys`) and
+write the rows to ``.staging`` (sorted by partition and key), then the QC ledger, then, last,
+the ``.pending`` record. Round two, a task per partition: merge the batch's staged rows of that
+partition into one Parquet file ordered by key. Every file is written under a temporary name
+and renamed into place when complete (a rename is atomic on a POSIX file system). The driver
+commits the batch by rewriting the manifest (again a temporary file renamed into place) once
+every task of both rounds has finished. So:
 
-- readers see only the files the manifest lists, never a half-written one;
+- readers see only the batch files of committed batches, never a half-written one; adding
+  samples writes a new batch and never rewrites an older batch's files;
 - a task that dies and is rerun (a killed Dask worker) rewrites the same names: harmless;
 - a build that fails on bad input removes the uncommitted files of its batch and leaves the
   committed store as it was;
-- a build killed outright leaves its finished tasks' ``.pending`` records, and a rerun reuses
-  them (the file must still have the same size and modification time) and reads only what is
-  left; samples already committed are skipped.
+- a build killed outright leaves its finished sample tasks' ``.pending`` records and staged
+  rows, and a rerun reuses them (the file must still have the same size and modification
+  time), reads only what is left and merges the batch again; samples already committed are
+  skipped.
+
+Ordering the rows of a file by key puts the rows of one clonotype side by side and gives each
+Parquet row group a narrow key range, so a query reads two integer columns to find its rows
+(:func:`tcrtrack.cohort._query.query_partition`) and skips the row groups outside its keys.
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tcrtrack import schema as s
 from tcrtrack._version import __version__
@@ -46,13 +59,24 @@ from tcrtrack.errors import ClusterError, EmptyError, FormatError, InputError, P
 
 #: What the manifest's ``format`` field says.
 STORE_FORMAT: Final = "tcrtrack-cohort-store"
-#: The store layout this version writes and reads; a store with a larger number is refused.
-STORE_VERSION: Final = 1
+#: The store layout this version writes and reads; a store with another number is refused
+#: (1: one Parquet file per sample and partition; 2: one per partition and build batch, rows
+#: ordered by an exact junction key).
+STORE_VERSION: Final = 2
 MANIFEST: Final = "tcrtrack-store.json"
 #: The lock file a build holds while it writes the store.
 LOCK: Final = ".lock"
 #: How a clonotype's partition is computed (recorded in the manifest).
-HASH_NAME: Final = "siphash24(junction_aa, key='0123456789123456') mod partitions"
+HASH_NAME: Final = "splitmix64(fnv1a64(junction_aa utf-8)) mod partitions"
+#: The exact key of a row's amino-acid junction (:mod:`tcrtrack.cohort._keys`), stored after
+#: the row's columns; a file's rows are ordered by it.
+KEY_HI: Final = "key_hi"
+KEY_LO: Final = "key_lo"
+#: Folder of staged sample rows (round one of a build) until their batch is committed.
+STAGING: Final = ".staging"
+#: Rows per Parquet row group of a batch file (each row group's key range is in its
+#: statistics, so a query of few clonotypes reads few row groups).
+ROW_GROUP_ROWS: Final = 65536
 #: The columns of the rows of a store, in order.
 ROW_COLUMNS: Final = (
     s.SAMPLE,
@@ -76,6 +100,15 @@ ROW_SCHEMA: Final = pa.schema(
         ("unit", pa.string()),
     ]
 )
+#: The columns of a batch file: the rows' columns and the key.
+FILE_SCHEMA: Final = ROW_SCHEMA.append(pa.field(KEY_HI, pa.uint64())).append(
+    pa.field(KEY_LO, pa.uint64())
+)
+#: The columns of a staged sample (round one; sample, patient and unit are in its record).
+STAGE_SCHEMA: Final = pa.schema(
+    [FILE_SCHEMA.field(c) for c in FILE_SCHEMA.names if c not in (s.SAMPLE, "patient", "unit")]
+)
+_DICTIONARY_COLUMNS: Final = [s.SAMPLE, "patient", s.V_CALL, s.J_CALL, "unit"]
 _LOCI: Final = ("TRB", "TRA", "TRG", "TRD", "IGH")
 
 
@@ -138,12 +171,9 @@ class Store:
         return int(sum(r.n_clonotypes for r in self.records))
 
     def files(self, partition: int) -> list[str]:
-        """The Parquet files of ``partition`` (committed samples only)."""
-        return [
-            str(part_file(self.path, partition, r.id))
-            for r in self.records
-            if partition in r.partitions
-        ]
+        """The Parquet files of ``partition``: one per committed build batch with rows in it."""
+        batches = sorted({r.batch for r in self.records if partition in r.partitions})
+        return [str(part_file(self.path, partition, b)) for b in batches]
 
     def qc(self, sample: str | None = None) -> Any:
         """The QC ledger of ``sample`` (all samples when None), a :class:`tcrtrack.QCLedger`."""
@@ -172,8 +202,14 @@ class Store:
         return f"<p><b>{self!r}</b></p>" + self.samples.drop(columns=["path"]).to_html()
 
 
-def part_file(store: Path, partition: int, sample_id: str) -> Path:
-    return store / f"part={partition:03d}" / f"{sample_id}.parquet"
+def part_file(store: Path, partition: int, batch: int) -> Path:
+    """The file of build batch ``batch``'s rows of ``partition``."""
+    return store / f"part={partition:03d}" / f"b{batch:04d}.parquet"
+
+
+def staged_file(store: Path, sample_id: str) -> Path:
+    """The staged rows of a sample whose batch is not committed yet."""
+    return store / STAGING / f"{sample_id}.arrow"
 
 
 def sample_id(name: str) -> str:
@@ -181,29 +217,26 @@ def sample_id(name: str) -> str:
     return "s" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
 
 
-def partition_of(junction_aa: pa.Array | pa.ChunkedArray | Sequence[str], n: int) -> np.ndarray:
-    """The hash partition (0..n-1) of each amino-acid junction."""
-    values = np.asarray(
-        junction_aa.to_pylist()
-        if isinstance(junction_aa, pa.Array | pa.ChunkedArray)
-        else list(junction_aa),
-        dtype=object,
-    )
-    values[pd.isna(values)] = ""
-    hashed = pd.util.hash_array(values, categorize=True)
-    return (hashed % np.uint64(n)).astype(np.int64)
-
-
 def read_partition(store: Store, partition: int, columns: Sequence[str] | None = None) -> pa.Table:
-    """The rows of one partition (only committed samples' files)."""
+    """The rows of one partition (committed batches only)."""
+    return read_files(store.files(partition), ROW_COLUMNS if columns is None else columns)
+
+
+def read_files(
+    files: Sequence[str], columns: Sequence[str], samples: Sequence[str] | None = None
+) -> pa.Table:
+    """The ``columns`` of batch files, only the rows of ``samples`` when given."""
     import pyarrow.parquet as pq
 
-    files = store.files(partition)
-    schema = ROW_SCHEMA if columns is None else pa.schema([ROW_SCHEMA.field(c) for c in columns])
+    schema = pa.schema([FILE_SCHEMA.field(c) for c in columns])
     if not files:
         return schema.empty_table()
-    tables = [pq.read_table(f, columns=list(schema.names)) for f in files]
-    return pa.concat_tables(tables)
+    wanted = list(dict.fromkeys([*columns, *([s.SAMPLE] if samples is not None else [])]))
+    table = pa.concat_tables([pq.read_table(f, columns=wanted) for f in files])
+    if samples is not None:
+        keep = pc.is_in(table.column(s.SAMPLE), value_set=pa.array(list(samples), pa.string()))
+        table = table.filter(keep)
+    return table.select(list(columns))
 
 
 # ---------------------------------------------------------------- lock
@@ -268,6 +301,15 @@ def _read_manifest(store: Path) -> dict[str, Any] | None:
             f"{store}: the store has format version {version!r}, written by tcrtrack "
             f"{data.get('written_by', '?')}; this tcrtrack ({__version__}) reads versions up to "
             f"{STORE_VERSION}: upgrade tcrtrack (pip install -U tcrtrack)"
+        )
+        raise FormatError(msg)
+    if version < STORE_VERSION:
+        msg = (
+            f"{store}: the store has format version {version!r} (one file per sample and "
+            f"partition), written by tcrtrack {data.get('written_by', '?')}; this tcrtrack "
+            f"({__version__}) reads version {STORE_VERSION} (one file per partition and build): "
+            "rebuild it from its sheet into a new folder (tcrtrack cohort build SHEET --out "
+            "NEW_STORE)"
         )
         raise FormatError(msg)
     return data
@@ -348,24 +390,27 @@ def _store_from(root: Path, data: dict[str, Any]) -> Store:
     )
 
 
-# ---------------------------------------------------------------- the task
+# ---------------------------------------------------------------- the tasks
 def ingest(job: dict[str, Any]) -> dict[str, Any]:
-    """Read one sample's file and write its rows into the store; return its record.
+    """Round one of a build, a task per sample: read the sample's file, stage its rows for the
+    merge and write its QC ledger; return its record.
 
-    Runs on a worker (local process or Dask). Memory: the one file.
+    The file is parsed to an Arrow table by its format's reader and digested by the engine
+    (:func:`tcrtrack.tl.clonotypes`), with no pandas table of the rows. Runs on a worker
+    (local thread or process, or Dask). Memory: the one file.
     """
-    import pyarrow.parquet as pq
-
     import tcrtrack as tt
+    from tcrtrack._arrow import strings
+    from tcrtrack.cohort._keys import junction_keys, partition_of
+    from tcrtrack.io._detect import by_name, detect
 
     root = Path(job["store"])
     spec = tt.tl.ClonotypeSpec(locus=job["locus"], genes="vj", multichain=job["multichain"])
-    table = tt.io.read(
-        job["path"], sample=job["sample"], format=job["format"], columns=spec.columns
-    )
-    if job["unit"]:
-        table.attrs[s.ATTRS_UNIT] = job["unit"]
-    counts = tt.tl.clonotypes(table, spec)
+    fmt = detect(job["path"]) if job["format"] is None else by_name(job["format"])
+    parse = fmt.parse if fmt.parse is not None else fmt.reader
+    table = parse(job["path"], sample=job["sample"], columns=spec.columns)
+    units = {job["sample"]: job["unit"]} if job["unit"] else None
+    counts = tt.tl.clonotypes([table], spec, units=units)
     del table
     unit = counts.unit
     keys = counts.clonotypes
@@ -377,35 +422,25 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
         )
         raise EmptyError(msg)
     values = np.asarray(counts.matrix.toarray()[0], dtype=np.int64)
-    rows = pa.table(
-        {
-            s.SAMPLE: pa.array([job["sample"]] * n, pa.string()),
-            "patient": pa.array([job["patient"]] * n, pa.string()),
-            s.JUNCTION: pa.array(keys[s.JUNCTION].array, pa.string()),
-            s.JUNCTION_AA: pa.array(keys[s.JUNCTION_AA].array, pa.string()),
-            s.V_CALL: pa.array(keys[s.V_CALL].array, pa.string()),
-            s.J_CALL: pa.array(keys[s.J_CALL].array, pa.string()),
-            "count": pa.array(values, pa.int64()),
-            "unit": pa.array([unit] * n, pa.string()),
-        },
-        schema=ROW_SCHEMA,
-    )
-    part = partition_of(rows.column(s.JUNCTION_AA), job["partitions"])
-    order = np.argsort(part, kind="stable")
-    part_sorted = part[order]
-    rows = rows.take(pa.array(order))
-    present = np.unique(part_sorted)
-    bounds = np.searchsorted(part_sorted, np.append(present, job["partitions"]))
-    for k, p in enumerate(present):
-        final = part_file(root, int(p), job["id"])
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-        pq.write_table(
-            rows.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k])),
-            tmp,
-            use_dictionary=[s.SAMPLE, "patient", s.V_CALL, s.J_CALL, "unit"],
-        )
-        os.replace(tmp, final)
+    columns = {
+        c: strings(keys[c]).combine_chunks().cast(pa.string())
+        for c in (s.JUNCTION, s.JUNCTION_AA, s.V_CALL, s.J_CALL)
+    }
+    aa = columns[s.JUNCTION_AA]
+    part = partition_of(aa, job["partitions"])
+    hi, lo, _ = junction_keys(aa)
+    order = np.lexsort((lo, hi, part))
+    rows = pa.record_batch(
+        [*columns.values(), pa.array(values), pa.array(hi), pa.array(lo)], schema=STAGE_SCHEMA
+    ).take(pa.array(order))
+    bounds = np.searchsorted(part[order], np.arange(job["partitions"] + 1))
+    final = staged_file(root, job["id"])
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, STAGE_SCHEMA) as writer:
+        for p in range(job["partitions"]):  # record batch p: the rows of partition p
+            writer.write_batch(rows.slice(int(bounds[p]), int(bounds[p + 1] - bounds[p])))
+    os.replace(tmp, final)
     (root / "qc").mkdir(exist_ok=True)
     _write_json(
         root / "qc" / f"{job['id']}.json",
@@ -422,7 +457,7 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
         "unit": unit,
         "n_clonotypes": n,
         "total": int(values.sum()),
-        "partitions": [int(p) for p in present],
+        "partitions": np.flatnonzero(np.diff(bounds)).tolist(),
         "batch": job["batch"],
         "size": job["size"],
         "mtime_ns": job["mtime_ns"],
@@ -430,6 +465,67 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
     (root / ".pending").mkdir(exist_ok=True)
     _write_json(root / ".pending" / f"{job['id']}.json", record)
     return record
+
+
+def merge(job: dict[str, Any]) -> int:
+    """Round two of a build, a task per partition: the batch's staged rows of the partition,
+    ordered by key (then by sample, in the batch's order), written as one Parquet file.
+    Returns the rows written. Memory: one partition of one batch."""
+    import pyarrow.parquet as pq
+
+    root = Path(job["store"])
+    p = int(job["partition"])
+    batches, owner = [], []
+    for k, (sid, _, _, _) in enumerate(job["samples"]):
+        batch = pa.ipc.open_file(str(staged_file(root, sid))).get_batch(p)
+        if batch.num_rows:
+            batches.append(batch)
+            owner.append(np.full(batch.num_rows, k, dtype=np.int32))
+    table = pa.Table.from_batches(batches, schema=STAGE_SCHEMA).combine_chunks()
+    sample = np.concatenate(owner)
+    hi = to_numpy_u64(table.column(KEY_HI))
+    lo = to_numpy_u64(table.column(KEY_LO))
+    order = np.lexsort((sample, lo, hi))
+    table = table.take(pa.array(order))
+    sample = sample[order]
+
+    def labels(field: int) -> pa.DictionaryArray:
+        names = [x[field] for x in job["samples"]]
+        distinct = list(dict.fromkeys(names))
+        lut = np.array([distinct.index(x) for x in names], dtype=np.int32)
+        return pa.DictionaryArray.from_arrays(pa.array(lut[sample]), pa.array(distinct))
+
+    out = pa.table(
+        {
+            s.SAMPLE: labels(1),
+            "patient": labels(2),
+            **{c: table.column(c) for c in (s.JUNCTION, s.JUNCTION_AA, s.V_CALL, s.J_CALL)},
+            "count": table.column("count"),
+            "unit": labels(3),
+            KEY_HI: table.column(KEY_HI),
+            KEY_LO: table.column(KEY_LO),
+        }
+    )
+    final = part_file(root, p, int(job["batch"]))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    pq.write_table(
+        out,
+        tmp,
+        row_group_size=ROW_GROUP_ROWS,
+        use_dictionary=_DICTIONARY_COLUMNS,
+        write_statistics=[s.JUNCTION_AA, KEY_HI, KEY_LO],
+        store_schema=False,  # sample, patient and unit read back as strings
+    )
+    os.replace(tmp, final)
+    return out.num_rows
+
+
+def to_numpy_u64(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A uint64 column without nulls as a numpy array (no copy for one chunk)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.uint64)
 
 
 # ---------------------------------------------------------------- build
@@ -576,9 +672,16 @@ def build(
         # imports tcrtrack (seconds), while one file of 10,000 rows takes ~0.1 s in process
         engine.threads = sum(max(int(j["size"]), 0) for j in todo) < LOCAL_PROCESSES_MIN_BYTES
         failure: Exception | None = None
+        records: list[dict[str, Any]] = []
+        present: list[int] = []
+        n_rows = 0
         try:
             for i, record in engine.map(ingest, todo):
                 done[todo[i]["sample"]] = record
+            records = [done[j["sample"]] for j in jobs]
+            present = sorted({p for r in records for p in r["partitions"]})
+            for _, rows in engine.map(merge, _merges(root, records, present, batch)):
+                n_rows += rows
         except ClusterError:
             raise  # the finished tasks' records stay in .pending: a rerun resumes
         except Exception as e:
@@ -586,23 +689,32 @@ def build(
         if failure is not None:
             engine.close()  # the tasks still running end before their files are removed
             # bad input: nothing of this build stays (the committed store is untouched)
-            _discard(root, jobs)
+            _discard(root, jobs, batch)
             raise failure
         if jobs:
-            records = [done[j["sample"]] for j in jobs]
             new = dict(data) if data is not None else _new_manifest(partitions, locus, multichain)
             new["samples"] = [*new["samples"], *records]
             new["batches"] = [
                 *new["batches"],
-                {"batch": batch, "samples": len(records), "written_by": __version__},
+                {
+                    "batch": batch,
+                    "samples": len(records),
+                    "rows": n_rows,
+                    "partitions": present,
+                    "written_by": __version__,
+                },
             ]
             new["written_by"] = __version__
             _write_json(_manifest_path(root), new)
             data = new
             for job in jobs:
-                with contextlib.suppress(FileNotFoundError):
-                    (root / ".pending" / f"{job['id']}.json").unlink()
-            _remove_temporary(root, {j["id"] for j in jobs})
+                for done_file in (
+                    root / ".pending" / f"{job['id']}.json",
+                    staged_file(root, job["id"]),
+                ):
+                    with contextlib.suppress(FileNotFoundError):
+                        done_file.unlink()
+            _remove_temporary(root, {j["id"] for j in jobs}, batch)
         elif data is None:
             data = _new_manifest(partitions, locus, multichain)
             _write_json(_manifest_path(root), data)
@@ -632,7 +744,7 @@ def _plan(
     if (
         data is None
         and root.exists()
-        and any(p.name not in (".pending", LOCK) for p in root.iterdir())
+        and any(p.name not in (".pending", STAGING, LOCK) for p in root.iterdir())
         and not (root / ".pending").exists()
     ):
         msg = (
@@ -713,7 +825,7 @@ def _pending(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
         and record.get("size") == job["size"]
         and record.get("mtime_ns") == job["mtime_ns"]
         and record.get("sample") == job["sample"]
-        and all(part_file(root, p, job["id"]).exists() for p in record.get("partitions", []))
+        and staged_file(root, job["id"]).exists()
     )
     if not same:
         return None
@@ -721,25 +833,48 @@ def _pending(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
     return dict(record)
 
 
-def _remove_temporary(root: Path, ids: set[str]) -> None:
-    """Remove temporary files of ``ids`` that dead tasks left (never a committed file)."""
-    for folder in [*root.glob("part=*"), root / "qc", root / ".pending"]:
+def _merges(
+    root: Path, records: list[dict[str, Any]], present: list[int], batch: int
+) -> list[dict[str, Any]]:
+    """The round-two tasks of a batch: one per partition with rows."""
+    return [
+        {
+            "store": str(root),
+            "partition": p,
+            "batch": batch,
+            "samples": [
+                [r["id"], r["sample"], r["patient"], r["unit"]]
+                for r in records
+                if p in r["partitions"]
+            ],
+        }
+        for p in present
+    ]
+
+
+def _remove_temporary(root: Path, ids: set[str], batch: int) -> None:
+    """Remove temporary files of samples ``ids`` and of ``batch`` that dead tasks left (never
+    a committed file)."""
+    for folder in [*root.glob("part=*"), root / "qc", root / ".pending", root / STAGING]:
         for f in folder.glob(".*.tmp-*"):
-            if f.name[1:].split(".parquet")[0].split(".json")[0] in ids:
+            stem = f.name[1:].split(".")[0]
+            if stem in ids or stem == f"b{batch:04d}":
                 with contextlib.suppress(FileNotFoundError):
                     f.unlink()
 
 
-def _discard(root: Path, jobs: list[dict[str, Any]]) -> None:
-    """Remove every file of the uncommitted ``jobs`` (after a failed build)."""
+def _discard(root: Path, jobs: list[dict[str, Any]], batch: int) -> None:
+    """Remove every file of the uncommitted ``jobs`` and ``batch`` (after a failed build)."""
     ids = {j["id"] for j in jobs}
     for folder in root.glob("part=*"):
         for f in folder.iterdir():
-            if f.name.split(".parquet")[0].lstrip(".") in ids:
+            if f.name.lstrip(".").split(".")[0] == f"b{batch:04d}":
                 with contextlib.suppress(FileNotFoundError):
                     f.unlink()
-    for sub in ("qc", ".pending"):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # a partition folder this build created, left empty
+    for sub, suffix in (("qc", ".json"), (".pending", ".json"), (STAGING, ".arrow")):
         for i in ids:
-            for f in (root / sub).glob(f"*{i}.json*"):
+            for f in (root / sub).glob(f"*{i}{suffix}*"):
                 with contextlib.suppress(FileNotFoundError):
                     f.unlink()
