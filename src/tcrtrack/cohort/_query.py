@@ -350,7 +350,8 @@ def _hits_by_key(files: Sequence[str], clonotypes: Sequence[str], genes: str) ->
     found: list[pa.Table] = []
     asked: list[np.ndarray] = []
     for f in files:
-        parquet = pq.ParquetFile(f)
+        # sample, patient and genes as dictionary codes: only the found rows become strings
+        parquet = pq.ParquetFile(f, read_dictionary=[s.SAMPLE, "patient", *gene_cols])
         groups = _row_groups(parquet, qhi)
         if not groups:
             continue
@@ -380,7 +381,7 @@ def _hits_by_key(files: Sequence[str], clonotypes: Sequence[str], genes: str) ->
     clonotype = pa.array(list(clonotypes), pa.large_string()).take(which)
     if genes != "none":  # the junction is equal: keep the rows whose genes are too
         keyed = {s.JUNCTION_AA: seqs.take(which)}
-        keyed.update({c: rows_found.column(c) for c in gene_cols})
+        keyed.update({c: rows_found.column(c).cast(pa.string()) for c in gene_cols})
         same_genes = pc.equal(label(pa.table(keyed), "aa", genes), clonotype)
         rows_found, clonotype = rows_found.filter(same_genes), clonotype.filter(same_genes)
     return pa.table(
