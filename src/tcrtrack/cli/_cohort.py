@@ -119,11 +119,12 @@ def build(
     """Build (or extend) a clonotype store from every sample of a sample sheet.
 
     One task per file: read it (any format, single-cell or bulk), define clonotypes
-    (junction, V and J; the default filters) and write one row per sample x clonotype
-    (junction, junction_aa, v_call, j_call, count, unit, sample, patient) into Parquet files
-    partitioned by a hash of junction_aa, plus the sample's QC ledger. Samples already in the
-    store are skipped; new ones add files, existing files are never rewritten. A build that
-    fails leaves the store as it was; one that is killed is resumed by running it again.
+    (junction, V and J; the default filters) and stage one row per sample x clonotype
+    (junction, junction_aa, v_call, j_call, count, unit, sample, patient), plus the sample's
+    QC ledger; then one task per hash partition of junction_aa merges the build's rows of
+    that partition into one Parquet file. Samples already in the store are skipped; new ones
+    are a new build batch of files, existing files are never rewritten. A build that fails
+    leaves the store as it was; one that is killed is resumed by running it again.
 
     \b
     Examples:

@@ -98,7 +98,22 @@ def junction_keys(
     >>> bool(hi[0] == hi[1] and lo[0] == lo[1]), bool(hi[1] < hi[2]), packed.tolist()
     (True, True, [True, True, True, False])
     """
+    return _packed(*letters(junction_aa))
+
+
+def partitions_and_keys(
+    junction_aa: pa.Array | pa.ChunkedArray | Sequence[str], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`partition_of` and :func:`junction_keys` (its first two results) from one pass
+    over the letters."""
     matrix, lengths, valid = letters(junction_aa)
+    hi, lo, _ = _packed(matrix, lengths, valid)
+    return (fnv1a(matrix, lengths) % np.uint64(n)).astype(np.int64), hi, lo
+
+
+def _packed(
+    matrix: np.ndarray, lengths: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(lengths)
     codes = _CODES[matrix]
     inside = np.arange(matrix.shape[1])[None, :] < lengths[:, None]

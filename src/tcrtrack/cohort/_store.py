@@ -13,7 +13,7 @@ Layout of a store folder (format version 2)::
 
 A build runs in two rounds of tasks. Round one, a task per sample file: read the file, define
 its clonotypes, compute each row's partition and exact key (:mod:`tcrtrack.cohort._keys`) and
-write the rows to ``.staging`` (sorted by partition and key), then the QC ledger, then, last,
+write the rows to ``.staging`` (grouped by partition), then the QC ledger, then, last,
 the ``.pending`` record. Round two, a task per partition: merge the batch's staged rows of that
 partition into one Parquet file ordered by key. Every file is written under a temporary name
 and renamed into place when complete (a rename is atomic on a POSIX file system). The driver
@@ -401,7 +401,7 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
     """
     import tcrtrack as tt
     from tcrtrack._arrow import strings
-    from tcrtrack.cohort._keys import junction_keys, partition_of
+    from tcrtrack.cohort._keys import partitions_and_keys
     from tcrtrack.io._detect import by_name, detect
 
     root = Path(job["store"])
@@ -426,10 +426,8 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
         c: strings(keys[c]).combine_chunks().cast(pa.string())
         for c in (s.JUNCTION, s.JUNCTION_AA, s.V_CALL, s.J_CALL)
     }
-    aa = columns[s.JUNCTION_AA]
-    part = partition_of(aa, job["partitions"])
-    hi, lo, _ = junction_keys(aa)
-    order = np.lexsort((lo, hi, part))
+    part, hi, lo = partitions_and_keys(columns[s.JUNCTION_AA], job["partitions"])
+    order = np.argsort(part, kind="stable")  # the merge orders each partition by key
     rows = pa.record_batch(
         [*columns.values(), pa.array(values), pa.array(hi), pa.array(lo)], schema=STAGE_SCHEMA
     ).take(pa.array(order))
