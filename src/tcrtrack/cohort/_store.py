@@ -483,15 +483,15 @@ def merge(job: dict[str, Any]) -> int:
     sample = np.concatenate(owner)
     hi = to_numpy_u64(table.column(KEY_HI))
     lo = to_numpy_u64(table.column(KEY_LO))
-    order = np.lexsort((sample, lo, hi))
+    order = np.lexsort((lo, hi))  # stable: equal keys stay in the batch's sample order
     table = table.take(pa.array(order))
     sample = sample[order]
 
     def labels(field: int) -> pa.DictionaryArray:
         names = [x[field] for x in job["samples"]]
-        distinct = list(dict.fromkeys(names))
-        lut = np.array([distinct.index(x) for x in names], dtype=np.int32)
-        return pa.DictionaryArray.from_arrays(pa.array(lut[sample]), pa.array(distinct))
+        code = {name: i for i, name in enumerate(dict.fromkeys(names))}
+        lut = np.array([code[x] for x in names], dtype=np.int32)
+        return pa.DictionaryArray.from_arrays(pa.array(lut[sample]), pa.array(list(code)))
 
     out = pa.table(
         {
