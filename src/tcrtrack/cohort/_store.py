@@ -402,11 +402,13 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
     import tcrtrack as tt
     from tcrtrack._arrow import strings
     from tcrtrack.cohort._keys import partitions_and_keys
-    from tcrtrack.io._detect import by_name, detect
 
     root = Path(job["store"])
     spec = tt.tl.ClonotypeSpec(locus=job["locus"], genes="vj", multichain=job["multichain"])
-    fmt = detect(job["path"]) if job["format"] is None else by_name(job["format"])
+    if job["format"] is None:
+        fmt = tt.io.detect(job["path"])
+    else:  # a name the sheet checked against the known formats
+        fmt = {f.name: f for f in tt.io.known_formats()}[job["format"]]
     parse = fmt.parse if fmt.parse is not None else fmt.reader
     table = parse(job["path"], sample=job["sample"], columns=spec.columns)
     units = {job["sample"]: job["unit"]} if job["unit"] else None
