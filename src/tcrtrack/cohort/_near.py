@@ -141,8 +141,11 @@ def deletion_keys(
 
 
 def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Groups of equal keys with two members or more: (members, their group, group heads)."""
-    order = np.argsort(key, kind="stable")
+    """Groups of equal keys with two members or more: (members, their group, group heads).
+    Which member heads a group does not matter (every member is checked against it, and the
+    pair counts do not depend on order), so the sort need not be stable: numpy's default sort
+    of 64-bit keys is 5 × faster than its stable one."""
+    order = np.argsort(key)
     k = key[order]
     start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.zeros(0, np.int64)
     size = np.diff(np.r_[start, len(k)])
@@ -274,7 +277,7 @@ def near_pairs(
         rrows, rm = right_groups[L]
         lkeys = dict(deletion_keys(lm, lhash[lrows]))
         for i, rkey in deletion_keys(rm, rhash[rrows]):
-            order = np.argsort(rkey, kind="stable")
+            order = np.argsort(rkey)  # any order: the pairs are made unique below
             sk = rkey[order]
             lk = lkeys[i]
             lo = np.searchsorted(sk, lk, side="left")
