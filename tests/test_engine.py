@@ -1,7 +1,8 @@
 """The polars engine against the pandas path it replaces (the test oracle).
 
-``tt.tl.clonotypes(tt.io.read_each(paths))`` digests Cell Ranger, AIRR, immunoSEQ and MiXCR
-files with the engine (``tl/_engine.py``) straight from the readers' Arrow tables;
+``tt.tl.clonotypes(tt.io.read_each(paths))`` digests the files of every format (Cell Ranger,
+AIRR, immunoSEQ, MiXCR, paired tables, Cell Ranger ``clonotypes.csv``, VDJtools, generic clone
+tables) with the engine (``tl/_engine.py``) straight from the readers' Arrow tables;
 ``tt.tl.clonotypes(list(files))`` reads the same files into pandas contig tables and digests
 them with ``tl/_digest.py``. Every real file of the repository, every clonotype definition, with
 and without the filter, and random tables (NA, ``Multi``, lower case, stop codons, ties,
@@ -72,6 +73,15 @@ FILE_SETS = {
         DATA / "units" / "ln6_mixcr_reads.tsv.gz",
         DATA / "units" / "lt6_mixcr_umis.tsv.gz",
     ],
+    # and then the last four file readers: paired tables, Cell Ranger clonotypes.csv
+    # (single-cell), VDJtools/MiTCR and generic clone tables (bulk)
+    "paired": sorted((DATA / "paired").glob("*.csv")),
+    "10x-clonotypes": [DATA / "formats" / "lb6_clonotypes.csv.gz"],
+    "vdjtools": [
+        DATA / "formats" / "vdjtools_Pt-1-8.txt",
+        DATA / "formats" / "mitcr_Pt-1-8_top200.txt",
+    ],
+    "clone-table": sorted((DATA / "clonetables").glob("*.gz")),
 }
 GRID = [
     tt.tl.ClonotypeSpec(locus=locus, sequence=seq, genes=genes, multichain=multi)  # type: ignore[arg-type]
@@ -140,15 +150,23 @@ def test_the_engine_runs_on_cell_ranger_files():
         (DATA / "bulk" / "TRB_Unsorted_0.tsv", True),
         (DATA / "bulk" / "immunoseq_1.txt", True),
         (DATA / "bulk" / "TRB-Pt-1-8_S150.clones.txt.gz", True),
-        (DATA / "formats" / "vdjtools_Pt-1-8.txt", False),
+        (DATA / "paired" / "UV019_a_Aqueous.csv", True),
+        (DATA / "formats" / "lb6_clonotypes.csv.gz", True),
+        (DATA / "formats" / "vdjtools_Pt-1-8.txt", True),
+        (DATA / "formats" / "mitcr_Pt-1-8_top200.txt", True),
+        (DATA / "clonetables" / "vendor_TRB_Unsorted_83.csv.gz", True),
     ],
     ids=lambda x: x.name if isinstance(x, Path) else str(x),
 )
 def test_which_readers_reach_the_engine(path, engine):
-    """AIRR, immunoSEQ and MiXCR files reach the engine as Arrow tables (issue 11); the other
-    formats are read into contig tables and digested by the pandas path."""
+    """Files of every format reach the engine as Arrow tables (issue 11): no DataFrame is
+    built (only a scirpy object, already in memory as pandas, takes the pandas digest)."""
     parsed = next(iter(tt.io.read_each([path]).parsed()))
     assert isinstance(parsed, pd.DataFrame) is not engine
+
+
+def test_every_file_format_has_an_arrow_stage():
+    assert [f.name for f in tt.io.known_formats() if f.parse is None] == []
 
 
 @pytest.mark.parametrize("spec", GRID, ids=str)
@@ -205,9 +223,44 @@ def test_engine_equals_pandas_on_bulk_readers(name, spec):
 
 
 @pytest.mark.parametrize("spec", GRID, ids=str)
-def test_engine_equals_pandas_on_single_cell_airr(spec):
+@pytest.mark.parametrize("name", ["airr-cells", "paired", "10x-clonotypes"])
+def test_engine_equals_pandas_on_single_cell_readers(name, spec):
+    """Single-cell AIRR, paired tables (one row per cell, melted) and Cell Ranger
+    ``clonotypes.csv`` (each clonotype as its cells, two chains of a locus included) on every
+    definition: ``multichain`` and the primary chain decided by the same rule on both paths."""
     for do_filter in (True, False):
-        check(FILE_SETS["airr-cells"], spec, filter=do_filter)
+        check(FILE_SETS[name], spec, filter=do_filter)
+
+
+@pytest.mark.parametrize("spec", BULK_GRID, ids=str)
+@pytest.mark.parametrize("name", ["vdjtools", "clone-table"])
+def test_engine_equals_pandas_on_clone_tables(name, spec):
+    """Every real VDJtools, MiTCR and generic clone table (immunarch, vendor CSV) of the
+    repository: the same counts, clonotype table and ledger, white-space repairs included."""
+    for do_filter in (True, False):
+        check(FILE_SETS[name], spec, filter=do_filter)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        tt.tl.ClonotypeSpec(),
+        tt.tl.ClonotypeSpec(sequence="aa", genes="vj"),
+        tt.tl.ClonotypeSpec(locus="TRA+TRB", multichain="all"),
+    ],
+    ids=str,
+)
+def test_engine_equals_pandas_on_every_format_at_once(spec):
+    """One file of each of the last four formats beside a Cell Ranger contig table: cells and
+    clone sizes in one ``CloneCounts``, each sample digested as alone."""
+    paths = [
+        FILE_SETS["paired"][0],
+        FILE_SETS["10x-clonotypes"][0],
+        FILE_SETS["vdjtools"][1],
+        FILE_SETS["clone-table"][0],
+        TENX / "v3_filtered_contig_annotations_small.csv",
+    ]
+    check(paths, spec)
 
 
 def test_engine_equals_pandas_with_a_filtered_input(tmp_path):
@@ -295,10 +348,113 @@ def cell_ranger_rows(draw: st.DrawFn) -> str:
     do_filter=st.booleans(),
 )
 def test_engine_equals_pandas_on_random_tables(tmp_path_factory, texts, spec, do_filter):
-    d = tmp_path_factory.mktemp("random")
-    paths = []
-    for i, text in enumerate(texts):
-        p = d / f"f{i}.csv"
-        p.write_text(text)
-        paths.append(p)
-    check(paths, spec, filter=do_filter)
+    check(written(tmp_path_factory.mktemp("random"), texts, ".csv"), spec, filter=do_filter)
+
+
+def written(directory: Path, texts: list[str], suffix: str) -> list[Path]:
+    """Each text as the file ``f<i><suffix>`` in ``directory``."""
+    paths = [directory / f"f{i}{suffix}" for i in range(len(texts))]
+    for path, text in zip(paths, texts, strict=True):
+        path.write_text(text)
+    return paths
+
+
+# ------------------------------------------- random tables of the last four formats (issue 11)
+
+#: Junctions with their amino acids as such tables write them: in frame, lower case, out of
+#: frame, with a stop, without the conserved Cys, N bases, padded with white space, empty.
+PAIRS = [
+    ("TGTGCCAGCAGTTTC", "CASSF"),
+    ("TGTGCCAGCAGTTTA", "CASSL"),
+    ("tgtgccagcagtttc", "cassf"),
+    ("TGTGCCAGCAGTTT", "CASS_"),
+    ("TGTTAAAGCTTT", "C*SF"),
+    ("GCCAGCAGTTTC", "ASSF"),
+    ("TGTNCCAGCAGTTTC", "CXSSF"),
+    (" TGTGCCAGCAGTTTC", "CASSF "),
+    ("", ""),
+]
+V_GENES = ["TRBV9", "TRBV2,TRBV3-1", "TRAV1", ".", ""]
+J_GENES = ["TRBJ2-7", "TRAJ1", ".", ""]
+
+
+@st.composite
+def paired_tables(draw: st.DrawFn) -> str:
+    rows = ["barcode,TCRA_cdr3aa,TCRA_cdr3nt,TCRA_vgene,TCRB_cdr3aa,TCRB_cdr3nt,TCRB_vgene"]
+    for i in range(draw(st.integers(1, 15))):
+        fields = [f"c{i}"]
+        for v in (["TRAV1", "TRAV2", ""], ["TRBV9", "TRBV2", ""]):
+            nt, aa = draw(st.sampled_from(PAIRS))
+            fields += [aa, nt, draw(st.sampled_from(v))]
+        rows.append(",".join(fields))
+    return "\n".join(rows) + "\n"
+
+
+@st.composite
+def clonotypes_csvs(draw: st.DrawFn) -> str:
+    rows = ["clonotype_id,frequency,proportion,cdr3s_aa,cdr3s_nt"]
+    for i in range(draw(st.integers(1, 8))):
+        chains = draw(
+            st.lists(
+                st.tuples(st.sampled_from(["TRA", "TRB", "TRB"]), st.sampled_from(PAIRS[:7])),
+                min_size=1,
+                max_size=3,
+            )
+        )
+        aa = ";".join(f"{locus}:{pair[1]}" for locus, pair in chains)
+        nt = ";".join(f"{locus}:{pair[0]}" for locus, pair in chains)
+        rows.append(f"clonotype{i + 1},{draw(st.integers(1, 3))},0.1,{aa},{nt}")
+    return "\n".join(rows) + "\n"
+
+
+@st.composite
+def vdjtools_tables(draw: st.DrawFn) -> str:
+    rows = ["#count\tfreq\tcdr3nt\tcdr3aa\tv\td\tj"]
+    for _ in range(draw(st.integers(1, 15))):
+        nt, aa = draw(st.sampled_from(PAIRS))
+        count = draw(st.sampled_from(["0", "1", "7", "120", "3.0", ""]))
+        v, j = draw(st.sampled_from(V_GENES)), draw(st.sampled_from(J_GENES))
+        rows.append("\t".join([count, "0.1", nt, aa, v, ".", j]))
+    return "\n".join(rows) + "\n"
+
+
+@st.composite
+def clone_tables(draw: st.DrawFn) -> str:
+    rows = ["Clones\tProportion\tCDR3.nt\tCDR3.aa\tV.name\tJ.name"]
+    for _ in range(draw(st.integers(1, 15))):
+        nt, aa = draw(st.sampled_from(PAIRS[:3]))  # mostly with the conserved Cys: not refused
+        count = draw(st.sampled_from(["1", "5", "40", ""]))
+        v, j = draw(st.sampled_from(V_GENES)), draw(st.sampled_from(J_GENES))
+        rows.append("\t".join([count, "0.1", nt, aa, v, j]))
+    return "\n".join(rows) + "\n"
+
+
+RANDOM_FORMATS = {
+    "paired.csv": paired_tables(),
+    "clonotypes.csv": clonotypes_csvs(),
+    "vdjtools.txt": vdjtools_tables(),
+    "clones.tsv": clone_tables(),
+}
+
+
+@pytest.mark.parametrize("suffix", list(RANDOM_FORMATS))
+def test_engine_equals_pandas_on_random_tables_of_other_formats(tmp_path_factory, suffix):
+    """Random paired tables, ``clonotypes.csv``, VDJtools and clone tables (case, stops, out of
+    frame, white space, missing counts and genes, two chains of a locus): the same result or
+    the same error from the engine as from the pandas digest."""
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        texts=st.lists(RANDOM_FORMATS[suffix], min_size=1, max_size=2),
+        spec=st.sampled_from(GRID),
+        do_filter=st.booleans(),
+    )
+    def run(texts: list[str], spec: tt.tl.ClonotypeSpec, do_filter: bool) -> None:
+        paths = written(tmp_path_factory.mktemp("random"), texts, f"_{suffix}")
+        check(paths, spec, filter=do_filter)
+
+    run()

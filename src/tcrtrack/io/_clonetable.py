@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,10 +21,12 @@ from tcrtrack._translate import translate
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, clone_columns
-from tcrtrack.io._files import finish
 from tcrtrack.io._registry import CLONE_TABLE_REQUIRED, CLONE_TABLE_SYNONYMS, clone_table_roles
 
-__all__ = ["read_clone_table"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["parse_clone_table", "read_clone_table"]
 
 #: Gene placeholders written for a segment without a call.
 _GENE_NULLS: Final = (".", "", "unknown", "unresolved", "none")
@@ -102,6 +103,18 @@ def read_clone_table(
     >>> contigs.attrs[tt.schema.ATTRS_UNIT]
     'templates'
     """
+    return _files.frame_of(parse_clone_table(path, sample=sample, columns=columns, unit=unit))
+
+
+def parse_clone_table(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+    unit: BulkUnit | None = None,
+) -> pa.Table:
+    """:func:`read_clone_table` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`),
+    which the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     roles = _roles(p, header)
@@ -130,7 +143,7 @@ def read_clone_table(
     _check_junction(p, roles, aa, out[s.PRODUCTIVE])
     locus = table.column(roles["locus"]) if "locus" in roles else None
     out[s.LOCUS] = _locus(out, locus)
-    return finish(
+    return _files.finish_arrow(
         pa.table(out), name, source=str(p), unit=unit or s.UNIT_TEMPLATES, stripped=stripped
     )
 

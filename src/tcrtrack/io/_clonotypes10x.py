@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._files import finish
 from tcrtrack.io._registry import CLONOTYPES_SIGNATURE
 
-__all__ = ["read_10x_clonotypes"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["parse_10x_clonotypes", "read_10x_clonotypes"]
 
 
 def read_10x_clonotypes(
@@ -87,6 +89,18 @@ def read_10x_clonotypes(
     >>> tt.qc(contigs).count("clonotypes", action="read")  # contigs made
     5
     """
+    return _files.frame_of(parse_10x_clonotypes(path, sample=sample, columns=columns))
+
+
+def parse_10x_clonotypes(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+) -> pa.Table:
+    """:func:`read_10x_clonotypes` up to the Arrow table
+    (:func:`tcrtrack.io._files.finish_arrow`), which the engine of
+    :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     _files.require_columns(p, header, CLONOTYPES_SIGNATURE, "a Cell Ranger clonotypes.csv")
@@ -114,7 +128,9 @@ def read_10x_clonotypes(
     name = sample if sample is not None else _files.sample_name(p)
     # white space around a chain or its sequence was removed in _chains: counted per contig
     stripped = np.asarray(cells.column("stripped"), dtype=bool)
-    return finish(cells.drop_columns(["stripped"]), name, source=str(p), stripped=stripped)
+    return _files.finish_arrow(
+        cells.drop_columns(["stripped"]), name, source=str(p), stripped=stripped
+    )
 
 
 def _trim(values: pa.Array) -> tuple[pa.Array, np.ndarray]:

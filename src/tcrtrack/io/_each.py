@@ -57,10 +57,11 @@ class ContigFiles:
         return self._each(read)
 
     def parsed(self) -> Iterator[pa.Table | pd.DataFrame]:
-        """Each file as parsed, for :func:`tcrtrack.tl.clonotypes`'s engine: Cell Ranger, AIRR,
-        immunoSEQ and MiXCR files as Arrow tables with the contig table's columns (its QC
-        ledger and unit in the schema metadata; no DataFrame is built), other formats as the
-        contig table :func:`read` returns. Read one at a time like iterating the object."""
+        """Each file as parsed, for :func:`tcrtrack.tl.clonotypes`'s engine: an Arrow table
+        with the contig table's columns (its QC ledger and unit in the schema metadata; no
+        DataFrame is built) for every format with an Arrow-stage reader (all of
+        :func:`tcrtrack.io.known_formats`), else the contig table :func:`read` returns. Read
+        one at a time like iterating the object."""
         return self._each(_parse)
 
     def _each(self, reader: Callable[..., T]) -> Iterator[T]:
@@ -141,8 +142,8 @@ def _small(path: Path) -> bool:
 
 
 def _parse(path: Path, *, sample: str, columns: Collection[str] | None) -> pa.Table | pd.DataFrame:
-    """One file for :meth:`ContigFiles.parsed`: the format's Arrow-stage reader where it has
-    one (Cell Ranger, AIRR, immunoSEQ, MiXCR), else its reader."""
+    """One file for :meth:`ContigFiles.parsed`: the format's Arrow-stage reader
+    (:attr:`~tcrtrack.io._registry.Format.parse`; every format has one), else its reader."""
     fmt = detect(path)
     parse = fmt.parse if fmt.parse is not None else fmt.reader
     return parse(path, sample=sample, columns=columns)

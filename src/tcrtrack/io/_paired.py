@@ -5,19 +5,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
-from tcrtrack.io._files import finish
 
-__all__ = ["read_paired"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["parse_paired", "read_paired"]
 
 #: Column naming the cell, first present wins.
 CELL_COLUMNS: Final = ("barcode", "cell_id", "cell", "cell_barcode")
@@ -77,6 +78,17 @@ def read_paired(
     0      c1   TRA        TGTGCCTTC        True
     1      c1   TRB  TGTGCCAGCAGTTTC        True
     """
+    return _files.frame_of(parse_paired(path, sample=sample, columns=columns))
+
+
+def parse_paired(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+) -> pa.Table:
+    """:func:`read_paired` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`),
+    which the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     cell_col = next((c for c in CELL_COLUMNS if c in header), None)
@@ -143,7 +155,7 @@ def read_paired(
     out = out.append_column(s.PRODUCTIVE, pa.array(np.ones(n, dtype=bool)))
     out = out.append_column(s.IS_CELL, pa.array(np.ones(n, dtype=bool)))
     name = sample if sample is not None else _files.sample_name(p)
-    return finish(out, name, source=str(p))
+    return _files.finish_arrow(out, name, source=str(p))
 
 
 def _row_numbers(parts: list[pa.Table]) -> np.ndarray:

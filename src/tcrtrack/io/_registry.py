@@ -264,18 +264,21 @@ def formats() -> tuple[Format, ...]:
             "one row per cell with paired chains (TCRA_cdr3aa, TCRB_cdr3nt, ...)",
             PAIRED_SIGNATURE,
             _lazy("_paired", "read_paired"),
+            parse=_lazy("_paired", "parse_paired"),
         ),
         Format(
             "vdjtools",
             "VDJtools / MiTCR clonotype table (TSV, #count or count)",
             VDJTOOLS_SIGNATURE,
             _lazy("_vdjtools", "read_vdjtools"),
+            parse=_lazy("_vdjtools", "parse_vdjtools"),
         ),
         Format(
             "10x-clonotypes",
             "Cell Ranger clonotypes.csv (one row per clonotype)",
             CLONOTYPES_SIGNATURE,
             _lazy("_clonotypes10x", "read_10x_clonotypes"),
+            parse=_lazy("_clonotypes10x", "parse_10x_clonotypes"),
         ),
         Format(
             "clone-table",
@@ -283,6 +286,7 @@ def formats() -> tuple[Format, ...]:
             "Clones/CDR3.nt/CDR3.aa/V.name..., tcR, QIAGEN CLC, tcrdist3; see docs/io.md)",
             CLONE_TABLE_SIGNATURE,
             _lazy("_clonetable", "read_clone_table"),
+            parse=_lazy("_clonetable", "parse_clone_table"),
             synonyms=True,
         ),
     )

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,10 +17,12 @@ from tcrtrack import schema as s
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, clone_columns
-from tcrtrack.io._files import finish
 from tcrtrack.io._registry import VDJTOOLS_SIGNATURE
 
-__all__ = ["read_vdjtools"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["parse_vdjtools", "read_vdjtools"]
 
 #: The count column: VDJtools writes ``#count`` (its header is a comment line), MiTCR ``count``.
 COUNT_COLUMNS: Final = ("#count", "count")
@@ -95,6 +96,18 @@ def read_vdjtools(
     >>> contigs.attrs[tt.schema.ATTRS_UNIT]
     'reads'
     """
+    return _files.frame_of(parse_vdjtools(path, sample=sample, columns=columns, unit=unit))
+
+
+def parse_vdjtools(
+    path: str | os.PathLike[str],
+    *,
+    sample: str | None = None,
+    columns: Collection[str] | None = None,
+    unit: BulkUnit | None = None,
+) -> pa.Table:
+    """:func:`read_vdjtools` up to the Arrow table (:func:`tcrtrack.io._files.finish_arrow`),
+    which the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame."""
     p = _files.check_path(path)
     delimiter, header = _files.sniff(p)
     count = next((c for c in COUNT_COLUMNS if c in header), None)
@@ -130,5 +143,6 @@ def read_vdjtools(
         gene_nulls=_GENE_NULLS,
     )
     out[s.LOCUS] = _locus(out, None)
-    frame = finish(pa.table(out), name, source=str(p), unit=unit or s.UNIT_READS, stripped=stripped)
-    return frame
+    return _files.finish_arrow(
+        pa.table(out), name, source=str(p), unit=unit or s.UNIT_READS, stripped=stripped
+    )

@@ -150,7 +150,7 @@ def clonotypes(
     spec = spec if spec is not None else ClonotypeSpec()
     tables: Iterable[pd.DataFrame | pa.Table]
     if isinstance(contigs, ContigFiles):
-        tables = contigs.parsed()  # Cell Ranger, AIRR, immunoSEQ, MiXCR: Arrow, to the engine
+        tables = contigs.parsed()  # every file format: Arrow tables, to the engine
     else:
         tables = [contigs] if _is_frame(contigs) else contigs
     declared = _check_declared_units(units)
