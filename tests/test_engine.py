@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -261,6 +262,19 @@ def test_engine_equals_pandas_on_every_format_at_once(spec):
         TENX / "v3_filtered_contig_annotations_small.csv",
     ]
     check(paths, spec)
+
+
+def test_bulk_files_are_digested_without_hashing_barcodes(monkeypatch):
+    """A bulk file has no barcodes: the engine does not hash its column of NAs (with polars,
+    whose memory would outlive the digest); the same counts as the pandas digest."""
+    from tcrtrack.tl import _engine
+
+    def refuse(barcodes: object) -> None:
+        raise AssertionError("barcodes hashed")
+
+    monkeypatch.setattr(_engine, "_first_rows", refuse)
+    check(FILE_SETS["vdjtools"] + FILE_SETS["clone-table"][:1], tt.tl.ClonotypeSpec())
+    assert _engine._cell_first(pa.chunked_array([pa.nulls(3, pa.string())])).tolist() == [0, 0, 0]
 
 
 def test_engine_equals_pandas_with_a_filtered_input(tmp_path):

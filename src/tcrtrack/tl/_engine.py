@@ -70,6 +70,8 @@ def _cell_first(barcodes: pa.ChunkedArray) -> np.ndarray:
     file is sorted by barcode, as Cell Ranger writes it (two comparisons of neighbours, no
     copy of the column), else a polars hash of the barcodes."""
     n = len(barcodes)
+    if barcodes.null_count == n:  # bulk: no barcodes (and their one NA group starts at row 0)
+        return np.zeros(n, dtype=np.int64)
     if n and barcodes.null_count == 0:
         before, after = barcodes.slice(0, n - 1), barcodes.slice(1)
         if pc.all(pc.less_equal(before, after)).as_py() is not False:
