@@ -277,6 +277,27 @@ def test_bulk_files_are_digested_without_hashing_barcodes(monkeypatch):
     assert _engine._cell_first(pa.chunked_array([pa.nulls(3, pa.string())])).tolist() == [0, 0, 0]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(st.sampled_from(["c1", "c2", "c3", "c10", "b7"]), max_size=12),
+    sizes=st.lists(st.integers(1, 3), min_size=12, max_size=12),
+    chunks=st.integers(1, 3),
+)
+def test_first_row_of_each_barcode(cells, sizes, chunks):
+    """Each row's first row of its barcode, whether the barcodes are sorted, grouped in runs
+    (each cell's rows together, not sorted: the paired and clonotypes.csv readers) or
+    scattered: the same as a dictionary of first appearances."""
+    from tcrtrack.tl import _engine
+
+    barcodes = [c for c, k in zip(cells, sizes, strict=False) for _ in range(k)]
+    first: dict[str, int] = {}
+    expected = [first.setdefault(b, i) for i, b in enumerate(barcodes)]
+    step = max(1, len(barcodes) // chunks)
+    pieces = [barcodes[i : i + step] for i in range(0, len(barcodes), step)] or [[]]
+    column = pa.chunked_array([pa.array(x, pa.string()) for x in pieces], pa.string())
+    assert _engine._cell_first(column).tolist() == expected
+
+
 def test_engine_equals_pandas_with_a_filtered_input(tmp_path):
     # a file listed twice under two names; also the gzip and plain copies of one file
     plain = tmp_path / "p19b.csv"

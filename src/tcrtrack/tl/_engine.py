@@ -68,16 +68,20 @@ def _first_rows(barcodes: pa.ChunkedArray) -> np.ndarray:
 def _cell_first(barcodes: pa.ChunkedArray) -> np.ndarray:
     """For each row, the first row of its barcode in the file: runs of equal barcodes when the
     file is sorted by barcode, as Cell Ranger writes it (two comparisons of neighbours, no
-    copy of the column), else a polars hash of the barcodes."""
+    copy of the column), or when no barcode starts two runs (the paired and clonotypes.csv
+    readers write each cell's rows together: an Arrow count of the runs' barcodes), else a
+    polars hash of the barcodes."""
     n = len(barcodes)
     if barcodes.null_count == n:  # bulk: no barcodes (and their one NA group starts at row 0)
         return np.zeros(n, dtype=np.int64)
     if n and barcodes.null_count == 0:
         before, after = barcodes.slice(0, n - 1), barcodes.slice(1)
-        if pc.all(pc.less_equal(before, after)).as_py() is not False:
-            new = np.ones(n, dtype=bool)
-            new[1:] = to_numpy(pc.not_equal(before, after))
-            starts = np.flatnonzero(new)
+        new = np.ones(n, dtype=bool)
+        new[1:] = to_numpy(pc.not_equal(before, after))
+        starts = np.flatnonzero(new)
+        if pc.all(pc.less_equal(before, after)).as_py() is not False or (
+            pc.count_distinct(take_chunked(barcodes, starts)).as_py() == len(starts)
+        ):
             return starts[np.cumsum(new) - 1]
     return _first_rows(barcodes)
 
