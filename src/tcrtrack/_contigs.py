@@ -136,9 +136,13 @@ def well_formed(
             # translation of each distinct junction of whole codons (others cannot match)
             lengths = to_numpy(pc.binary_length(dictionary), fill=0).astype(np.int64)
             codon_rows = np.flatnonzero(lengths % 3 == 0)
-            table = translate(dictionary.take(indices(codon_rows)))
-            lookup = np.full(len(dictionary), -1, dtype=np.int64)
-            lookup[codon_rows] = np.arange(len(codon_rows))
+            if len(codon_rows) == len(dictionary):  # the usual case: no copy of the dictionary
+                table = translate(dictionary)
+                lookup = np.arange(len(dictionary), dtype=np.int64)
+            else:
+                table = translate(dictionary.take(indices(codon_rows)))
+                lookup = np.full(len(dictionary), -1, dtype=np.int64)
+                lookup[codon_rows] = np.arange(len(codon_rows))
             # rows in slices: the expected and upper-cased strings of one slice at a time
             for start in range(0, len(both), _SLICE):
                 part = both[start : start + _SLICE]

@@ -109,6 +109,8 @@ for _b0 in range(4):
 # byte -> is it A, C, G or T (upper case, as the pattern ^(?:[ACGT]{3})+$ requires)
 _ACGT = np.zeros(256, dtype=bool)
 _ACGT[np.frombuffer(b"ACGT", dtype=np.uint8)] = True
+#: Bytes of sequence looked at a time by :func:`is_codon_sequence`.
+_BLOCK: Final = 1 << 22
 
 
 def is_codon_sequence(nt: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -125,8 +127,10 @@ def is_codon_sequence(nt: pa.ChunkedArray | pa.Array) -> np.ndarray:
         off, data, valid = buffers(chunk)
         length = np.diff(off)
         ok = (length % 3 == 0) & (length > 0)
-        bad = np.flatnonzero(~_ACGT[data[off[0] : off[-1]]])
-        ok[np.searchsorted(off, off[0] + bad, side="right") - 1] = False
+        for start in range(int(off[0]), int(off[-1]), _BLOCK):  # bounded temporaries
+            stop = min(start + _BLOCK, int(off[-1]))
+            bad = np.flatnonzero(~_ACGT[data[start:stop]])
+            ok[np.searchsorted(off, start + bad, side="right") - 1] = False
         ok |= ~valid
         parts.append(ok)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)

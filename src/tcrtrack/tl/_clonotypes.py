@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,15 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, factorize, indices, string_array, strings
+from tcrtrack._arrow import (
+    LARGE_ROWS,
+    encode,
+    factorize,
+    indices,
+    release_memory,
+    string_array,
+    strings,
+)
 from tcrtrack.errors import EmptyError, ParameterError, SchemaError, UnitError
 from tcrtrack.tl import _engine
 from tcrtrack.tl._counts import Arrays, CellArrays, CloneCounts
@@ -171,7 +180,10 @@ def clonotypes(
             sample_units[name] = unit
             engine_filter = filter and not _engine.is_filtered(table_ledger)
             digests.append(_engine.digest_arrow(table, name, spec, filter=engine_filter))
+            large = table.num_rows >= LARGE_ROWS
             del table
+            if large:
+                release_memory()
             continue
         check_contig_table(table, what=f"table {i}" if i else "contig table")
         unit = table.attrs.get(s.ATTRS_UNIT, s.UNIT_CELLS)
@@ -248,33 +260,58 @@ def _kinds(
     return kinds
 
 
-def _global_keys(digests: list[Digest], spec: ClonotypeSpec) -> tuple[list[np.ndarray], pa.Table]:
+@dataclass(frozen=True, eq=False)
+class _KeyRows:
+    """The distinct chain keys of all samples without copying them: row ``rows[i]`` of
+    ``table`` (the samples' key tables one after the other) is key ``i``."""
+
+    table: pa.Table
+    rows: np.ndarray
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+    def take(self, keys: np.ndarray) -> pa.Table:
+        """The key table at ``keys`` (key numbers)."""
+        return self.table.take(indices(self.rows[keys]))
+
+
+def _global_keys(digests: list[Digest], spec: ClonotypeSpec) -> tuple[list[np.ndarray], _KeyRows]:
     """One numbering of the chain keys of all samples (by first appearance): the map from
-    each digest's key codes to it, and the key table."""
+    each digest's key codes to it, and the keys (taken from the digests' key tables only when
+    a table of clonotypes is asked for)."""
     keys = pa.concat_tables([d.keys for d in digests])
+    columns = (spec.sequence_column, *spec.gene_columns)
     code: np.ndarray | None = None
-    for col in (spec.sequence_column, *spec.gene_columns):
+    for col in columns:
         k, dictionary = encode(keys.column(col))
         code = k + 1 if code is None else code * (len(dictionary) + 1) + (k + 1)
     assert code is not None
-    gid, _ = factorize(code)
+    if len(code) >= LARGE_ROWS:
+        pa.default_memory_pool().release_unused()  # the hash tables of the encoding
+    if len(columns) == 1 and (not len(code) or code.min() > 0):
+        gid = code - 1  # dictionary codes number the keys by first appearance already
+    else:
+        gid, _ = factorize(code)
+    del code
     first = np.full(int(gid.max()) + 1 if len(gid) else 0, -1, dtype=np.int64)
     first[gid[::-1]] = np.arange(len(gid))[::-1]
     bounds = np.cumsum([0] + [d.keys.num_rows for d in digests])
     maps = [gid[bounds[i] : bounds[i + 1]] for i in range(len(digests))]
-    return maps, keys.take(indices(first))
+    return maps, _KeyRows(keys, first)
 
 
-def _frame(keys: pa.Table, rows: np.ndarray) -> pd.DataFrame:
+def _frame(keys: _KeyRows, rows: np.ndarray) -> pd.DataFrame:
     import pandas as pd
 
-    taken = keys.take(indices(rows))
+    taken = keys.take(rows)
     return pd.DataFrame(
         {name: pd.arrays.ArrowStringArray(taken.column(name)) for name in taken.column_names}
     )
 
 
-def _clonotype_table(keys: pa.Table, rows: np.ndarray, spec: ClonotypeSpec) -> pd.DataFrame:
+def _clonotype_table(keys: _KeyRows, rows: np.ndarray, spec: ClonotypeSpec) -> pd.DataFrame:
     """:attr:`CloneCounts.clonotypes` of a single-chain definition: the key table at ``rows``,
     labelled (built when first asked for)."""
     return _label(_frame(keys, rows), spec)
@@ -356,10 +393,7 @@ def _cells(
     in ``entries`` (``cell_without_locus_chain``: no chain of the locus, or for a paired
     definition not both, the cells dropped as ambiguous excluded)."""
     is_cell = np.asarray(kinds, dtype=bool)[sample_of]
-    barcodes = pa.concat_arrays(
-        [d.barcodes.cast(pa.large_string()) for d in digests if d.barcodes is not None]
-        or [string_array([], pa.large_string())]
-    )
+    barcodes = _chunked([d.barcodes for d in digests if d.barcodes is not None])
     cells = CellArrays(
         sample=sample_of[is_cell], cell=cell, clonotype=clone[is_cell], barcodes=barcodes
     )
@@ -380,7 +414,7 @@ def _cells(
 
 def _pairs(
     digests: list[Digest],
-    keys: pa.Table,
+    keys: _KeyRows,
     chain: np.ndarray,
     cell: np.ndarray,
     sample_of: np.ndarray,
@@ -416,6 +450,16 @@ def _pairs(
         merged["cell"].to_numpy(),
         merged["sample"].to_numpy(),
     )
+
+
+def _chunked(arrays: list[pa.Array]) -> pa.ChunkedArray:
+    """The samples' barcodes one after the other, without copying them when they share a
+    type (at 3 x 1M cells a copy is ~120 MB at the peak of the command)."""
+    if not arrays:
+        return pa.chunked_array([string_array([], pa.large_string())])
+    if len({a.type for a in arrays}) > 1:
+        arrays = [a.cast(pa.large_string()) for a in arrays]
+    return pa.chunked_array(arrays)
 
 
 def _given(table: pd.DataFrame) -> pd.DataFrame:

@@ -495,7 +495,7 @@ class CellArrays:
     sample: np.ndarray
     cell: np.ndarray
     clonotype: np.ndarray
-    barcodes: pa.Array
+    barcodes: pa.Array | pa.ChunkedArray
 
     def frame(self, samples: Sequence[str]) -> pd.DataFrame:
         """:attr:`CloneCounts.cells`: ``sample`` (categorical), ``cell_id``, ``clonotype``."""
@@ -503,7 +503,8 @@ class CellArrays:
 
         from tcrtrack._arrow import indices
 
-        cell_id = pa.chunked_array([self.barcodes.cast(pa.large_string()).take(indices(self.cell))])
+        taken = self.barcodes.take(indices(self.cell)).cast(pa.large_string())
+        cell_id = taken if isinstance(taken, pa.ChunkedArray) else pa.chunked_array([taken])
         return pd.DataFrame(
             {
                 "sample": pd.Categorical.from_codes(self.sample, categories=list(samples)),

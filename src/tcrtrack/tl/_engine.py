@@ -21,7 +21,15 @@ import pyarrow.compute as pc
 
 from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, scalar, string_array, take_chunked, to_numpy
+from tcrtrack._arrow import (
+    LARGE_ROWS,
+    encode,
+    release_memory,
+    scalar,
+    string_array,
+    take_chunked,
+    to_numpy,
+)
 from tcrtrack._contigs import well_formed
 from tcrtrack.tl._chains import (
     Digest,
@@ -158,6 +166,8 @@ def _filter_rows(
     with ThreadPoolExecutor(max_workers=1) as pool:
         cell_job = pool.submit(_cell_first, table.column(s.CELL_ID))
         codes_all, dict_all = encode(table.column(spec.sequence_column))  # -1: NA
+        if n >= LARGE_ROWS:  # the encoding's hash table (~120 MB at 1M cells)
+            release_memory(trim=False)
         if filter:
             masks = _filter_masks(table, spec, codes_all, dict_all)
             reason = _first_hit(masks, n)
