@@ -12,7 +12,6 @@ pandas column, and imports pandas (the caller already holds a pandas object).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -170,21 +169,3 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     codes, dictionary = encode(from_numpy(np.asarray(values)))
     return codes, to_numpy(dictionary)
-
-
-#: Tables of at least this many rows give the memory freed by their steps back to the system
-#: (:func:`release_memory`); for smaller ones it would cost more time than it saves memory.
-LARGE_ROWS = 1 << 20
-
-
-def release_memory(*, trim: bool = True) -> None:
-    """Give freed memory back to the system: Arrow's pool keeps freed blocks, and the C
-    library (``trim``) freed numpy temporaries, which the other allocator cannot reuse. At
-    1M cells per file, several hundred MB after a file's digest (docs/performance.md)."""
-    pa.default_memory_pool().release_unused()
-    if trim and sys.platform.startswith("linux"):
-        import contextlib
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to trim
-            ctypes.CDLL("libc.so.6").malloc_trim(0)

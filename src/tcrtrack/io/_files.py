@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from tcrtrack import _qc
 from tcrtrack import schema as s
 from tcrtrack._arrow import from_numpy, string_array, to_numpy
+from tcrtrack._memory import LARGE_ROWS, release_memory
 from tcrtrack.errors import FormatError, InputError
 
 if TYPE_CHECKING:
@@ -366,7 +367,6 @@ def read_table(
             if checked.nul is not None:
                 gz = compression is not None
                 raise FormatError(nul_message(path, checked.nul, compressed=gz))
-        pa.default_memory_pool().release_unused()  # the parser's buffers, back to the system
     except pa.ArrowInvalid as e:
         names = list(header) if header is not None else list(columns)
         raise FormatError(_explain_arrow_error(path, str(e), names, what)) from e
@@ -378,6 +378,8 @@ def read_table(
         if name in table.column_names:
             i = table.column_names.index(name)
             table = table.set_column(i, name, whole_counts(path, name, table.column(name)))
+    if table.num_rows >= LARGE_ROWS:
+        release_memory()  # the parser's buffers and the counts' temporaries
     return table
 
 

@@ -19,15 +19,8 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import (
-    LARGE_ROWS,
-    encode,
-    factorize,
-    indices,
-    release_memory,
-    string_array,
-    strings,
-)
+from tcrtrack._arrow import encode, factorize, indices, string_array, strings
+from tcrtrack._memory import LARGE_ROWS, release_memory
 from tcrtrack.errors import EmptyError, ParameterError, SchemaError, UnitError
 from tcrtrack.tl import _engine
 from tcrtrack.tl._counts import Arrays, CellArrays, CloneCounts
@@ -289,7 +282,7 @@ def _global_keys(digests: list[Digest], spec: ClonotypeSpec) -> tuple[list[np.nd
         code = k + 1 if code is None else code * (len(dictionary) + 1) + (k + 1)
     assert code is not None
     if len(code) >= LARGE_ROWS:
-        pa.default_memory_pool().release_unused()  # the hash tables of the encoding
+        release_memory(trim=False)  # the hash tables of the encoding
     if len(columns) == 1 and (not len(code) or code.min() > 0):
         gid = code - 1  # dictionary codes number the keys by first appearance already
     else:

@@ -21,16 +21,9 @@ import pyarrow.compute as pc
 
 from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import (
-    LARGE_ROWS,
-    encode,
-    release_memory,
-    scalar,
-    string_array,
-    take_chunked,
-    to_numpy,
-)
+from tcrtrack._arrow import encode, scalar, string_array, take_chunked, to_numpy
 from tcrtrack._contigs import well_formed
+from tcrtrack._memory import LARGE_ROWS, release_memory
 from tcrtrack.tl._chains import (
     Digest,
     bulk_digest,
