@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, from_numpy, indices, strings, take_chunked, to_numpy
+from tcrtrack._arrow import encode, from_numpy, indices, strings, to_numpy
 from tcrtrack.errors import EmptyError, SchemaError
 
 if TYPE_CHECKING:
@@ -131,8 +131,8 @@ def well_formed(
     whole = is_codon_sequence(dictionary)  # per distinct junction
     ok = ~present | whole[np.where(present, codes, 0)]
     if aa is not None:
-        both = np.flatnonzero(present & to_numpy(pc.is_valid(aa)))
-        if len(both):
+        both = present & to_numpy(pc.is_valid(aa))
+        if both.any():
             # translation of each distinct junction of whole codons (others cannot match)
             lengths = to_numpy(pc.binary_length(dictionary), fill=0).astype(np.int64)
             codon_rows = np.flatnonzero(lengths % 3 == 0)
@@ -143,19 +143,43 @@ def well_formed(
                 table = translate(dictionary.take(indices(codon_rows)))
                 lookup = np.full(len(dictionary), -1, dtype=np.int64)
                 lookup[codon_rows] = np.arange(len(codon_rows))
-            # rows in slices: the expected and upper-cased strings of one slice at a time
-            for start in range(0, len(both), _SLICE):
-                part = both[start : start + _SLICE]
-                at = lookup[codes[part]]
-                expected = table.take(from_numpy(at, mask=at < 0))
-                got = pc.ascii_upper(aa if len(part) == len(aa) else take_chunked(aa, part))
+            upper = _has_lower_case(aa)
+            # rows in ranges: the amino acids compared in place (a slice, no copy unless they
+            # need upper-casing), the expected strings of one range at a time
+            for start in range(0, len(codes), _SLICE):
+                stop = min(start + _SLICE, len(codes))
+                part = both[start:stop]
+                if not part.any():
+                    continue
+                at = lookup[np.where(part, codes[start:stop], 0)]
+                expected = table.take(from_numpy(at, mask=~part | (at < 0)))
+                got = aa.slice(start, stop - start)
+                if upper:
+                    got = pc.ascii_upper(got)
                 same = to_numpy(pc.equal(expected, got), fill=False)
-                ok[part] &= same & (to_numpy(pc.binary_length(got), fill=0) > 0)
+                ok[start:stop] &= ~part | (same & (to_numpy(pc.binary_length(got), fill=0) > 0))
     return ok
+
+
+def _has_lower_case(strings: pa.ChunkedArray) -> bool:
+    """Whether any byte of the strings' data is a lower-case ASCII letter (looked at in
+    place; a false alarm only costs upper-casing)."""
+    for chunk in strings.chunks:
+        data = chunk.buffers()[2] if chunk.type.num_buffers == 3 else None
+        if data is None or data.size == 0:
+            continue
+        view = np.frombuffer(data, dtype=np.uint8)
+        for start in range(0, len(view), _BYTES):
+            block = view[start : start + _BYTES]
+            if ((block >= ord("a")) & (block <= ord("z"))).any():
+                return True
+    return False
 
 
 #: Rows compared with their junction's translation at a time (bounds the temporary strings).
 _SLICE: Final = 1 << 18
+#: Bytes looked at a time for lower-case letters.
+_BYTES: Final = 1 << 22
 
 
 def claim_sample(seen: dict[str, int], name: str, table: int) -> None:

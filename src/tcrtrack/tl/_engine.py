@@ -131,8 +131,8 @@ def _counts_at(table: pa.Table, column: str, rows: np.ndarray, na: int) -> np.nd
     """A count column at ascending ``rows`` as int64, NA as ``na`` (0 when absent)."""
     if column not in table.column_names:
         return np.zeros(len(rows), dtype=np.int64)
-    taken = _take(table.column(column), rows)
-    return to_numpy(taken.cast(pa.int64()), fill=na).astype(np.int64)
+    values = to_numpy(table.column(column).cast(pa.int64()), fill=na)
+    return values[rows].astype(np.int64, copy=False)
 
 
 def _locus_codes(locus: pa.ChunkedArray, loci: tuple[str, ...]) -> np.ndarray:
@@ -183,7 +183,7 @@ def _in_loci(
 ) -> tuple[np.ndarray, np.ndarray, _qc.QCEntry]:
     """The ``rows`` of the clonotype's loci, each one's locus (index into ``spec.loci``), and
     the ledger entry of the rows of other loci."""
-    locus = _locus_codes(_take(table.column(s.LOCUS), rows), spec.loci)
+    locus = _locus_codes(table.column(s.LOCUS), spec.loci)[rows]  # no copy of the strings
     in_locus = locus >= 0
     n_other = int((~in_locus).sum())
     entry = _qc.QCEntry(sample, "clonotypes", "dropped", _qc.OTHER_LOCUS, n_other, "contigs")
@@ -257,7 +257,7 @@ def digest_arrow(table: pa.Table, sample: str, spec: ClonotypeSpec, *, filter: b
     and the barcodes of the kept cells outlive the call.
     """
     kept_rows, entries, encoded, cell_first_all = _filter_rows(table, spec, sample, filter=filter)
-    cell_valid = to_numpy(pc.is_valid(_take(table.column(s.CELL_ID), kept_rows)))
+    cell_valid = to_numpy(pc.is_valid(table.column(s.CELL_ID)))[kept_rows]
     single_cell = check_single_cell(sample, cell_valid, spec)
     rows, locus, other_locus = _in_loci(table, kept_rows, spec, sample)
     entries.append(other_locus)
