@@ -378,8 +378,8 @@ def read_table(
         if name in table.column_names:
             i = table.column_names.index(name)
             table = table.set_column(i, name, whole_counts(path, name, table.column(name)))
-    if table.num_rows >= LARGE_ROWS:
-        release_memory()  # the parser's buffers and the counts' temporaries
+    # the parser's buffers back to the system, and for a large table the counts' temporaries
+    release_memory(trim=table.num_rows >= LARGE_ROWS)
     return table
 
 
