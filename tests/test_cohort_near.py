@@ -76,19 +76,39 @@ def test_the_two_families_count_every_pair_once(samples):
     assert ((a + b)[off] == expected[off]).all()
 
 
+def assert_pair_counts_are_all_pairs(sets: list[list[str]]) -> None:
+    """pair_counts of the samples ``sets`` (whole, and families A + B) off the diagonal equal
+    the comparison of all pairs."""
+    seqs = [x for s in sets for x in s]
+    n = len(sets)
+    sample = np.repeat(np.arange(n), [len(s) for s in sets])
+    expected = np.array(naive_near_overlap(sets))
+    off = ~np.eye(n, dtype=bool)
+    counts = _near.pair_counts(pa.array(seqs), None, sample, n)
+    assert (counts[off] == expected[off]).all()
+    family = sum(_near.pair_counts(pa.array(seqs), None, sample, n, family=f) for f in "AB")
+    assert (family[off] == expected[off]).all()
+
+
 def test_a_hash_collision_is_caught_by_the_verification(monkeypatch):
     # weights all 1: a key is the sum of the letters, so anagrams collide
     monkeypatch.setattr(_near, "_WEIGHTS", np.ones(4096, dtype=np.uint64))
     rng = np.random.default_rng(0)
     sets = [sorted({"".join(rng.choice(list("ACGT"), 5)) for _ in range(60)}) for _ in range(3)]
-    seqs = [x for s in sets for x in s]
-    sample = np.repeat(np.arange(3), [len(s) for s in sets])
-    counts = _near.pair_counts(pa.array(seqs), None, sample, 3)
-    expected = np.array(naive_near_overlap(sets))
-    off = ~np.eye(3, dtype=bool)
-    assert (counts[off] == expected[off]).all()
+    assert_pair_counts_are_all_pairs(sets)
     li, ri = _near.near_pairs(pa.array(sets[0]), None, pa.array(sets[1]), None)
     assert set(zip(li.tolist(), ri.tolist(), strict=True)) == naive_hamming_pairs(*sets[:2])
+
+
+@pytest.mark.parametrize("small", [0, 2, 64], ids=["all-sparse", "mixed", "all-listed"])
+def test_large_and_small_groups_are_counted_alike(monkeypatch, small):
+    # junctions of four letters over "AC" in four samples: groups of up to 4 × 2 members per
+    # deletion key and of 4 per identical junction; below `small` members a group's pairs are
+    # listed and counted by bincount, above it by a sparse product
+    monkeypatch.setattr(_near, "_SMALL_GROUP", small)
+    rng = np.random.default_rng(1)
+    sets = [sorted({"".join(rng.choice(list("AC"), 4)) for _ in range(12)}) for _ in range(4)]
+    assert_pair_counts_are_all_pairs(sets)
 
 
 # ------------------------------------------------------------------ random stores
