@@ -35,8 +35,10 @@ def _division_bug(*args, **kwargs):
     ids=["numpy-valueerror", "zerodivision"],
 )
 def test_injected_bug_is_an_internal_error(bug, kind, text, monkeypatch, capsys):
-    monkeypatch.setattr("tcrtrack.tl._sharing.sharing", bug)
+    # tcrtrack.tl resolves ``sharing`` lazily and keeps what it found: patch it first, so the
+    # name it keeps (and monkeypatch restores) is the real function, not the injected bug.
     monkeypatch.setattr("tcrtrack.tl.sharing", bug)
+    monkeypatch.setattr("tcrtrack.tl._sharing.sharing", bug)
     status = main(["share", LT, LB])
     err = capsys.readouterr().err
     assert status == 3
