@@ -236,3 +236,19 @@ def test_every_sample_and_unit_survives_the_merge(two_batches, naive):  # noqa: 
     per = rows.groupby(["sample", "junction"])["count"].sum()
     for sample, counts in naive.items():
         assert per.loc[sample].to_dict() == counts, sample
+
+
+@pytest.mark.parametrize("query", [["--sample", "TRB_Unsorted_0"], ["--clonotypes", "CLONOTYPES"]])
+def test_a_damaged_store_file_is_one_line_naming_it(tmp_path, capsys, query):
+    store = tmp_path / "store"
+    tt.cohort.build(write_sheet(tmp_path, cohort_samples()[:4], "a.tsv"), store, partitions=1)
+    (damaged,) = store.rglob("*.parquet")
+    damaged.write_bytes(damaged.read_bytes()[:100])  # a crashed copy
+    labels = tmp_path / "clonotypes.tsv"
+    labels.write_text("junction_aa\nCASSLGQAYEQYF\n")
+    args = [str(labels) if a == "CLONOTYPES" else a for a in query]
+    assert main(["cohort", "query", str(store), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert str(damaged) in err and "damaged, truncated or unreadable" in err
+    assert "rebuild the store" in err and "Parquet" not in err and "internal error" not in err

@@ -337,7 +337,7 @@ def _hits_by_key(files: Sequence[str], clonotypes: Sequence[str], genes: str) ->
     import pyarrow.parquet as pq
 
     from tcrtrack.cohort._keys import junction_keys
-    from tcrtrack.cohort._store import KEY_HI, KEY_LO, to_numpy_u64
+    from tcrtrack.cohort._store import KEY_HI, KEY_LO, store_file, to_numpy_u64
 
     seqs, _ = split_labels(clonotypes, genes)
     qhi, qlo, packed = junction_keys(seqs)
@@ -351,11 +351,12 @@ def _hits_by_key(files: Sequence[str], clonotypes: Sequence[str], genes: str) ->
     asked: list[np.ndarray] = []
     for f in files:
         # sample, patient and genes as dictionary codes: only the found rows become strings
-        parquet = pq.ParquetFile(f, read_dictionary=[s.SAMPLE, "patient", *gene_cols])
-        groups = _row_groups(parquet, qhi)
-        if not groups:
-            continue
-        table = parquet.read_row_groups(groups, columns=wanted)
+        with store_file(f):
+            parquet = pq.ParquetFile(f, read_dictionary=[s.SAMPLE, "patient", *gene_cols])
+            groups = _row_groups(parquet, qhi)
+            if not groups:
+                continue
+            table = parquet.read_row_groups(groups, columns=wanted)
         hi, lo = to_numpy_u64(table.column(KEY_HI)), to_numpy_u64(table.column(KEY_LO))
         left = np.searchsorted(hi, qhi, "left")
         n = np.searchsorted(hi, qhi, "right") - left

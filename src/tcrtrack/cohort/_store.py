@@ -43,7 +43,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -55,7 +55,14 @@ import pyarrow.compute as pc
 
 from tcrtrack import schema as s
 from tcrtrack._version import __version__
-from tcrtrack.errors import ClusterError, EmptyError, FormatError, InputError, ParameterError
+from tcrtrack.errors import (
+    ClusterError,
+    EmptyError,
+    FormatError,
+    InputError,
+    ParameterError,
+    TcrtrackError,
+)
 
 #: What the manifest's ``format`` field says.
 STORE_FORMAT: Final = "tcrtrack-cohort-store"
@@ -222,6 +229,23 @@ def read_partition(store: Store, partition: int, columns: Sequence[str] | None =
     return read_files(store.files(partition), ROW_COLUMNS if columns is None else columns)
 
 
+@contextlib.contextmanager
+def store_file(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Around the reading of one of the store's Parquet files: a damaged, truncated or unreadable
+    file is a :class:`FormatError` naming it and the fix, not Arrow's own message."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as e:
+        if isinstance(e, TcrtrackError):
+            raise
+        msg = (
+            f"{path}: a file of the clonotype store is damaged, truncated or unreadable; "
+            "restore it from a backup, or rebuild the store into a new folder "
+            "(tcrtrack cohort build SHEET --out NEW_STORE)"
+        )
+        raise FormatError(msg) from None
+
+
 def read_files(
     files: Sequence[str], columns: Sequence[str], samples: Sequence[str] | None = None
 ) -> pa.Table:
@@ -232,7 +256,11 @@ def read_files(
     if not files:
         return schema.empty_table()
     wanted = list(dict.fromkeys([*columns, *([s.SAMPLE] if samples is not None else [])]))
-    table = pa.concat_tables([pq.read_table(f, columns=wanted) for f in files])
+    parts = []
+    for f in files:
+        with store_file(f):
+            parts.append(pq.read_table(f, columns=wanted))
+    table = pa.concat_tables(parts)
     if samples is not None:
         keep = pc.is_in(table.column(s.SAMPLE), value_set=pa.array(list(samples), pa.string()))
         table = table.filter(keep)
