@@ -9,6 +9,7 @@ more, the steps that free much give it back (:func:`release_memory`).
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Final
 
@@ -19,8 +20,9 @@ import pyarrow as pa
 LARGE_ROWS: Final = 1 << 20
 
 
+@functools.cache
 def _libc() -> object | None:
-    """The C library when it is glibc (``malloc_trim``), else None."""
+    """The C library when it is glibc (``malloc_trim``), else None (looked up once)."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
