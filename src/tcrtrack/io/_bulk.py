@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -25,6 +24,9 @@ from tcrtrack.io import _files
 from tcrtrack.io._files import BulkUnit
 from tcrtrack.io._genes import convert_genes
 from tcrtrack.io._registry import IMMUNOSEQ_V2_SIGNATURE, IMMUNOSEQ_V3_SIGNATURE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["read_immunoseq"]
 
