@@ -5,9 +5,10 @@ pyarrow's own converters — ``pa.array`` of numpy or Python objects, ``pa.scala
 function — import pandas on their first use whenever it is installed (pyarrow's pandas shim
 looks for ``pd.NA`` and friends). On the path of ``tcrtrack share`` that import alone costs more
 than the rest of the command, so the engine converts through the buffers instead:
-:func:`from_numpy`, :func:`to_numpy`, :func:`scalar` and :func:`string_array` never import
-pandas (``tests/test_startup.py`` checks the command's modules). Only :func:`strings` takes a
-pandas column, and imports pandas (the caller already holds a pandas object).
+:func:`from_numpy`, :func:`to_numpy`, :func:`scalar`, :func:`fill_null` and
+:func:`string_array` never import pandas (``tests/test_startup.py`` checks the command's
+modules on every format). Only :func:`strings` takes a pandas column, and imports pandas (the
+caller already holds a pandas object).
 """
 
 from __future__ import annotations
@@ -121,15 +122,33 @@ def string_array(values: Sequence[str], kind: pa.DataType | None = None) -> pa.A
     return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets), data])
 
 
-def scalar(value: bool | int | float | str, kind: pa.DataType) -> pa.Scalar:
-    """An Arrow scalar of ``kind`` (a string, integer, floating or boolean type).
+def scalar(value: bool | int | float | str | None, kind: pa.DataType) -> pa.Scalar:
+    """An Arrow scalar of ``kind`` (a string, integer, floating or boolean type; ``None``: the
+    null of ``kind``), for a compute function's argument (``pc.multiply(x, scalar(3, ...))``).
 
     >>> scalar("|", pa.large_string()).as_py()
     '|'
+    >>> scalar(None, pa.string()).is_valid
+    False
     """
+    if value is None:
+        return pa.nulls(1, kind)[0]
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return string_array([str(value)], kind)[0]
     return from_numpy(np.array([value], dtype=_numpy_dtype(kind)))[0]
+
+
+def fill_null(
+    values: pa.Array | pa.ChunkedArray, value: bool | int | float | str
+) -> pa.Array | pa.ChunkedArray:
+    """``pc.fill_null(values, value)`` with ``value`` made an Arrow scalar of the values' type
+    (as pyarrow does, without its converter).
+
+    >>> flags = from_numpy(np.array([True, False]), mask=np.array([False, True]))
+    >>> fill_null(flags, True).to_pylist()
+    [True, True]
+    """
+    return pc.fill_null(values, scalar(value, values.type))
 
 
 def indices(rows: np.ndarray) -> pa.Array:
@@ -150,13 +169,35 @@ def take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     return pa.chunked_array(parts, type=array.type)
 
 
+def combine(array: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The chunks of ``array`` as one array (``combine_chunks``, which converts an empty list of
+    chunks through pyarrow's converter).
+
+    >>> combine(pa.chunked_array([], pa.string())).type
+    DataType(string)
+    """
+    if not isinstance(array, pa.ChunkedArray):
+        return array
+    if array.num_chunks == 0:
+        return pa.nulls(0, array.type)
+    return array.combine_chunks()
+
+
 def encode(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Dictionary codes (-1 for NA, else numbered by first appearance) and dictionary."""
-    encoded = pc.dictionary_encode(array)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
+    encoded = combine(pc.dictionary_encode(array))
     codes = to_numpy(encoded.indices, fill=-1)
     return codes.astype(np.int64, copy=codes.dtype != np.int64), encoded.dictionary
+
+
+def take_strings(values: Sequence[str], codes: np.ndarray) -> pa.Array:
+    """The string ``values[code]`` of each code, NA where the code is -1 (a value computed
+    once per distinct entry of :func:`encode`'s dictionary, broadcast to the rows).
+
+    >>> take_strings(["TRA", "TRB"], np.array([1, -1, 0])).to_pylist()
+    ['TRB', None, 'TRA']
+    """
+    return string_array(values).take(from_numpy(codes, mask=codes < 0))
 
 
 def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
