@@ -10,8 +10,9 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from tcrtrack._arrow import to_numpy
+from tcrtrack._arrow import scalar, to_numpy
 
 _BASES: Final = "TCAG"
 _CODE: Final = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
@@ -61,6 +62,22 @@ def _with_nulls(aa: np.ndarray, aa_offsets: np.ndarray, valid: np.ndarray) -> pa
         len(valid), pa.py_buffer(aa_offsets), pa.py_buffer(aa.tobytes()), validity
     )
     return out.cast(pa.string())
+
+
+def in_frame_of(
+    junction: pa.ChunkedArray | pa.Array, aa: pa.ChunkedArray | pa.Array
+) -> pa.ChunkedArray | pa.Array:
+    """Whether each junction is three times as long as its amino-acid sequence (NA where either
+    is NA).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> in_frame_of(pa.array(["TGTGCC", "TGTGC", None]), pa.array(["CA", "CA", "CA"])).to_pylist()
+    [True, False, None]
+    """
+    three = scalar(3, pa.int64())
+    return pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), three))
 
 
 def translate_codons(starts: np.ndarray, n_codons: np.ndarray, data: np.ndarray) -> np.ndarray:

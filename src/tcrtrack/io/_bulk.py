@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._translate import buffers, translate_codons
+from tcrtrack._arrow import fill_null, from_numpy, scalar, string_array, to_numpy
+from tcrtrack._translate import buffers, in_frame_of, translate_codons
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._files import BulkUnit
@@ -275,7 +276,7 @@ def _clone_size(
         if counts[0] == "count (reads)":
             detected = s.UNIT_READS
         return col(counts[0]), detected
-    return pa.array(np.ones(n)), s.UNIT_TEMPLATES
+    return from_numpy(np.ones(n)), s.UNIT_TEMPLATES
 
 
 def _junction_of(
@@ -297,8 +298,8 @@ def _productive(
 ) -> pa.Array | pa.ChunkedArray:
     """In frame (``sequenceStatus``/``frame_type`` ``In``), else: no stop in ``aa``."""
     if fields["status"]:
-        return pc.equal(pc.utf8_lower(table.column(fields["status"])), "in")
-    return pc.invert(pc.fill_null(pc.match_substring(aa, "*"), True))
+        return pc.equal(pc.utf8_lower(table.column(fields["status"])), scalar("in", pa.string()))
+    return pc.invert(fill_null(pc.match_substring(aa, "*"), True))
 
 
 #: An Adaptive call that names no gene: ``unresolved`` or a family alone (``TCRBV20``).
@@ -329,10 +330,10 @@ def _immunoseq_genes(
         ties_column = fields[f"{role}_ties"]
         if ties_column is not None:
             ties = _null_placeholders(table.column(ties_column))
-            no_gene = pc.fill_null(pc.match_substring_regex(genes, _NO_GENE), True)
+            no_gene = fill_null(pc.match_substring_regex(genes, _NO_GENE), True)
             use = _numpy_bool(pc.and_(no_gene, pc.is_valid(ties)))
             if use.any():
-                genes = pc.if_else(pa.array(use), ties, genes)
+                genes = pc.if_else(from_numpy(use), ties, genes)
                 from_ties |= use
         out[target], changed = convert_genes(genes, "adaptive")
         renamed |= changed
@@ -340,7 +341,8 @@ def _immunoseq_genes(
 
 
 def _numpy_bool(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(array, dtype=bool)
+    """A boolean Arrow array as numpy, NA as False."""
+    return to_numpy(array, fill=False)
 
 
 def cut_junction(
@@ -368,7 +370,7 @@ def cut_junction(
     n = len(read)
     offsets, data, valid = buffers(read)
     read_len = np.diff(offsets)
-    aa_len = np.asarray(pc.fill_null(pc.utf8_length(aa), 0), dtype=np.int64)
+    aa_len = to_numpy(pc.utf8_length(aa), fill=0).astype(np.int64)
     has_aa = aa_len > 0
     start = np.asarray(v_index, dtype=np.int64)
     length = np.where(has_aa, 3 * aa_len, 0)
@@ -433,7 +435,7 @@ def _slice(
         offsets[:-1] + start - out_offsets[:-1], length
     )
     chars = data[pos] if total else np.zeros(0, np.uint8)
-    validity = pa.array(keep).buffers()[1] if not keep.all() else None
+    validity = from_numpy(keep).buffers()[1] if not keep.all() else None
     out = pa.LargeStringArray.from_buffers(
         len(keep), pa.py_buffer(out_offsets), pa.py_buffer(chars.tobytes()), validity
     )
@@ -461,13 +463,13 @@ def clone_columns(
     ``duplicate_count`` from ``count`` (whole numbers of 0 or more); the gene calls of
     ``genes`` (contig-table column -> the file's column) as written, tied hits kept, MiXCR
     scores removed, ``gene_nulls`` read as NA; the locus from the genes."""
-    in_frame = pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3))
+    in_frame = in_frame_of(junction, aa)
     coding = pc.invert(pc.match_substring_regex(aa, _NON_CODING))
     out: dict[str, pa.Array | pa.ChunkedArray] = {
         s.CELL_ID: pa.nulls(table.num_rows, pa.string()),
         s.JUNCTION: junction,
         s.JUNCTION_AA: aa,
-        s.PRODUCTIVE: pc.fill_null(pc.and_(coding, in_frame), False),
+        s.PRODUCTIVE: fill_null(pc.and_(coding, in_frame), False),
         s.DUPLICATE_COUNT: _to_int(path, count, table.column(count)),
     }
     for target, source in genes.items():
@@ -479,9 +481,9 @@ def clone_columns(
 def _int_or_null(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Integers of a string column; -1 where missing or not a number."""
     text = pc.utf8_trim_whitespace(column)
-    numeric = pc.fill_null(pc.match_substring_regex(text, r"^-?\d+$"), False)
-    text = pc.if_else(numeric, text, "-1")
-    return np.asarray(pc.cast(pc.fill_null(text, "-1"), pa.int64()), dtype=np.int64)
+    numeric = fill_null(pc.match_substring_regex(text, r"^-?\d+$"), False)
+    text = pc.if_else(numeric, text, scalar("-1", text.type))
+    return to_numpy(pc.cast(fill_null(text, "-1"), pa.int64()))
 
 
 def _to_int(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -494,8 +496,8 @@ def _null_placeholders(
 ) -> pa.ChunkedArray | pa.Array:
     """Missing values written as words (``no data``, ``unknown``) become NA."""
     trimmed = pc.utf8_trim_whitespace(column)
-    is_null = pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(list(placeholders)))
-    return pc.if_else(pc.fill_null(is_null, True), pa.scalar(None, pa.string()), trimmed)
+    is_null = pc.is_in(pc.utf8_lower(trimmed), value_set=string_array(list(placeholders)))
+    return pc.if_else(fill_null(is_null, True), scalar(None, pa.string()), trimmed)
 
 
 def _locus(
@@ -507,7 +509,7 @@ def _locus(
     for target in (s.C_CALL, s.D_CALL, s.J_CALL, s.V_CALL):
         if target in columns:
             prefix = pc.utf8_slice_codeunits(pc.utf8_upper(columns[target]), 0, 3)
-            ok = pc.fill_null(pc.is_in(prefix, value_set=pa.array(list(s.LOCI))), False)
+            ok = fill_null(pc.is_in(prefix, value_set=string_array(list(s.LOCI))), False)
             out = pc.if_else(ok, prefix, out)
     if isinstance(out, pa.ChunkedArray):
         out = out.combine_chunks()
@@ -516,7 +518,7 @@ def _locus(
     counts = pc.value_counts(out.drop_null())
     if len(counts):
         values = counts.field("values").to_pylist()
-        fill = values[int(np.argmax(counts.field("counts").to_numpy()))]
+        fill = values[int(np.argmax(to_numpy(counts.field("counts"))))]
     elif locus_column is not None and locus_column.null_count < len(locus_column):
         from tcrtrack.io._airr import LOCUS_ALIASES
 
@@ -524,4 +526,4 @@ def _locus(
         fill = LOCUS_ALIASES.get(first, first)
     else:
         fill = "TRB"
-    return pc.fill_null(out, fill)
+    return fill_null(out, fill)

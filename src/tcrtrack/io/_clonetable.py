@@ -12,11 +12,11 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
+from tcrtrack._arrow import to_numpy
 from tcrtrack._translate import translate
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
@@ -183,7 +183,7 @@ def _check_junction(
     kept = pc.filter(aa, productive)
     if len(kept) == 0:
         return
-    starts = np.asarray(pc.fill_null(pc.starts_with(kept, "C"), False), dtype=bool)
+    starts = to_numpy(pc.starts_with(kept, "C"), fill=False)
     if starts.mean() < 0.5:
         msg = (
             f"{path}: column {roles['junction']!r}: {int((~starts).sum()):,} of {len(kept):,} "

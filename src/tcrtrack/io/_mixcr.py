@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
+from tcrtrack._translate import in_frame_of
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._bulk import BulkUnit, _locus, _to_int
 from tcrtrack.io._genes import convert_genes
 from tcrtrack.io._registry import MIXCR_SIGNATURE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["read_mixcr"]
 
@@ -175,7 +178,7 @@ def parse_mixcr(
         detected = s.UNIT_READS
     junction = pc.utf8_upper(col("nSeqCDR3"))
     aa = pc.utf8_upper(col("aaSeqCDR3"))
-    in_frame = pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3))
+    in_frame = in_frame_of(junction, aa)
     productive = pc.and_(pc.invert(pc.match_substring_regex(aa, r"[*_]")), in_frame)
     out: dict[str, pa.Array | pa.ChunkedArray] = {
         s.CELL_ID: pa.nulls(n, pa.string()),
