@@ -5,19 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
+from tcrtrack._arrow import fill_null, from_numpy, scalar, string_array, to_numpy
 from tcrtrack._atomic import write_atomic
 from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
 from tcrtrack.io._files import BulkUnit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Fields the AIRR Rearrangement standard (v1.4) requires in every file.
 AIRR_REQUIRED: Final = (
@@ -295,7 +298,7 @@ def _uppercase_junctions(table: pa.Table) -> tuple[pa.Table, str, int]:
         if col in table.column_names:
             original = table.column(col)
             upper = pc.utf8_upper(original)
-            lowered |= np.asarray(pc.fill_null(pc.not_equal(upper, original), False), bool)
+            lowered |= to_numpy(pc.not_equal(upper, original), fill=False)
             table = _set(table, col, upper)
     return table, _qc.SEQUENCE_UPPERCASED, int(lowered.sum())
 
@@ -333,7 +336,7 @@ def _infer_productive(table: pa.Table) -> tuple[pa.Table, str, int]:
     junction (where given) is three times as long."""
     if "productive" in table.column_names:
         return table, _qc.PRODUCTIVE_INFERRED, 0
-    from tcrtrack._translate import translate
+    from tcrtrack._translate import in_frame_of, translate
 
     n = table.num_rows
     junction = (
@@ -345,11 +348,8 @@ def _infer_productive(table: pa.Table) -> tuple[pa.Table, str, int]:
         else translate(junction)
     )
     coding = pc.invert(pc.match_substring_regex(aa, r"[*_]"))
-    in_frame = pc.or_kleene(
-        pc.is_null(junction),
-        pc.equal(pc.utf8_length(junction), pc.multiply(pc.utf8_length(aa), 3)),
-    )
-    productive = pc.fill_null(pc.and_kleene(coding, in_frame), False)
+    in_frame = pc.or_kleene(pc.is_null(junction), in_frame_of(junction, aa))
+    productive = fill_null(pc.and_kleene(coding, in_frame), False)
     return table.append_column("productive", productive), _qc.PRODUCTIVE_INFERRED, n
 
 
@@ -405,15 +405,15 @@ def _set(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.T
 
 def _count(mask: pa.Array | pa.ChunkedArray) -> int:
     """Number of True values (NA counts as False)."""
-    return int(pc.sum(pc.fill_null(mask, False)).as_py() or 0)
+    return int(pc.sum(fill_null(mask, False)).as_py() or 0)
 
 
 def _normalise_locus(locus: pa.ChunkedArray) -> pa.ChunkedArray:
     """Map spellings in :data:`LOCUS_ALIASES` (any case) to AIRR loci; keep others as they are."""
     upper = pc.utf8_upper(locus)
     mapped = pc.take(
-        pa.array(list(LOCUS_ALIASES.values())),
-        pc.index_in(upper, value_set=pa.array(list(LOCUS_ALIASES))),
+        string_array(list(LOCUS_ALIASES.values())),
+        pc.index_in(upper, value_set=string_array(list(LOCUS_ALIASES))),
     )
     return pc.if_else(pc.is_valid(mapped), mapped, locus)
 
@@ -427,20 +427,21 @@ def _derive_junction(table: pa.Table) -> tuple[pa.Table, int]:
 
     fwr3, cdr3, fwr4 = (pc.utf8_upper(table.column(c)) for c in _REGIONS)
     candidate = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(fwr3, -3), cdr3, pc.utf8_slice_codeunits(fwr4, 0, 3), ""
+        pc.utf8_slice_codeunits(fwr3, -3),
+        cdr3,
+        pc.utf8_slice_codeunits(fwr4, 0, 3),
+        scalar("", pa.string()),
     )
-    length = np.asarray(pc.fill_null(pc.utf8_length(cdr3), 0))
+    length = to_numpy(pc.utf8_length(cdr3), fill=0)
     ok = (
-        (np.asarray(pc.fill_null(pc.utf8_length(fwr3), 0)) >= 3)
-        & (np.asarray(pc.fill_null(pc.utf8_length(fwr4), 0)) >= 3)
+        (to_numpy(pc.utf8_length(fwr3), fill=0) >= 3)
+        & (to_numpy(pc.utf8_length(fwr4), fill=0) >= 3)
         & (length > 0)
         & (length % 3 == 0)
-        & np.asarray(pc.fill_null(pc.match_substring_regex(candidate, r"^[ACGT]+$"), False))
+        & to_numpy(pc.match_substring_regex(candidate, r"^[ACGT]+$"), fill=False)
     )
     aa = translate(candidate)
-    ok = pa.array(
-        ok & np.asarray(pc.fill_null(pc.match_substring_regex(aa, r"^C[A-Z*]*[FW]$"), False))
-    )
+    ok = from_numpy(ok & to_numpy(pc.match_substring_regex(aa, r"^C[A-Z*]*[FW]$"), fill=False))
     inner = pc.utf8_slice_codeunits(aa, 1, -1)
     if "cdr3_aa" in table.column_names:
         cdr3_aa = pc.utf8_upper(table.column("cdr3_aa"))
@@ -455,7 +456,7 @@ def _derive_junction(table: pa.Table) -> tuple[pa.Table, int]:
         else pa.nulls(n, pa.string())
     )
     ok = pc.and_kleene(ok, pc.or_kleene(pc.is_null(junction_aa), pc.equal(aa, junction_aa)))
-    fill = pc.and_(pc.is_null(junction), pc.fill_null(ok, False))
+    fill = pc.and_(pc.is_null(junction), fill_null(ok, False))
     new_junction = pc.if_else(fill, candidate, junction)
     new_aa = pc.if_else(pc.and_(fill, pc.is_null(junction_aa)), aa, junction_aa)
     drop = [c for c in (*_REGIONS, "cdr3_aa", "junction", "junction_aa") if c in table.column_names]
@@ -474,15 +475,15 @@ def _locus_from_genes(table: pa.Table) -> pa.ChunkedArray | pa.Array:
     for col in ("c_call", "j_call", "v_call"):
         if col in table.column_names:
             prefix = pc.utf8_slice_codeunits(pc.utf8_upper(table.column(col)), 0, 3)
-            known = pc.fill_null(pc.is_in(prefix, value_set=pa.array(list(s.LOCI))), False)
-            prefixes.append(pc.if_else(known, prefix, pa.scalar(None, pa.string())))
+            known = fill_null(pc.is_in(prefix, value_set=string_array(list(s.LOCI))), False)
+            prefixes.append(pc.if_else(known, prefix, scalar(None, pa.string())))
     if not prefixes:
         return pa.nulls(table.num_rows, pa.string())
     locus = pc.coalesce(*prefixes)
     conflict = np.zeros(table.num_rows, dtype=bool)
     for prefix in prefixes:
-        conflict |= np.asarray(pc.fill_null(pc.not_equal(prefix, locus), False), dtype=bool)
-    return pc.if_else(pa.array(conflict), pa.scalar(s.MULTI_LOCUS, pa.string()), locus)
+        conflict |= to_numpy(pc.not_equal(prefix, locus), fill=False)
+    return pc.if_else(from_numpy(conflict), scalar(s.MULTI_LOCUS, pa.string()), locus)
 
 
 def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -503,6 +504,8 @@ def write_airr(contigs: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     >>> len(back) == len(contigs)
     True
     """
+    import pandas as pd
+
     frame = pd.DataFrame(index=contigs.index)
     seq_id = (
         contigs[s.SEQUENCE_ID]
