@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
+from tcrtrack._arrow import fill_null, from_numpy, scalar, string_array, to_numpy
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 from tcrtrack.io._registry import CLONOTYPES_SIGNATURE
@@ -114,7 +115,7 @@ def parse_10x_clonotypes(
         header=header,
     )
     _files.nonempty(p, table)
-    frequency = np.asarray(pc.fill_null(table.column("frequency"), 0), dtype=np.int64)
+    frequency = to_numpy(table.column("frequency"), fill=0).astype(np.int64)
     if (frequency < 1).any():
         row = int(np.flatnonzero(frequency < 1)[0])
         value = table.column("frequency")[row].as_py()
@@ -127,7 +128,7 @@ def parse_10x_clonotypes(
     cells = _cells(table.column("clonotype_id"), frequency, chains)
     name = sample if sample is not None else _files.sample_name(p)
     # white space around a chain or its sequence was removed in _chains: counted per contig
-    stripped = np.asarray(cells.column("stripped"), dtype=bool)
+    stripped = to_numpy(cells.column("stripped"))
     return _files.finish_arrow(
         cells.drop_columns(["stripped"]), name, source=str(p), stripped=stripped
     )
@@ -137,7 +138,7 @@ def _trim(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """``values`` without surrounding white space, and where it was removed."""
     trimmed = pc.utf8_trim_whitespace(values)
     changed = pc.not_equal(pc.binary_length(trimmed), pc.binary_length(values))
-    return trimmed, np.asarray(pc.fill_null(changed, False), dtype=bool)
+    return trimmed, to_numpy(changed, fill=False)
 
 
 def _split(
@@ -145,12 +146,12 @@ def _split(
 ) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """``TRA:x;TRB:y`` lists -> (row of each chain, ``LOCUS:seq`` strings, chains that had
     white space around them)."""
-    lists = pc.split_pattern(pc.fill_null(values, ""), ";")
+    lists = pc.split_pattern(fill_null(values, ""), ";")
     if isinstance(lists, pa.ChunkedArray):
         lists = lists.combine_chunks()
-    parents = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
+    parents = to_numpy(pc.list_parent_indices(lists)).astype(np.int64)
     items, stripped = _trim(pc.list_flatten(lists))
-    empty = np.asarray(pc.equal(pc.utf8_length(items), 0), dtype=bool)
+    empty = to_numpy(pc.equal(pc.utf8_length(items), scalar(0, pa.int64())), fill=False)
     if empty.any():
         row = int(parents[np.flatnonzero(empty)[0]])
         msg = (
@@ -179,9 +180,9 @@ def _chains(path: Path, table: pa.Table) -> pa.Table:
     parts = {}
     for kind, items in (("aa", items_aa), ("nt", items_nt)):
         pairs = pc.split_pattern(items, ":", max_splits=1)
-        sizes = np.asarray(pc.list_value_length(pairs), dtype=np.int64)
-        locus = pc.list_element(pairs, 0)
-        known = np.asarray(pc.is_in(locus, value_set=pa.array(list(s.LOCI))), dtype=bool)
+        sizes = to_numpy(pc.list_value_length(pairs), fill=0).astype(np.int64)
+        locus = pc.list_element(pairs, scalar(0, pa.int64()))
+        known = to_numpy(pc.is_in(locus, value_set=string_array(list(s.LOCI))), fill=False)
         bad = (sizes != 2) | ~known
         if bad.any():
             at = int(np.flatnonzero(bad)[0])
@@ -192,10 +193,10 @@ def _chains(path: Path, table: pa.Table) -> pa.Table:
                 f"{', '.join(s.LOCI)}; write each chain as e.g. TRB:CASSF"
             )
             raise FormatError(msg)
-        sequence, spaced = _trim(pc.list_element(pairs, 1))
+        sequence, spaced = _trim(pc.list_element(pairs, scalar(1, pa.int64())))
         stripped |= spaced
         parts[kind] = (locus, sequence)
-    differs = np.asarray(pc.not_equal(parts["aa"][0], parts["nt"][0]), dtype=bool)
+    differs = to_numpy(pc.not_equal(parts["aa"][0], parts["nt"][0]), fill=False)
     if differs.any():
         at = int(np.flatnonzero(differs)[0])
         msg = (
@@ -206,11 +207,11 @@ def _chains(path: Path, table: pa.Table) -> pa.Table:
         raise FormatError(msg)
     return pa.table(
         {
-            "row": pa.array(parents_aa),
+            "row": from_numpy(parents_aa),
             s.LOCUS: parts["aa"][0],
             s.JUNCTION: pc.utf8_upper(parts["nt"][1]),
             s.JUNCTION_AA: pc.utf8_upper(parts["aa"][1]),
-            "stripped": pa.array(stripped),
+            "stripped": from_numpy(stripped),
         }
     )
 
@@ -223,7 +224,7 @@ def _first(parents: np.ndarray, at: int) -> int:
 def _cells(clonotype_id: pa.ChunkedArray, frequency: np.ndarray, chains: pa.Table) -> pa.Table:
     """Each clonotype as ``frequency`` cells ``<clonotype_id>:<i>`` carrying its chains, cells
     in file order, chains of a cell next to each other."""
-    rows = np.asarray(chains.column("row"), dtype=np.int64)
+    rows = to_numpy(chains.column("row"))
     n_chains = np.bincount(rows, minlength=len(frequency))
     first_chain = np.concatenate([[0], np.cumsum(n_chains)[:-1]])
     cell_row = np.repeat(np.arange(len(frequency)), frequency)  # clonotype row of each cell
@@ -232,11 +233,11 @@ def _cells(clonotype_id: pa.ChunkedArray, frequency: np.ndarray, chains: pa.Tabl
     contig_cell = np.repeat(np.arange(len(cell_row)), per_cell)
     within = np.arange(len(contig_cell)) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
     contig_chain = first_chain[cell_row[contig_cell]] + within
-    take_row = pa.array(cell_row[contig_cell])
+    take_row = from_numpy(cell_row[contig_cell])
     ids = pc.take(clonotype_id, take_row)
-    numbers = pa.array((cell_number[contig_cell] + 1).astype(str).tolist(), pa.string())
-    cell_id = pc.binary_join_element_wise(ids, numbers, ":")
-    picked = chains.take(pa.array(contig_chain))
+    numbers = pc.cast(from_numpy(cell_number[contig_cell] + 1), pa.string())
+    cell_id = pc.binary_join_element_wise(ids, numbers, scalar(":", pa.string()))
+    picked = chains.take(from_numpy(contig_chain))
     n = len(contig_cell)
     return pa.table(
         {
@@ -246,8 +247,8 @@ def _cells(clonotype_id: pa.ChunkedArray, frequency: np.ndarray, chains: pa.Tabl
             s.JUNCTION_AA: picked.column(s.JUNCTION_AA),
             s.V_CALL: pa.nulls(n, pa.string()),
             s.J_CALL: pa.nulls(n, pa.string()),
-            s.PRODUCTIVE: pa.array(np.ones(n, dtype=bool)),
-            s.IS_CELL: pa.array(np.ones(n, dtype=bool)),
+            s.PRODUCTIVE: from_numpy(np.ones(n, dtype=bool)),
+            s.IS_CELL: from_numpy(np.ones(n, dtype=bool)),
             s.CLONE_ID: ids,
             "stripped": picked.column("stripped"),
         }

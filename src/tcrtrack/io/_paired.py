@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tcrtrack import schema as s
+from tcrtrack._arrow import from_numpy, scalar, to_numpy
 from tcrtrack.errors import FormatError
 from tcrtrack.io import _files
 
@@ -114,7 +115,7 @@ def parse_paired(
     _files.nonempty(p, table)
     cells = table.column(cell_col)
     duplicated = pc.value_counts(cells)
-    dup = np.flatnonzero(duplicated.field("counts").to_numpy() > 1)
+    dup = np.flatnonzero(to_numpy(duplicated.field("counts")) > 1)
     if len(dup):
         value = duplicated.field("values")[int(dup[0])].as_py()
         msg = (
@@ -136,11 +137,11 @@ def parse_paired(
         }
         has_any = np.zeros(table.num_rows, dtype=bool)
         for c in fields:
-            has_any |= np.asarray(pc.is_valid(arrays[c]), dtype=bool)
-        rows = pa.array(np.flatnonzero(has_any))
+            has_any |= to_numpy(pc.is_valid(arrays[c]))
+        rows = from_numpy(np.flatnonzero(has_any))
         part = {s.CELL_ID: pc.take(cells, rows)}
         part |= {c: pc.take(a, rows) for c, a in arrays.items()}
-        part[s.LOCUS] = pa.array([locus] * len(rows), pa.string())
+        part[s.LOCUS] = pa.repeat(scalar(locus, pa.string()), len(rows))
         parts.append(pa.table(part))
     out = pa.concat_tables(parts)
     for c in (s.JUNCTION, s.JUNCTION_AA):
@@ -150,10 +151,10 @@ def parse_paired(
     order = np.lexsort(
         (np.repeat(np.arange(len(parts)), [p_.num_rows for p_ in parts]), _row_numbers(parts))
     )
-    out = out.take(pa.array(order))
+    out = out.take(from_numpy(order))
     n = out.num_rows
-    out = out.append_column(s.PRODUCTIVE, pa.array(np.ones(n, dtype=bool)))
-    out = out.append_column(s.IS_CELL, pa.array(np.ones(n, dtype=bool)))
+    out = out.append_column(s.PRODUCTIVE, from_numpy(np.ones(n, dtype=bool)))
+    out = out.append_column(s.IS_CELL, from_numpy(np.ones(n, dtype=bool)))
     name = sample if sample is not None else _files.sample_name(p)
     return _files.finish_arrow(out, name, source=str(p))
 
@@ -163,4 +164,4 @@ def _row_numbers(parts: list[pa.Table]) -> np.ndarray:
     # every part holds a subset of the file's rows in order; rank by cell order of appearance
     cells = pa.concat_arrays([p.column(s.CELL_ID).combine_chunks() for p in parts])
     codes = pc.dictionary_encode(cells).indices
-    return np.asarray(codes, dtype=np.int64)
+    return to_numpy(codes, fill=-1).astype(np.int64)
