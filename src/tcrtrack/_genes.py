@@ -32,9 +32,9 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tcrtrack import _qc
+from tcrtrack._arrow import encode, take_strings
 
 __all__ = ["canonical_call", "compare_form", "key_genes", "key_table"]
 
@@ -118,20 +118,13 @@ def compare_form(
     removed_rows = np.zeros(n, dtype=bool)
     sorted_rows = np.zeros(n, dtype=bool)
     for column in columns:
-        if isinstance(column, pa.ChunkedArray) and column.num_chunks == 0:
-            column = pa.array([], pa.string())
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             column = column.cast(pa.string())
-        encoded = pc.dictionary_encode(column)
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        names = encoded.dictionary.to_pylist()
-        forms = [canonical_call(str(name), alleles=alleles) for name in names]
-        mapped = pa.array([f[0] for f in forms], pa.string())
-        out.append(pc.take(mapped, encoded.indices))
-        idx = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-        removed_rows |= np.array([f[1] for f in forms] + [False], dtype=bool)[idx]
-        sorted_rows |= np.array([f[2] for f in forms] + [False], dtype=bool)[idx]
+        codes, dictionary = encode(column)
+        forms = [canonical_call(str(name), alleles=alleles) for name in dictionary.to_pylist()]
+        out.append(take_strings([f[0] for f in forms], codes))
+        removed_rows |= np.array([f[1] for f in forms] + [False], dtype=bool)[codes]
+        sorted_rows |= np.array([f[2] for f in forms] + [False], dtype=bool)[codes]
     return out, {
         ALLELE_REMOVED: int(removed_rows.sum()),
         GENE_TIES_SORTED: int(sorted_rows.sum()),

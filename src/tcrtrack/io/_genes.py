@@ -20,7 +20,8 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from tcrtrack._arrow import encode, take_strings
 
 __all__ = ["adaptive_to_imgt", "convert_genes", "mixcr_hits"]
 
@@ -167,7 +168,7 @@ def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Arra
     """Convert a column of gene names (``kind`` = ``adaptive`` or ``mixcr``).
 
     Returns the converted array and a boolean mask of the rows whose name changed. Each
-    distinct name is converted once and the result broadcast to the rows with ``pc.take``.
+    distinct name is converted once and the result broadcast to the rows.
 
     Examples
     --------
@@ -177,12 +178,8 @@ def convert_genes(genes: pa.ChunkedArray | pa.Array, kind: str) -> tuple[pa.Arra
     (['TRBV5-4', None, 'unresolved'], [True, False, False])
     """
     convert = adaptive_to_imgt if kind == "adaptive" else mixcr_hits
-    encoded = pc.dictionary_encode(genes)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    names = encoded.dictionary.to_pylist()
+    codes, dictionary = encode(genes)
+    names = dictionary.to_pylist()
     mapped = [convert(str(n)) for n in names]
-    new = pc.take(pa.array(mapped, pa.string()), encoded.indices)
     changed_names = np.array([a != b for a, b in zip(names, mapped, strict=True)] + [False])
-    idx = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-    return new, changed_names[idx]
+    return take_strings(mapped, codes), changed_names[codes]
