@@ -114,3 +114,72 @@ def test_probe_sees_pandas_loaded_by_an_arrow_conversion():
     # pyarrow's own converters import pandas (why tcrtrack._arrow converts through buffers)
     modules, _ = _modules_after("import pyarrow as pa\npa.array([1, 2])")
     assert "pandas" in modules
+
+
+DATA = Path(__file__).parent / "data"
+
+#: Two small real files of every format ``share`` reads besides Cell Ranger contig tables (the
+#: readers' paths differ: v2/v3 exports, VDJtools and MiTCR, immunarch and vendor names, MiXCR
+#: UMIs and reads and best genes, bulk and single-cell AIRR, a locus inferred from genes; a
+#: ``clonotypes.csv`` beside the contig table of the same sample).
+SHARE_FORMATS = {
+    "immunoseq-v2": ["bulk/TRB_Unsorted_0.tsv", "bulk/TRB_Unsorted_32.tsv"],
+    "immunoseq-v3": ["bulk/7972BW_TCRB.tsv", "bulk/860011108_TCRB-500.tsv.gz"],
+    "vdjtools": ["formats/vdjtools_Pt-1-8.txt", "formats/mitcr_Pt-1-8_top200.txt"],
+    "clone-table": [
+        "clonetables/immunarch_TRB_Unsorted_83.tsv.gz",
+        "clonetables/vendor_TRB_Unsorted_949.csv.gz",
+    ],
+    "mixcr": ["units/lt6_mixcr_umis.tsv.gz", "units/ln6_mixcr_reads.tsv.gz"],
+    "mixcr-best-gene": ["bulk/TRB-Pt-1-8_S150.clones.txt.gz", "units/ln6_mixcr_reads.tsv.gz"],
+    "airr-bulk": ["airr/immundata_tcrb_200.tsv", "formats/airr_minimal_bulk_Pt-1-8.tsv"],
+    "airr-cells": [
+        "formats/airr_minimal_cells_lb6.tsv.gz",
+        "10x/cellranger_airr_rearrangement.tsv",
+    ],
+    "10x-clonotypes": ["formats/lb6_clonotypes.csv.gz", "sharing/lb6.csv.gz"],
+    "paired": ["paired/UV019_a_Aqueous.csv", "paired/UV027_a_Aqueous.csv"],
+}
+
+
+@pytest.mark.parametrize("fmt", ["table", "tsv"])
+@pytest.mark.parametrize("files", list(SHARE_FORMATS.values()), ids=list(SHARE_FORMATS))
+def test_share_on_every_format_loads_neither_pandas_nor_scipy(files, fmt, capsys):
+    """Issue 11 for the other readers: ``share`` on immunoSEQ, VDJtools, clone tables, MiXCR,
+    AIRR, ``clonotypes.csv`` and paired tables builds its Arrow arrays through
+    :mod:`tcrtrack._arrow`, never through pyarrow's converters (which import pandas), and
+    prints exactly what the command prints in a process that has pandas loaded."""
+    from tcrtrack.cli import main
+
+    args = ["share", *(str(DATA / f) for f in files), "-n", "ref", "-n", "later"]
+    args += ["--format", fmt]
+    modules, out = _modules_after(
+        f"from tcrtrack.cli import main\nstatus = main({args!r})\nassert status == 0"
+    )
+    assert "pyarrow" in modules and "numpy" in modules  # the probe sees what the command used
+    assert modules.isdisjoint({"pandas", "scipy"}), sorted(modules & {"pandas", "scipy"})
+    import pandas  # noqa: F401  (the run below has pandas loaded, as a notebook or test does)
+
+    assert main(args) == 0
+    expected = capsys.readouterr().out
+    assert "later" in expected
+    assert out == expected
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--genes", "vj"], ["--sequence", "aa", "--genes", "v", "--alleles"]],
+    ids=["vj", "aa-v-alleles"],
+)
+@pytest.mark.parametrize(
+    "files", [SHARE_FORMATS["immunoseq-v2"], SHARE_FORMATS["mixcr"]], ids=["immunoseq", "mixcr"]
+)
+def test_share_with_genes_loads_neither_pandas_nor_scipy(files, options):
+    """Gene calls in the clonotype key are compared in their canonical form, computed once per
+    distinct name and broadcast through :mod:`tcrtrack._arrow` too."""
+    args = ["share", *(str(DATA / f) for f in files), "-n", "ref", "-n", "later", *options]
+    modules, out = _modules_after(
+        f"from tcrtrack.cli import main\nstatus = main({args!r})\nassert status == 0"
+    )
+    assert "later" in out
+    assert modules.isdisjoint({"pandas", "scipy"}), sorted(modules & {"pandas", "scipy"})
