@@ -183,3 +183,34 @@ def test_share_with_genes_loads_neither_pandas_nor_scipy(files, options):
     )
     assert "later" in out
     assert modules.isdisjoint({"pandas", "scipy"}), sorted(modules & {"pandas", "scipy"})
+
+
+def test_share_on_values_with_white_space_loads_neither_pandas_nor_scipy(tmp_path):
+    """A Cell Ranger file whose values carry white space (stripped and counted by the reader)
+    takes the same Arrow path: no pandas, no scipy, and the stripped rows are told."""
+    import tcrtrack as tt
+
+    import gzip
+
+    source = tt.datasets.path("pbmc3_t_filtered")
+    raw = Path(source).read_bytes()
+    lines = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode().splitlines()
+    header = lines[0].split(",")
+    junction = header.index("cdr3_nt")
+    padded = []
+    for i, line in enumerate(lines):
+        fields = line.split(",")
+        if i and i % 10 == 0:
+            fields[junction] = f" {fields[junction]} "
+        padded.append(",".join(fields))
+    path = tmp_path / "padded.csv"
+    path.write_text("\n".join(padded) + "\n", encoding="utf-8")
+    args = ["share", str(path), str(path), "-n", "a", "-n", "b", "--format", "tsv"]
+    modules, out = _modules_after(
+        f"from tcrtrack.cli import main\nstatus = main({args!r})\nassert status == 0"
+    )
+    assert "b\t" in out  # the command ran and printed sample b's row
+    assert modules.isdisjoint({"pandas", "scipy"}), sorted(modules & {"pandas", "scipy"})
+    files = tt.io.read_each([path], samples=["a"])
+    stripped = [e for e in tt.tl.clonotypes(files).qc.entries if e.reason == "whitespace_stripped"]
+    assert stripped and stripped[0].n == (len(lines) - 1) // 10

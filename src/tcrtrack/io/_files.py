@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import from_numpy, string_array, to_numpy
+from tcrtrack._arrow import from_numpy, scalar, string_array, to_numpy
 from tcrtrack._memory import LARGE_ROWS, release_memory
 from tcrtrack.errors import FormatError, InputError
 
@@ -586,13 +586,12 @@ def strip_whitespace(table: pa.Table, columns: Sequence[str]) -> tuple[pa.Table,
         if not _has_edge_whitespace(column):
             continue
         trimmed = pc.utf8_trim_whitespace(column)
-        differs = np.asarray(
-            pc.fill_null(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(column)), False),
-            dtype=bool,
-        )
+        lengths = pc.not_equal(pc.binary_length(trimmed), pc.binary_length(column))
+        differs = to_numpy(lengths, fill=False)
         if differs.any():
-            empty = pc.equal(pc.binary_length(trimmed), 0)
-            trimmed = pc.if_else(empty, pa.scalar(None, trimmed.type), trimmed)
+            lengths = pc.binary_length(trimmed)
+            empty = pc.equal(lengths, scalar(0, lengths.type))
+            trimmed = pc.if_else(empty, scalar(None, trimmed.type), trimmed)
             table = table.set_column(table.column_names.index(name), name, trimmed)
             changed |= differs
     return table, changed
