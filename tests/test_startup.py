@@ -188,9 +188,9 @@ def test_share_with_genes_loads_neither_pandas_nor_scipy(files, options):
 def test_share_on_values_with_white_space_loads_neither_pandas_nor_scipy(tmp_path):
     """A Cell Ranger file whose values carry white space (stripped and counted by the reader)
     takes the same Arrow path: no pandas, no scipy, and the stripped rows are told."""
-    import tcrtrack as tt
-
     import gzip
+
+    import tcrtrack as tt
 
     source = tt.datasets.path("pbmc3_t_filtered")
     raw = Path(source).read_bytes()

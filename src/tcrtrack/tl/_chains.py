@@ -175,12 +175,15 @@ def primary_order(
         run = np.cumsum(np.concatenate([[True], ~same]))
         at = np.flatnonzero(tied)
         codes = seq_codes[sub[at]]
-        codes = np.where(codes < 0, len(seq_dict) - 1, codes)  # NA: as rank[-1] would pick
-        used = _sorted_unique(codes)
-        rank_of_used = np.empty(len(used), dtype=np.int64)
-        ranked = to_numpy(pc.sort_indices(seq_dict.take(indices(used))))
-        rank_of_used[ranked] = np.arange(len(used))
-        rank = rank_of_used[np.searchsorted(used, codes)]
+        if len(seq_dict):
+            codes = np.where(codes < 0, len(seq_dict) - 1, codes)  # NA: as rank[-1] would pick
+            used = _sorted_unique(codes)
+            rank_of_used = np.empty(len(used), dtype=np.int64)
+            ranked = to_numpy(pc.sort_indices(seq_dict.take(indices(used))))
+            rank_of_used[ranked] = np.arange(len(used))
+            rank = rank_of_used[np.searchsorted(used, codes)]
+        else:  # every sequence is NA (the filter was off): nothing breaks the tie
+            rank = np.zeros(len(codes), dtype=np.int64)
         sub[at] = sub[at][np.lexsort((-rank, run[at]))]
     order[pos] = sub
     return order
