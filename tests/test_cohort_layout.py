@@ -252,3 +252,52 @@ def test_a_damaged_store_file_is_one_line_naming_it(tmp_path, capsys, query):
     assert err.count("\n") == 1
     assert str(damaged) in err and "damaged, truncated or unreadable" in err
     assert "rebuild the store" in err and "Parquet" not in err and "internal error" not in err
+
+
+def _reference_keys(word: str | None, n: int) -> tuple[int, int, int]:
+    """Partition, key_hi and key_lo of one junction, written out in plain Python."""
+    mask = (1 << 64) - 1
+    raw = (word or "").encode()
+    h = 0xCBF29CE484222325
+    for byte in raw:
+        h = ((h ^ byte) * 0x100000001B3) & mask
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & mask
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & mask
+    h ^= h >> 31
+    codes = [_keys.KEY_LETTERS.find(c) + 1 for c in (word or "")]
+    if word is None or len(word) > _keys.KEY_MAX_LETTERS or 0 in codes:
+        return h % n, h, int(_keys.UNPACKED)
+    words = [0, 0]
+    for j, code in enumerate(codes):
+        words[j // 12] |= code << (59 - 5 * (j % 12))
+    return h % n, words[0], words[1]
+
+
+@pytest.mark.parametrize("kind", ["list", "string", "large_string", "sliced", "chunked"])
+def test_partition_and_key_equal_a_plain_python_count(kind):
+    """The column-at-a-time numpy code routes and keys every junction as the byte-by-byte
+    definition does (a changed partition would send queries of an older store's clonotypes
+    to the wrong files): lengths 0 to 30, letters outside the key's alphabet, NA."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(11)
+    alphabet = np.array(list(string.ascii_uppercase + "*_" + "ax Ä"))
+    words: list[str | None] = [
+        "".join(rng.choice(alphabet, size=int(k))) for k in rng.integers(0, 31, size=3000)
+    ]
+    words[::97] = [None] * len(words[::97])
+    data: object = words
+    if kind in ("string", "large_string"):
+        data = pa.array(words, getattr(pa, kind)())
+    elif kind == "sliced":
+        data, words = pa.array(words, pa.string()).slice(7, 2000), words[7:2007]
+    elif kind == "chunked":
+        data = pa.chunked_array([pa.array(words[:1000]), pa.array(words[1000:])])
+    part, hi, lo = _keys.partitions_and_keys(data, 13)
+    expected = np.array([_reference_keys(w, 13) for w in words], dtype=np.uint64)
+    assert (part == expected[:, 0].astype(np.int64)).all()
+    assert (hi == expected[:, 1]).all() and (lo == expected[:, 2]).all()
+    assert (_keys.partition_of(data, 13) == part).all()
+    assert part.dtype == np.int64 and hi.dtype == lo.dtype == np.uint64

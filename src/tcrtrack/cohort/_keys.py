@@ -30,7 +30,7 @@ _PER_WORD: Final = 12
 KEY_MAX_LETTERS: Final = 2 * _PER_WORD
 #: ``key_lo`` of a junction that cannot be packed.
 UNPACKED: Final = np.uint64(15)
-_CODES: Final = np.zeros(256, dtype=np.uint64)
+_CODES: Final = np.zeros(256, dtype=np.uint8)
 for _i, _c in enumerate(KEY_LETTERS):
     _CODES[ord(_c)] = _i + 1
 _SHIFTS: Final = np.array([59 - 5 * j for j in range(_PER_WORD)], dtype=np.uint64)
@@ -42,41 +42,60 @@ def letters(
     junctions: pa.Array | pa.ChunkedArray | Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The junctions as an ``n × L`` byte matrix (0 after each junction's end, ``L`` the
-    longest), their lengths and whether each is present."""
+    longest), their lengths and whether each is present.
+
+    The matrix is column-major (letter ``j`` of every junction is one contiguous column, what
+    :func:`fnv1a` and the key's packing read), gathered one letter position at a time from the
+    Arrow buffer: ``L`` gathers of ``n`` bytes, no ``n × L`` index arrays.
+    """
     arr = junctions
     if not isinstance(arr, pa.Array | pa.ChunkedArray):
         arr = pa.array(list(arr), pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.large_string())
-    arr = arr.cast(pa.large_binary())
+    wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    if not wide and not (pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)):
+        arr = arr.cast(pa.large_binary())
+        wide = True
     n = len(arr)
     valid = np.ones(n, dtype=bool) if arr.null_count == 0 else np.asarray(pc.is_valid(arr), bool)
     buffers = arr.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64)
     data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
     lengths = np.diff(offsets)
     lengths[~valid] = 0
     width = int(lengths.max()) if n else 0
-    matrix = np.zeros((n, width), dtype=np.uint8)
+    columns = np.zeros((width, n), dtype=np.uint8)
     if width:
-        inside = np.arange(width)[None, :] < lengths[:, None]
-        where = offsets[:-1, None] + np.arange(width)[None, :]
-        matrix[inside] = data[where[inside]]
-    return matrix, lengths, valid
+        # past its end a junction reads the next one's bytes (or the padding): zeroed below
+        padded = np.concatenate([data[: int(offsets[-1])], np.zeros(width, np.uint8)])
+        starts = np.asarray(offsets[:-1], dtype=np.int64)
+        for j in range(width):
+            np.take(padded, starts + j, out=columns[j])
+        columns[np.arange(width)[:, None] >= lengths[None, :]] = 0
+    return columns.T, lengths, valid
 
 
 def fnv1a(matrix: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """FNV-1a (64-bit) of each row's first ``lengths`` bytes, through SplitMix64's finaliser."""
     h = np.full(len(lengths), _FNV_OFFSET, dtype=np.uint64)
+    shortest = int(lengths.min()) if len(lengths) else 0
+    letter = np.empty(len(lengths), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(matrix.shape[1]):
-            more = lengths > j
-            h = np.where(more, (h ^ matrix[:, j].astype(np.uint64)) * _FNV_PRIME, h)
-        h = h ^ (h >> np.uint64(30))
-        h = h * np.uint64(0xBF58476D1CE4E5B9)
-        h = h ^ (h >> np.uint64(27))
-        h = h * np.uint64(0x94D049BB133111EB)
-        return h ^ (h >> np.uint64(31))
+            np.copyto(letter, matrix[:, j], casting="unsafe")
+            if j < shortest:  # every junction has a letter j: no mask
+                h ^= letter
+                h *= _FNV_PRIME
+            else:
+                np.copyto(h, (h ^ letter) * _FNV_PRIME, where=lengths > j)
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+        return h
 
 
 def partition_of(junction_aa: pa.Array | pa.ChunkedArray | Sequence[str], n: int) -> np.ndarray:
@@ -115,18 +134,20 @@ def _packed(
     matrix: np.ndarray, lengths: np.ndarray, valid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(lengths)
-    codes = _CODES[matrix]
-    inside = np.arange(matrix.shape[1])[None, :] < lengths[:, None]
-    packed = valid & (lengths <= KEY_MAX_LETTERS) & ~(inside & (codes == 0)).any(axis=1)
-    words = []
-    for w in range(2):
-        block = codes[:, w * _PER_WORD : (w + 1) * _PER_WORD]
-        shifts = _SHIFTS[: block.shape[1]]
-        words.append(np.bitwise_or.reduce(block << shifts, axis=1) if block.shape[1] else None)
-    hi = words[0] if words[0] is not None else np.zeros(n, np.uint64)
-    lo = words[1] if words[1] is not None else np.zeros(n, np.uint64)
+    width = min(matrix.shape[1], KEY_MAX_LETTERS)
+    codes = _CODES[matrix[:, :width].T]  # letter j of every junction: row j
+    beyond = np.arange(width)[:, None] >= lengths[None, :]
+    unknown = ((codes == 0) & ~beyond).any(axis=0)  # a letter that has no code
+    words = [np.zeros(n, np.uint64), np.zeros(n, np.uint64)]
+    code = np.empty(n, dtype=np.uint64)
+    for j in range(width):
+        np.copyto(code, codes[j], casting="unsafe")
+        code <<= _SHIFTS[j % _PER_WORD]
+        words[j // _PER_WORD] |= code
+    hi, lo = words
+    packed = valid & (lengths <= KEY_MAX_LETTERS) & ~unknown
     if not packed.all():
         hashed = fnv1a(matrix, lengths)
         hi = np.where(packed, hi, hashed)
         lo = np.where(packed, lo, UNPACKED)
-    return hi.astype(np.uint64), lo.astype(np.uint64), packed
+    return hi, lo, packed
