@@ -427,37 +427,23 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
     (:func:`tcrtrack.tl.clonotypes`), with no pandas table of the rows. Runs on a worker
     (local thread or process, or Dask). Memory: the one file.
     """
-    import tcrtrack as tt
-    from tcrtrack._arrow import strings
     from tcrtrack.cohort._keys import partitions_and_keys
+    from tcrtrack.cohort._rows import sample_rows
 
     root = Path(job["store"])
-    spec = tt.tl.ClonotypeSpec(locus=job["locus"], genes="vj", multichain=job["multichain"])
-    if job["format"] is None:
-        fmt = tt.io.detect(job["path"])
-    else:  # a name the sheet checked against the known formats
-        fmt = {f.name: f for f in tt.io.known_formats()}[job["format"]]
-    parse = fmt.parse if fmt.parse is not None else fmt.reader
-    table = parse(job["path"], sample=job["sample"], columns=spec.columns)
-    units = {job["sample"]: job["unit"]} if job["unit"] else None
-    counts = tt.tl.clonotypes([table], spec, units=units)
-    del table
-    unit = counts.unit
-    keys = counts.clonotypes
-    n = len(keys)
+    rows_of = sample_rows(job)
+    unit, columns, values = rows_of.unit, rows_of.columns, rows_of.counts
+    n = len(values)
     if n == 0:
         msg = (
             f"{job['path']}: sample {job['sample']!r} has no {job['locus']} clonotype after "
             "filtering; check the file (tcrtrack inspect), or leave it out of the sheet"
         )
         raise EmptyError(msg)
-    values = np.asarray(counts.matrix.toarray()[0], dtype=np.int64)
-    columns = {
-        c: strings(keys[c]).combine_chunks().cast(pa.string())
-        for c in (s.JUNCTION, s.JUNCTION_AA, s.V_CALL, s.J_CALL)
-    }
     part, hi, lo = partitions_and_keys(columns[s.JUNCTION_AA], job["partitions"])
-    order = np.argsort(part, kind="stable")  # the merge orders each partition by key
+    # the merge orders each partition by key; partitions (at most 4096) sort as 16-bit
+    # integers, which numpy's stable sort sorts by radix (the same order)
+    order = np.argsort(part.astype(np.int16), kind="stable")
     rows = pa.record_batch(
         [*columns.values(), pa.array(values), pa.array(hi), pa.array(lo)], schema=STAGE_SCHEMA
     ).take(pa.array(order))
@@ -472,7 +458,7 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
     (root / "qc").mkdir(exist_ok=True)
     _write_json(
         root / "qc" / f"{job['id']}.json",
-        [dataclasses.asdict(e) for e in counts.qc.entries],
+        [dataclasses.asdict(e) for e in rows_of.qc.entries],
     )
     record = {
         "id": job["id"],
@@ -505,7 +491,7 @@ def merge(job: dict[str, Any]) -> int:
     p = int(job["partition"])
     batches, owner = [], []
     for k, (sid, _, _, _) in enumerate(job["samples"]):
-        batch = pa.ipc.open_file(str(staged_file(root, sid))).get_batch(p)
+        batch = pa.ipc.open_file(pa.memory_map(str(staged_file(root, sid)))).get_batch(p)
         if batch.num_rows:
             batches.append(batch)
             owner.append(np.full(batch.num_rows, k, dtype=np.int32))
