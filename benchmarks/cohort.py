@@ -23,8 +23,10 @@ Tasks (each ``--repeats`` times, median; wall clock; ``--workers`` local process
   a worker process (``RUSAGE_CHILDREN``);
 - ``query``: ``tt.cohort.query`` of 10,000 clonotypes of the first repertoire;
 - ``overlap exact`` and ``overlap 1-mismatch``: ``tt.cohort.overlap`` of every repertoire;
-- with ``--cluster``: the same queries on a ``dask scheduler`` with 1 and then 2 ``dask
-  worker`` processes on 127.0.0.1 (results checked equal to the local run).
+- with ``--cluster``: the build with 1 local worker (in process), then the build and (unless
+  ``--skip overlap``) the overlaps on a ``dask scheduler`` with 1 and then 2 ``dask worker``
+  processes on 127.0.0.1: every store checked equal to the local build's (each batch file row
+  by row, the QC ledgers, the sample records), every overlap to the local one's.
 
 Prints a Markdown table and the store's bytes per row; writes ``benchmarks/_out/cohort.json``.
 """
@@ -169,6 +171,22 @@ def start_cluster(n_workers: int, logs: Path) -> tuple[str, list[subprocess.Pope
     raise RuntimeError("the Dask cluster did not start")
 
 
+def same_store(a: Any, b: Any) -> None:
+    """Stop the benchmark unless stores ``a`` and ``b`` hold the same rows in the same order
+    (each partition's batch files), the same QC ledgers and the same sample records."""
+    import pyarrow.parquet as pq
+
+    assert a.partitions == b.partitions and a.n_rows == b.n_rows, "cluster ≠ local (size)"
+    for p in range(a.partitions):
+        files_a, files_b = a.files(p), b.files(p)
+        assert [Path(f).name for f in files_a] == [Path(f).name for f in files_b]
+        for fa, fb in zip(files_a, files_b, strict=True):
+            assert pq.read_table(fa).equals(pq.read_table(fb)), f"cluster ≠ local ({fa})"
+    assert a.qc().entries == b.qc().entries, "cluster ≠ local (QC ledgers)"
+    fields = [c for c in a.samples.columns if c != "path"]
+    assert a.samples[fields].equals(b.samples[fields]), "cluster ≠ local (samples)"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repertoires", type=int, default=40)
@@ -216,9 +234,19 @@ def main() -> int:
         lambda: tt.cohort.query(store, clonotypes=wanted, workers=args.workers), args.repeats
     )
     rows.append((f"query {len(wanted):,} clonotypes", t, ts, ""))
+    if args.cluster:  # the build on 1 local worker, for the cluster's speed-up per worker
+        one_dir = folder / "store-1"
+
+        def build_one() -> Any:
+            shutil.rmtree(one_dir, ignore_errors=True)
+            return tt.cohort.build(sheet, one_dir, partitions=args.partitions, workers=1).store
+
+        t, ts, one = timed(build_one, args.repeats)
+        same_store(store, one)
+        rows.append(("build, 1 local worker (in process)", t, ts, "equal to the local build"))
+        shutil.rmtree(one_dir, ignore_errors=True)
     if "overlap" in args.skip:  # the build and the query alone
         args.skip.append("near")
-        args.cluster = False
     else:
         t, ts, exact = timed(lambda: tt.cohort.overlap(store, workers=args.workers), args.repeats)
         rows.append(("overlap exact", t, ts, f"{store.n_samples} × {store.n_samples}"))
@@ -234,6 +262,20 @@ def main() -> int:
         for n in (1, 2):
             address, procs = start_cluster(n, logs)
             try:
+                dask_dir = folder / f"store-dask-{n}"
+
+                def build_dask(a: str = address, out: Path = dask_dir) -> Any:
+                    shutil.rmtree(out, ignore_errors=True)
+                    return tt.cohort.build(
+                        sheet, out, partitions=args.partitions, scheduler=a
+                    ).store
+
+                t, ts, got_store = timed(build_dask, args.repeats)
+                same_store(store, got_store)
+                rows.append((f"build, Dask {n} worker(s)", t, ts, "equal to the local build"))
+                shutil.rmtree(dask_dir, ignore_errors=True)
+                if "overlap" in args.skip:
+                    continue
                 t, ts, got = timed(
                     lambda a=address: tt.cohort.overlap(store, scheduler=a), args.repeats
                 )
