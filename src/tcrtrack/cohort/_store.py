@@ -423,9 +423,10 @@ def ingest(job: dict[str, Any]) -> dict[str, Any]:
     """Round one of a build, a task per sample: read the sample's file, stage its rows for the
     merge and write its QC ledger; return its record.
 
-    The file is parsed to an Arrow table by its format's reader and digested by the engine
-    (:func:`tcrtrack.tl.clonotypes`), with no pandas table of the rows. Runs on a worker
-    (local thread or process, or Dask). Memory: the one file.
+    The file is parsed to an Arrow table by its format's reader and digested by the engine,
+    with no pandas table of the rows (:func:`tcrtrack.cohort._rows.sample_rows`: a bulk
+    file's rows straight from the digest, others through :func:`tcrtrack.tl.clonotypes`).
+    Runs on a worker (local thread or process, or Dask). Memory: the one file.
     """
     from tcrtrack.cohort._keys import partitions_and_keys
     from tcrtrack.cohort._rows import sample_rows
