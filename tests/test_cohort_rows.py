@@ -129,3 +129,12 @@ def test_zero_counts_and_drops_as_clonotypes(tmp_path: Path) -> None:
     assert fast.qc == slow.qc and fast_warned == slow_warned
     assert fast.counts.tolist() == slow.counts.tolist() == [9, 1]
     assert fast.columns["junction_aa"].to_pylist() == ["CASSFF", "CASSLF"]
+
+
+def test_bulk_clonotypes_refuses_what_it_cannot_take() -> None:
+    cells = parsed(CELLS[0])
+    with pytest.raises(tt.errors.SchemaError, match="has cell barcodes: use clonotypes"):
+        tt.tl.bulk_clonotypes(cells)
+    frame = tt.io.read(ROOT / "examples" / "data" / "bmt" / "TRB_Unsorted_0.tsv.gz")
+    with pytest.raises(tt.errors.SchemaError, match="takes the Arrow table of a reader's parse"):
+        tt.tl.bulk_clonotypes(frame)

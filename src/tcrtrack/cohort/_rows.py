@@ -3,11 +3,11 @@
 :func:`sample_rows` reads one file with the reader of its format and defines its clonotypes
 as :func:`tcrtrack.tl.clonotypes` does (same filters, same QC ledger, same numbering by first
 appearance). For a bulk file — no cell barcodes: every kept row is an observation with its
-count — it takes the engine's digest of the file (:func:`tcrtrack.tl._engine.digest_arrow`)
-and sums the counts per clonotype itself, skipping what a one-sample
-:class:`~tcrtrack.tl.CloneCounts` adds on top: a second dictionary encoding of the keys
-across samples (one sample's keys are distinct already), a sparse matrix, a pandas table of
-the clonotypes and their labels, and the conversion of its columns back to Arrow. Single-cell
+count — it takes :func:`tcrtrack.tl.bulk_clonotypes` (the engine's digest of the file, the
+counts summed per clonotype), skipping what a one-sample :class:`~tcrtrack.tl.CloneCounts`
+adds on top: a second dictionary encoding of the keys across samples (one sample's keys are
+distinct already), a sparse matrix, a pandas table of the clonotypes and their labels, and the
+conversion of its columns back to Arrow. Single-cell
 files, and readers that return a pandas table, go through :func:`tcrtrack.tl.clonotypes`
 itself. ``tests/test_cohort_rows.py`` checks that both give the same rows, counts, unit and
 ledger on every bulk file of ``tests/data``.
@@ -56,13 +56,12 @@ def sample_rows(job: dict[str, Any]) -> SampleRows:
 
 
 def is_bulk(table: Any, declared: str | None) -> bool:
-    """Whether :func:`bulk_rows` takes ``table``: a reader's finished Arrow table without a
-    cell barcode (and a known declared unit: an unknown one is
-    :func:`tcrtrack.tl.clonotypes`'s error to raise)."""
-    from tcrtrack.tl import _engine
-
+    """Whether :func:`bulk_rows` takes ``table``: a reader's finished Arrow table (its QC
+    ledger in the schema metadata) without a cell barcode, and a known declared unit (an
+    unknown one is :func:`tcrtrack.tl.clonotypes`'s error to raise)."""
     return (
-        _engine.is_parsed(table)
+        isinstance(table, pa.Table)
+        and s.ATTRS_QC.encode() in (table.schema.metadata or {})
         and s.CELL_ID in table.column_names
         and table.column(s.CELL_ID).null_count == table.num_rows
         and (declared is None or declared in s.UNITS)
@@ -87,31 +86,16 @@ def counted_rows(table: Any, spec: Any, sample: str, declared: str | None) -> Sa
 
 
 def bulk_rows(table: pa.Table, spec: Any, declared: str | None) -> SampleRows:
-    """:func:`sample_rows` of a bulk file's finished Arrow table: the engine's digest, then
-    the clonotypes numbered by first appearance among the observations (the rows with a
-    positive count) and their counts summed, as ``tt.tl.clonotypes`` numbers and sums them."""
-    from tcrtrack._arrow import indices
-    from tcrtrack.tl import _engine
-    from tcrtrack.tl._chains import first_appearance
+    """:func:`sample_rows` of a bulk file's finished Arrow table, through
+    :func:`tcrtrack.tl.bulk_clonotypes` (the engine's digest, the clonotypes numbered and
+    their counts summed as ``tt.tl.clonotypes`` numbers and sums them)."""
+    from tcrtrack.tl import bulk_clonotypes
 
-    ledger, unit = _engine.ledger_and_unit(table)
-    name = ledger.entries[0].sample
-    digest = _engine.digest_arrow(table, name, spec, filter=not _engine.is_filtered(ledger))
+    got = bulk_clonotypes(table, spec, unit=declared)
     del table
-    ledger = ledger.extend(digest.entries)
-    for message in _qc.large_drops(ledger):
-        _qc.warn(message)
-    if digest.weight is None:  # no row left: no clonotype
-        clone_keys = np.zeros(0, dtype=np.int64)
-        counts = np.zeros(0, dtype=np.int64)
-    else:
-        clone, clone_keys = first_appearance(digest.chain, digest.keys.num_rows)
-        counts = np.zeros(len(clone_keys), dtype=np.int64)
-        np.add.at(counts, clone, digest.weight.astype(np.int64, copy=False))
-    taken = digest.keys.take(indices(clone_keys))
     return SampleRows(
-        columns={c: taken.column(c).combine_chunks().cast(pa.string()) for c in KEY_COLUMNS},
-        counts=counts,
-        unit=declared or unit,
-        qc=ledger,
+        columns={c: got.keys.column(c).combine_chunks().cast(pa.string()) for c in KEY_COLUMNS},
+        counts=got.counts,
+        unit=got.unit,
+        qc=got.qc,
     )

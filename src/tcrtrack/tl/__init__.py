@@ -13,6 +13,7 @@ from tcrtrack._lazy import lazy_names
 
 if TYPE_CHECKING:
     from tcrtrack.tl._annotate import annotate
+    from tcrtrack.tl._bulk import BulkClonotypes, bulk_clonotypes
     from tcrtrack.tl._clonotypes import clonotypes
     from tcrtrack.tl._counts import CloneCounts
     from tcrtrack.tl._diversity import Diversity, diversity
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _WHERE = {
+    "BulkClonotypes": "_bulk",
     "CloneCounts": "_counts",
     "ClonotypeSpec": "_spec",
     "Diversity": "_diversity",
@@ -35,6 +37,7 @@ _WHERE = {
     "Track": "_track",
     "VennRegions": "_sharing",
     "annotate": "_annotate",
+    "bulk_clonotypes": "_bulk",
     "clonotypes": "_clonotypes",
     "diversity": "_diversity",
     "intersections": "_overlap",
@@ -49,6 +52,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "BulkClonotypes",
     "CloneCounts",
     "ClonotypeSpec",
     "Diversity",
@@ -59,6 +63,7 @@ __all__ = [
     "Track",
     "VennRegions",
     "annotate",
+    "bulk_clonotypes",
     "clonotypes",
     "diversity",
     "intersections",
