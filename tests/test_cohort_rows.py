@@ -65,12 +65,14 @@ def readable(paths: list[Path]) -> list[Path]:
     return out
 
 
-@pytest.mark.parametrize("path", readable(BULK), ids=lambda p: p.name)
+#: The files whose parse the bulk path takes (the others: see the test below).
+BULK_TABLES = [p for p in readable(BULK) if _rows.is_bulk(parsed(p), None)]
+
+
+@pytest.mark.parametrize("path", BULK_TABLES, ids=lambda p: p.name)
 @pytest.mark.parametrize("declared", [None, "reads"])
 def test_bulk_rows_equal_clonotypes(path: Path, declared: str | None) -> None:
-    table = parsed(path)
-    if not _rows.is_bulk(table, declared):
-        pytest.skip("not a bulk file's Arrow table")
+    assert _rows.is_bulk(parsed(path), declared)
     (fast, fast_warned), (slow, slow_warned) = both(path, declared)
     assert fast.unit == slow.unit
     assert fast.qc == slow.qc
@@ -85,7 +87,7 @@ def test_bulk_rows_equal_clonotypes(path: Path, declared: str | None) -> None:
 
 def test_bulk_rows_taken_by_most_bulk_files() -> None:
     files = readable(BULK)
-    taken = [p.name for p in files if _rows.is_bulk(parsed(p), None)]
+    taken = [p.name for p in BULK_TABLES]
     assert len(taken) >= len(files) - 2, sorted({p.name for p in files} - set(taken))
 
 
@@ -138,3 +140,11 @@ def test_bulk_clonotypes_refuses_what_it_cannot_take() -> None:
     frame = tt.io.read(ROOT / "examples" / "data" / "bmt" / "TRB_Unsorted_0.tsv.gz")
     with pytest.raises(tt.errors.SchemaError, match="takes the Arrow table of a reader's parse"):
         tt.tl.bulk_clonotypes(frame)
+
+
+def test_bulk_clonotypes_refuses_an_unknown_unit() -> None:
+    """The unit is checked as clonotypes' units= checks it (it was taken as given)."""
+    table = parsed(ROOT / "examples" / "data" / "bmt" / "TRB_Unsorted_0.tsv.gz")
+    with pytest.raises(tt.errors.ParameterError, match=r"unknown unit 'litres'.*use one of"):
+        tt.tl.bulk_clonotypes(table, unit="litres")
+    assert tt.tl.bulk_clonotypes(table, unit="reads").unit == "reads"

@@ -8,10 +8,12 @@ import numpy as np
 import pyarrow as pa
 
 from tcrtrack import _qc
+from tcrtrack import schema as s
 from tcrtrack._arrow import indices
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl import _engine
 from tcrtrack.tl._chains import first_appearance
+from tcrtrack.tl._clonotypes import _check_declared_units
 from tcrtrack.tl._spec import ClonotypeSpec
 
 
@@ -79,6 +81,8 @@ def bulk_clonotypes(
     ------
     tcrtrack.errors.SchemaError
         ``table`` is not a reader's finished Arrow table, or it has cell barcodes.
+    tcrtrack.errors.ParameterError
+        ``unit`` is not one of the known units.
 
     Examples
     --------
@@ -96,12 +100,13 @@ def bulk_clonotypes(
     if not _engine.is_parsed(table):
         msg = "bulk_clonotypes takes the Arrow table of a reader's parse (tcrtrack.io.Format.parse)"
         raise SchemaError(msg)
-    cell_id = table.column("cell_id")
-    if cell_id.null_count != table.num_rows:
+    if table.column(s.CELL_ID).null_count != table.num_rows:
         msg = "bulk_clonotypes takes a bulk sample; this table has cell barcodes: use clonotypes"
         raise SchemaError(msg)
     ledger, detected = _engine.ledger_and_unit(table)
     name = ledger.entries[0].sample
+    if unit is not None:  # the check of clonotypes' units=: one of the known units
+        _check_declared_units({name: unit})
     digest = _engine.digest_arrow(table, name, spec, filter=not _engine.is_filtered(ledger))
     del table
     ledger = ledger.extend(digest.entries)
