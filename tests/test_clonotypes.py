@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tcrtrack as tt
 
@@ -150,3 +152,27 @@ def test_select_keeps_counts_and_cells_consistent():
     adata = sub.to_anndata()
     assert adata.shape == (2, sub.n_clonotypes)
     assert adata.X.sum() == sub.dense().sum()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 2)), max_size=60),
+)
+@settings(max_examples=300, deadline=None)
+def test_cell_join_pairs_each_first_locus_chain_with_its_cells_second_in_row_order(rows):
+    """The pairing of a paired definition is the inner join on the cell, ordered as the
+    first locus' rows, each followed by its partners in row order (a plain double loop)."""
+    import numpy as np
+
+    from tcrtrack.tl._clonotypes import _cell_join
+
+    cell = np.array([c for c, _ in rows], dtype=np.int64)
+    locus = np.array([x for _, x in rows], dtype=np.int64)
+    expected = [
+        (i, j)
+        for i, (ci, li) in enumerate(rows)
+        if li == 0
+        for j, (cj, lj) in enumerate(rows)
+        if lj == 1 and cj == ci
+    ]
+    a, b = _cell_join(cell, locus)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == expected

@@ -149,10 +149,15 @@ def test_share_on_every_format_loads_neither_pandas_nor_scipy(files, fmt, capsys
     AIRR, ``clonotypes.csv`` and paired tables builds its Arrow arrays through
     :mod:`tcrtrack._arrow`, never through pyarrow's converters (which import pandas), and
     prints exactly what the command prints in a process that has pandas loaded."""
+    args = ["share", *(str(DATA / f) for f in files), "-n", "ref", "-n", "later"]
+    _assert_light_and_same([*args, "--format", fmt], capsys)
+
+
+def _assert_light_and_same(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """``tcrtrack ARGS`` (printing sample ``later``) loads neither pandas nor scipy in a fresh
+    interpreter, and prints exactly what it prints in a process that has pandas loaded."""
     from tcrtrack.cli import main
 
-    args = ["share", *(str(DATA / f) for f in files), "-n", "ref", "-n", "later"]
-    args += ["--format", fmt]
     modules, out = _modules_after(
         f"from tcrtrack.cli import main\nstatus = main({args!r})\nassert status == 0"
     )
@@ -214,3 +219,18 @@ def test_share_on_values_with_white_space_loads_neither_pandas_nor_scipy(tmp_pat
     files = tt.io.read_each([path], samples=["a"])
     stripped = [e for e in tt.tl.clonotypes(files).qc.entries if e.reason == "whitespace_stripped"]
     assert stripped and stripped[0].n == (len(lines) - 1) // 10
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--genes", "vj"], ["--multichain", "all"]], ids=["nt", "vj", "all"]
+)
+@pytest.mark.parametrize("fmt", ["table", "tsv"])
+def test_share_paired_loads_neither_pandas_nor_scipy(fmt, options, capsys):
+    """A paired definition (``--locus TRA+TRB``) pairs each cell's chains with numpy, and the
+    clonotype table (pandas) is built only when asked for: ``share`` prints the same table
+    without pandas as in a process that has it loaded."""
+    import tcrtrack as tt
+
+    path = str(tt.datasets.path("pbmc3_t_filtered"))
+    args = ["share", path, path, "-n", "ref", "-n", "later", "--locus", "TRA+TRB"]
+    _assert_light_and_same([*args, "--format", fmt, *options], capsys)

@@ -415,34 +415,39 @@ def _pairs(
     entries: list[_qc.QCEntry],
 ) -> tuple[np.ndarray, Callable[[], pd.DataFrame], int, np.ndarray, np.ndarray]:
     """Paired clonotypes of single-cell samples: each cell's chain of the first locus with
-    its chain of the second. Returns each pair's clonotype, the clonotype table, their number,
-    and each pair's cell and sample; cells without both loci are counted in ``entries``."""
-    import pandas as pd
-
+    its chain of the second. Returns each pair's clonotype, the clonotype table (built when
+    first asked for), their number, and each pair's cell and sample; cells without both loci
+    are counted in ``entries``."""
     names = [d.sample for d in digests]
     locus = _concat([d.locus for d in digests])
-    pairs = pd.DataFrame({"cell": cell, "locus": locus, "chain": chain, "sample": sample_of})
-    first = pairs[pairs["locus"] == 0]
-    second = pairs[pairs["locus"] == 1]
-    merged = first.merge(second, on=["cell", "sample"], suffixes=("_a", "_b"))
-    lonely = ~pairs["cell"].isin(merged["cell"]).to_numpy()
+    a, b = _cell_join(cell, locus)
+    paired = np.zeros(int(cell.max()) + 1 if len(cell) else 0, dtype=bool)
+    paired[cell[a]] = True
+    lonely = ~paired[cell]
     per = np.bincount(sample_of[lonely], minlength=len(names))
     entries.extend(
         _qc.QCEntry(x, "clonotypes", "dropped", _qc.CELL_WITHOUT_LOCUS_CHAIN, int(n), "contigs")
         for x, n in zip(names, per, strict=True)
     )
     n_keys = keys.num_rows
-    pair_key = merged["chain_a"].to_numpy() * n_keys + merged["chain_b"].to_numpy()
-    clone, pair_uniques = factorize(pair_key)
-    chains = _frame(keys, np.arange(n_keys))
-    table = _paired_table(chains, pair_uniques // n_keys, pair_uniques % n_keys, spec)
-    return (
-        np.asarray(clone, dtype=np.int64),
-        partial(_given, table),
-        len(table),
-        merged["cell"].to_numpy(),
-        merged["sample"].to_numpy(),
-    )
+    clone, pair_uniques = factorize(chain[a] * n_keys + chain[b])
+    table = partial(_paired_table, keys, pair_uniques // n_keys, pair_uniques % n_keys, spec)
+    return np.asarray(clone, dtype=np.int64), table, len(pair_uniques), cell[a], sample_of[a]
+
+
+def _cell_join(cell: np.ndarray, locus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inner join of the chains of the first locus (``locus == 0``) with those of the
+    second (``1``) on their cell: the row numbers of each pair's two chains. Ordered as the
+    first locus' rows, a row with several partners (``multichain="all"``) followed by each
+    in row order. Cell codes are distinct across samples, so the cell alone is the key."""
+    first = np.flatnonzero(locus == 0)
+    second = np.flatnonzero(locus == 1)
+    second = second[np.argsort(cell[second], kind="stable")]
+    lo = np.searchsorted(cell[second], cell[first], side="left")
+    n = np.searchsorted(cell[second], cell[first], side="right") - lo
+    start = np.cumsum(n) - n  # where each first-locus row's pairs begin in the result
+    within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(start, n)
+    return np.repeat(first, n), second[np.repeat(lo, n) + within]
 
 
 def _chunked(arrays: list[pa.Array]) -> pa.ChunkedArray:
@@ -453,10 +458,6 @@ def _chunked(arrays: list[pa.Array]) -> pa.ChunkedArray:
     if len({a.type for a in arrays}) > 1:
         arrays = [a.cast(pa.large_string()) for a in arrays]
     return pa.chunked_array(arrays)
-
-
-def _given(table: pd.DataFrame) -> pd.DataFrame:
-    return table
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
@@ -527,13 +528,15 @@ def _csr_arrays(sample_of: np.ndarray, clone: np.ndarray, n_samples: int, n_clon
 
 
 def _paired_table(
-    chains: pd.DataFrame, a: np.ndarray, b: np.ndarray, spec: ClonotypeSpec
+    keys: _KeyRows, a: np.ndarray, b: np.ndarray, spec: ClonotypeSpec
 ) -> pd.DataFrame:
+    """:attr:`CloneCounts.clonotypes` of a paired definition: the key rows ``a`` of the first
+    locus beside the rows ``b`` of the second, each labelled and prefixed with its locus."""
     import pandas as pd
 
     la, lb = spec.loci
-    ta = _label(chains.iloc[a].reset_index(drop=True), spec)
-    tb = _label(chains.iloc[b].reset_index(drop=True), spec)
+    ta = _label(_frame(keys, a), spec)
+    tb = _label(_frame(keys, b), spec)
     ta.columns = [f"{la}_{c}" for c in ta.columns]
     tb.columns = [f"{lb}_{c}" for c in tb.columns]
     out = pd.concat([ta, tb], axis=1)
