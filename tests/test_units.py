@@ -429,11 +429,54 @@ def test_report_of_mixed_units_keeps_presence_and_says_what_it_omits(
     assert "<b>Omitted:</b> cannot subsample to a common depth" in sections["diversity"]
 
 
+@pytest.mark.parametrize("paths", [[D83, D949], [READS, UMIS]], ids=["immunoseq", "mixcr"])
+def test_report_prints_one_line_per_omitted_section_on_stderr(tmp_path, paths):
+    """Each section the page omits is named on stderr with its reason, one line each, in
+    page order, as the commands print their warnings; stdout stays empty."""
+    from click.testing import CliRunner
+
+    from tcrtrack.cli import cli
+
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(cli, ["report", *map(str, paths), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    warned = [x for x in lines if x.startswith("tcrtrack: warning: ")]
+    headings = [
+        "Diversity of each sample, at a common depth",
+        *(tt.report._render.SECTIONS[key] for key in COUNT_SECTIONS),
+    ]
+    reasons = ["cannot subsample to a common depth", *COUNT_SECTIONS.values()]
+    assert len(warned) == len(headings)
+    for line, heading, reason in zip(warned, headings, reasons, strict=True):
+        assert line.startswith(f"tcrtrack: warning: {out}: section {heading!r} omitted: {reason}")
+        assert "different units" in line and "--unit FILE=UNIT" in line
+    assert len(lines) == len(warned) + 1 and lines[0] == f"tcrtrack: wrote {out}"
+    # the library's report lists the same sections and reasons
+    page = tt.report.build(_counts(paths, ["a", "b"]), reference="a", top=5)
+    assert list(page.omitted) == headings
+
+
+def test_report_of_one_unit_prints_no_warning(tmp_path):
+    from click.testing import CliRunner
+
+    from tcrtrack.cli import cli
+
+    out = tmp_path / "r.html"
+    args = ["report", str(D83), str(D949), "--unit", f"{D83}=templates", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"tcrtrack: wrote {out}\n"
+
+
 def test_report_of_one_unit_omits_nothing():
     counts = _counts([D83, D949], ["d83", "d949"], units={"d83": "templates"})
-    html = tt.report.build(counts, reference="d83", top=5).html
+    report = tt.report.build(counts, reference="d83", top=5)
+    html = report.html
     assert "Omitted" not in html
     assert "Rarefied sharing" in html and "Morisita" in html
+    assert report.omitted == {}
 
 
 def test_single_cell_beside_bulk_counts_as_each_alone():

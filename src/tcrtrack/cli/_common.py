@@ -93,12 +93,18 @@ def warnings_to_stderr() -> None:
         line: str | None = None,
     ) -> None:
         if issubclass(category, TcrtrackWarning):
-            click.echo(f"tcrtrack: warning: {message}", err=True)
+            warning(str(message))
         else:
             previous(message, category, filename, lineno, file, line)
 
     warnings.simplefilter("always", TcrtrackWarning)
     warnings.showwarning = show
+
+
+def warning(message: str) -> None:
+    """One line on stderr: ``tcrtrack: warning: message`` (the library's warnings, lossy but
+    legal steps the command took)."""
+    click.echo(f"tcrtrack: warning: {message}", err=True)
 
 
 def usage_error(message: str) -> click.UsageError:
@@ -523,7 +529,7 @@ def renamed_option(old: str, new: str, *, path_type: type | None = None) -> Deco
 
     def warn(ctx: click.Context, param: click.Parameter, value: object) -> object:
         if value is not None:
-            click.echo(f"tcrtrack: warning: {old} is deprecated; use {new}", err=True)
+            warning(f"{old} is deprecated; use {new}")
         return value
 
     kind = OUTPUT_FILE if path_type else None

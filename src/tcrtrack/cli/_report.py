@@ -73,7 +73,8 @@ def report(
     Samples counted in different units (templates beside reads, reads beside UMIs): the page
     keeps the sections that do not depend on the unit (sharing, shared clonotypes, Venn/UpSet,
     each sample's own diversity) and says, in place of each section that compares counts
-    across samples, why it is omitted, naming the samples, their files and units.
+    across samples, why it is omitted, naming the samples, their files and units; each
+    omitted section is also named on stderr, one warning line with its reason.
 
     With --samples SHEET instead of files, one page is written per patient of the sheet,
     comparing the patient's samples (in time-point order) with its reference row (and its
@@ -179,3 +180,5 @@ def _write(
         pgen=background.pgen,
     )
     _common.write_text(output, page.html)
+    for heading, reason in page.omitted.items():
+        _common.warning(f"{output}: section {heading!r} omitted: {reason}")

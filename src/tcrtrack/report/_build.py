@@ -129,7 +129,8 @@ def build(
 
     Returns
     -------
-    :class:`Report`; ``Report.write(path)`` saves it.
+    :class:`Report`; ``Report.write(path)`` saves it, ``Report.omitted`` names the sections
+    left out and why.
 
     Raises
     ------
@@ -177,6 +178,7 @@ def build(
 
     result = tt.tl.sharing(counts, reference=reference, samples=others, ci=ci, seed=seed)
     parts: dict[str, str] = {}
+    omitted: dict[str, str] = {}  # section heading -> why the page leaves it out
     parts["header"] = sec.header(counts, reference, others, ci, seed, inputs, baseline)
     parts["qc"] = (
         "<p>Rows read, dropped per reason and kept, per sample (<code>cells_*</code>: cells "
@@ -185,6 +187,8 @@ def build(
     summary = counts.summary().loc[every]
     parts["samples"] = table(summary.map(lambda v: v if isinstance(v, str) else f"{int(v):,}"))
     parts["diversity"] = _or_omitted(
+        f"{SECTIONS['diversity']}, at a common depth",
+        omitted,
         lambda: sec.diversity(
             tt.tl.diversity(counts, samples=every, depth="min", seed=seed, ci=ci)
         ),
@@ -192,10 +196,16 @@ def build(
         lambda: sec.diversity(tt.tl.diversity(counts, samples=every, ci=ci)),
     )
     parts["sharing"] = sec.sharing(result)
-    parts["rarefied"] = _or_omitted(lambda: _rarefied(counts, reference, others, depth, ci, seed))
+    parts["rarefied"] = _or_omitted(
+        SECTIONS["rarefied"], omitted, lambda: _rarefied(counts, reference, others, depth, ci, seed)
+    )
     parts["regions"] = sec.regions(counts, names)
-    parts["track"] = _or_omitted(lambda: _track(counts, reference, names, int(top)))
+    parts["track"] = _or_omitted(
+        SECTIONS["track"], omitted, lambda: _track(counts, reference, names, int(top))
+    )
     parts["persistence"] = _or_omitted(
+        SECTIONS["persistence"],
+        omitted,
         lambda: sec.persistence(
             tt.tl.persist(
                 counts,
@@ -206,9 +216,9 @@ def build(
                 n_cells=n_cells,
                 ci=ci,
             )
-        )
+        ),
     )
-    parts["overlap"] = _or_omitted(lambda: _overlap(counts, every))
+    parts["overlap"] = _or_omitted(SECTIONS["overlap"], omitted, lambda: _overlap(counts, every))
     if background is not None or pgen:
         parts["public"] = sec.public(
             counts,
@@ -221,16 +231,23 @@ def build(
             top=int(top),
         )
     parts["definitions"] = DEFINITIONS
-    return page(title, parts)
+    return page(title, parts, omitted)
 
 
-def _or_omitted(section: Callable[[], str], fallback: Callable[[], str] | None = None) -> str:
+def _or_omitted(
+    heading: str,
+    omitted: dict[str, str],
+    section: Callable[[], str],
+    fallback: Callable[[], str] | None = None,
+) -> str:
     """The HTML of ``section``; when it compares counts across samples of different units
     (:class:`~tcrtrack.errors.UnitError`), why it is omitted (the samples, files and units),
-    after what ``fallback`` can still show."""
+    after what ``fallback`` can still show, and the reason recorded in ``omitted`` under
+    ``heading`` (:attr:`Report.omitted`)."""
     try:
         return section()
     except UnitError as e:
+        omitted[heading] = str(e)
         shown = fallback() if fallback is not None else ""
         return shown + sec.omitted(e)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,11 +52,17 @@ class Report:
         The page's content without ``<html>``/``<head>``, for embedding (the notebook view).
     title
         The page title (unescaped).
+    omitted
+        Each section left out, by its heading, with the reason the page gives in its place
+        (samples counted in different units: the message of the
+        :class:`~tcrtrack.errors.UnitError` the analysis raised); empty when the page has
+        every section. ``tcrtrack report`` prints one line per entry on stderr.
     """
 
     html: str
     fragment: str
     title: str
+    omitted: Mapping[str, str] = field(default_factory=dict)
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path: through a temporary file
@@ -117,7 +123,7 @@ def figure(draw: Callable[[Axes], Any], caption: str, size: tuple[float, float])
     )
 
 
-def page(title: str, parts: dict[str, str]) -> Report:
+def page(title: str, parts: dict[str, str], omitted: Mapping[str, str] | None = None) -> Report:
     nav = "".join(
         f'<li><a href="#{key}">{escape(heading)}</a></li>'
         for key, heading in SECTIONS.items()
@@ -138,4 +144,4 @@ def page(title: str, parts: dict[str, str]) -> Report:
         f'<meta name="generator" content="tcrtrack {escape(__version__)}">\n'
         f"<title>{escape(title)}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
     )
-    return Report(html=html, fragment=fragment, title=title)
+    return Report(html=html, fragment=fragment, title=title, omitted=dict(omitted or {}))
