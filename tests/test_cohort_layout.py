@@ -301,3 +301,30 @@ def test_partition_and_key_equal_a_plain_python_count(kind):
     assert (hi == expected[:, 1]).all() and (lo == expected[:, 2]).all()
     assert (_keys.partition_of(data, 13) == part).all()
     assert part.dtype == np.int64 and hi.dtype == lo.dtype == np.uint64
+
+
+def test_the_merge_closes_the_staged_files_it_maps(tmp_path, monkeypatch, naive):  # noqa: F811
+    """Every staged file the merge memory-maps is closed when the merge is done (an open map
+    blocks its deletion on Windows), and the store holds the same rows."""
+    import pyarrow as pa
+
+    opened = []
+    memory_map = pa.memory_map
+
+    def recording(path, *args, **kwargs):
+        mapped = memory_map(path, *args, **kwargs)
+        opened.append((path, mapped))
+        return mapped
+
+    monkeypatch.setattr(pa, "memory_map", recording)
+    store = tmp_path / "store"
+    sheet = write_sheet(tmp_path, cohort_samples()[:4], "a.tsv")
+    built = tt.cohort.build(sheet, store, partitions=4, workers=1).store  # one process
+    monkeypatch.undo()
+    assert opened and all(str(path).endswith(".arrow") for path, _ in opened)
+    assert [path for path, mapped in opened if not mapped.closed] == []
+    assert not list(store.rglob("*.arrow"))  # deleted at the commit
+    rows = built.rows()
+    per = rows.groupby(["sample", "junction"])["count"].sum()
+    for sample in set(rows["sample"]):
+        assert per.loc[sample].to_dict() == naive[sample], sample

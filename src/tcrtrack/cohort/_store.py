@@ -490,19 +490,7 @@ def merge(job: dict[str, Any]) -> int:
 
     root = Path(job["store"])
     p = int(job["partition"])
-    batches, owner = [], []
-    for k, (sid, _, _, _) in enumerate(job["samples"]):
-        batch = pa.ipc.open_file(pa.memory_map(str(staged_file(root, sid)))).get_batch(p)
-        if batch.num_rows:
-            batches.append(batch)
-            owner.append(np.full(batch.num_rows, k, dtype=np.int32))
-    table = pa.Table.from_batches(batches, schema=STAGE_SCHEMA).combine_chunks()
-    sample = np.concatenate(owner)
-    hi = to_numpy_u64(table.column(KEY_HI))
-    lo = to_numpy_u64(table.column(KEY_LO))
-    order = np.lexsort((lo, hi))  # stable: equal keys stay in the batch's sample order
-    table = table.take(pa.array(order))
-    sample = sample[order]
+    table, sample = _staged_rows(root, [x[0] for x in job["samples"]], p)
 
     def labels(field: int) -> pa.DictionaryArray:
         names = [x[field] for x in job["samples"]]
@@ -538,6 +526,29 @@ def merge(job: dict[str, Any]) -> int:
     )
     os.replace(tmp, final)
     return out.num_rows
+
+
+def _staged_rows(root: Path, ids: list[str], p: int) -> tuple[pa.Table, np.ndarray]:
+    """The staged rows of partition ``p`` of the samples ``ids``, ordered by key (then by
+    sample, in the order of ``ids``), and each row's sample (its position in ``ids``).
+
+    The staged files are memory-mapped and closed before this returns: the one copy of their
+    rows is the ordered table (``take``), and no array of the result refers to a map, so the
+    commit can delete the staged files right after the merge (an open map blocks deletion on
+    Windows)."""
+    with contextlib.ExitStack() as maps:
+        batches, owner = [], []
+        for k, sid in enumerate(ids):
+            source = maps.enter_context(pa.memory_map(str(staged_file(root, sid))))
+            batch = pa.ipc.open_file(source).get_batch(p)
+            if batch.num_rows:
+                batches.append(batch)
+                owner.append(np.full(batch.num_rows, k, dtype=np.int32))
+        table = pa.Table.from_batches(batches, schema=STAGE_SCHEMA).combine_chunks()
+        hi = to_numpy_u64(table.column(KEY_HI))
+        lo = to_numpy_u64(table.column(KEY_LO))
+        order = np.lexsort((lo, hi))  # stable: equal keys stay in the batch's sample order
+        return table.take(pa.array(order)), np.concatenate(owner)[order]
 
 
 def to_numpy_u64(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
