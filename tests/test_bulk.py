@@ -438,3 +438,48 @@ def test_mixcr_spaced_headers(tmp_path):
     a = tt.io.read(path, sample="m")
     b = tt.io.read(BULK / "TRB-Pt-1-8_S150.clones.txt.gz", sample="m")
     pd.testing.assert_frame_equal(a, b)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.one_of(st.integers(1, 1000), st.integers(2**53 - 8, 2**53 + 8)),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_bulk_clonotypes_sums_counts_near_and_above_2_53_exactly(tmp_path_factory, rows):
+    """Each clonotype's count is the exact integer sum of its rows' counts, also where a
+    float64 sum (``np.bincount`` with weights) would round: near and above 2**53. (The
+    readers parse counts through float64, so the parsed table's counts are set exactly.)"""
+    import pyarrow as pa
+
+    junctions = [
+        "TGTGCCAGCAGTTTTTTT",
+        "TGTGCCAGCAGCCCCTTT",
+        "TGTGCCAGCAGGGGGTTT",
+        "TGTGCCAGCAGCTTTTTT",
+        "TGTGCCAGCAGTTCTTTT",
+        "TGTGCCAGCAGAAATTTT",
+    ]
+    path = tmp_path_factory.mktemp("sum") / "big.tsv"
+    lines = ["junction\tjunction_aa\tv_call\tj_call\tduplicate_count"]
+    lines += [
+        f"{junctions[k]}\t{naive_translate(junctions[k])}\tTRBV2\tTRBJ1-1\t1" for k, _ in rows
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    table = tt.io.detect(path).parse(path, sample="s")
+    i = table.column_names.index("duplicate_count")
+    exact = pa.array([count for _, count in rows], pa.int64())
+    table = table.set_column(i, table.schema.field(i), exact)
+    assert table.column("duplicate_count").to_pylist() == [count for _, count in rows]
+    expected: dict[str, int] = {}
+    for k, count in rows:
+        expected[junctions[k]] = expected.get(junctions[k], 0) + count  # Python integers
+    got = tt.tl.bulk_clonotypes(table)
+    keys = got.keys.column("junction").to_pylist()
+    assert dict(zip(keys, got.counts.tolist(), strict=True)) == expected
+    assert got.counts.dtype == np.int64
