@@ -148,3 +148,27 @@ def test_bulk_clonotypes_refuses_an_unknown_unit() -> None:
     with pytest.raises(tt.errors.ParameterError, match=r"unknown unit 'litres'.*use one of"):
         tt.tl.bulk_clonotypes(table, unit="litres")
     assert tt.tl.bulk_clonotypes(table, unit="reads").unit == "reads"
+
+
+@pytest.mark.parametrize("path", [*BULK_TABLES[:6], *CELLS], ids=lambda p: p.name)
+def test_is_bulk_table_is_what_bulk_clonotypes_takes(path: Path) -> None:
+    """The store's routing asks the engine's public predicate, and the predicate says
+    exactly which tables ``bulk_clonotypes`` takes (it raises on the others)."""
+    table = parsed(path)
+    takes = tt.tl.is_bulk_table(table)
+    assert takes == (path not in CELLS)
+    assert _rows.is_bulk(table, None) == takes
+    if takes:
+        assert len(tt.tl.bulk_clonotypes(table).counts)
+    else:
+        with pytest.raises(tt.errors.SchemaError, match="cell barcodes: use clonotypes"):
+            tt.tl.bulk_clonotypes(table)
+
+
+def test_is_bulk_table_refuses_what_no_reader_finished() -> None:
+    frame = tt.io.read(ROOT / "examples" / "data" / "bmt" / "TRB_Unsorted_0.tsv.gz")
+    assert not tt.tl.is_bulk_table(frame) and not _rows.is_bulk(frame, None)
+    table = parsed(ROOT / "examples" / "data" / "bmt" / "TRB_Unsorted_0.tsv.gz")
+    assert not tt.tl.is_bulk_table(table.drop_columns(["cell_id"]))
+    with pytest.raises(tt.errors.SchemaError, match="has no cell_id column"):
+        tt.tl.bulk_clonotypes(table.drop_columns(["cell_id"]))

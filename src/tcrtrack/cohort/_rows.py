@@ -56,16 +56,14 @@ def sample_rows(job: dict[str, Any]) -> SampleRows:
 
 
 def is_bulk(table: Any, declared: str | None) -> bool:
-    """Whether :func:`bulk_rows` takes ``table``: a reader's finished Arrow table (its QC
-    ledger in the schema metadata) without a cell barcode, and a known declared unit (an
-    unknown one is :func:`tcrtrack.tl.clonotypes`'s error to raise)."""
-    return (
-        isinstance(table, pa.Table)
-        and s.ATTRS_QC.encode() in (table.schema.metadata or {})
-        and s.CELL_ID in table.column_names
-        and table.column(s.CELL_ID).null_count == table.num_rows
-        and (declared is None or declared in s.UNITS)
-    )
+    """Whether :func:`bulk_rows` takes ``table``: what :func:`tcrtrack.tl.bulk_clonotypes`
+    takes (:func:`tcrtrack.tl.is_bulk_table`: a reader's finished Arrow table without a cell
+    barcode; the engine's own checks, asked through its public predicate rather than restated
+    here, since the cohort imports no private module of ``tl``), and a known declared unit
+    (an unknown one is :func:`tcrtrack.tl.clonotypes`'s error to raise)."""
+    from tcrtrack.tl import is_bulk_table
+
+    return is_bulk_table(table) and (declared is None or declared in s.UNITS)
 
 
 def counted_rows(table: Any, spec: Any, sample: str, declared: str | None) -> SampleRows:

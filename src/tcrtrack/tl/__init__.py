@@ -13,7 +13,7 @@ from tcrtrack._lazy import lazy_names
 
 if TYPE_CHECKING:
     from tcrtrack.tl._annotate import annotate
-    from tcrtrack.tl._bulk import BulkClonotypes, bulk_clonotypes
+    from tcrtrack.tl._bulk import BulkClonotypes, bulk_clonotypes, is_bulk_table
     from tcrtrack.tl._clonotypes import clonotypes
     from tcrtrack.tl._counts import CloneCounts
     from tcrtrack.tl._diversity import Diversity, diversity
@@ -41,6 +41,7 @@ _WHERE = {
     "clonotypes": "_clonotypes",
     "diversity": "_diversity",
     "intersections": "_overlap",
+    "is_bulk_table": "_bulk",
     "overlap": "_overlap",
     "persist": "_persist",
     "rarefy": "_rarefy",
@@ -67,6 +68,7 @@ __all__ = [
     "clonotypes",
     "diversity",
     "intersections",
+    "is_bulk_table",
     "overlap",
     "persist",
     "rarefy",

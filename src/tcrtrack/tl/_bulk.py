@@ -49,6 +49,39 @@ class BulkClonotypes:
         )
 
 
+def is_bulk_table(table: object) -> bool:
+    """Whether :func:`bulk_clonotypes` takes ``table``: the Arrow table of a reader's
+    ``parse`` (:attr:`tcrtrack.io.Format.parse`, its QC ledger and unit in the schema
+    metadata) of a sample without cell barcodes (a ``cell_id`` column all NA).
+
+    The one statement of what :func:`bulk_clonotypes` checks before it digests a table (it
+    raises :class:`~tcrtrack.errors.SchemaError` with the reason where this is ``False``),
+    public so that a caller choosing between it and :func:`clonotypes` (the clonotype store)
+    asks the same question instead of restating the checks.
+
+    Examples
+    --------
+    >>> import tcrtrack as tt
+    >>> path = tt.datasets.path("pbmc3_t_filtered")
+    >>> tt.tl.is_bulk_table(tt.io.detect(path).parse(path, sample="s"))  # cell barcodes
+    False
+    """
+    return _refusal(table) is None
+
+
+def _refusal(table: object) -> str | None:
+    """Why :func:`bulk_clonotypes` refuses ``table`` (``None``: it takes it)."""
+    if not isinstance(table, pa.Table) or not _engine.is_parsed(table):
+        return (
+            "bulk_clonotypes takes the Arrow table of a reader's parse (tcrtrack.io.Format.parse)"
+        )
+    if s.CELL_ID not in table.column_names:
+        return f"bulk_clonotypes takes a bulk sample; this table has no {s.CELL_ID} column"
+    if table.column(s.CELL_ID).null_count != table.num_rows:
+        return "bulk_clonotypes takes a bulk sample; this table has cell barcodes: use clonotypes"
+    return None
+
+
 def bulk_clonotypes(
     table: pa.Table, spec: ClonotypeSpec | None = None, *, unit: str | None = None
 ) -> BulkClonotypes:
@@ -80,7 +113,8 @@ def bulk_clonotypes(
     Raises
     ------
     tcrtrack.errors.SchemaError
-        ``table`` is not a reader's finished Arrow table, or it has cell barcodes.
+        ``table`` is not a reader's finished Arrow table, or it has cell barcodes
+        (:func:`is_bulk_table` is ``False``).
     tcrtrack.errors.ParameterError
         ``unit`` is not one of the known units.
 
@@ -97,11 +131,8 @@ def bulk_clonotypes(
     (['CASSFF'], [7], 'templates')
     """
     spec = spec if spec is not None else ClonotypeSpec()
-    if not _engine.is_parsed(table):
-        msg = "bulk_clonotypes takes the Arrow table of a reader's parse (tcrtrack.io.Format.parse)"
-        raise SchemaError(msg)
-    if table.column(s.CELL_ID).null_count != table.num_rows:
-        msg = "bulk_clonotypes takes a bulk sample; this table has cell barcodes: use clonotypes"
+    msg = _refusal(table)
+    if msg is not None:
         raise SchemaError(msg)
     ledger, detected = _engine.ledger_and_unit(table)
     name = ledger.entries[0].sample
