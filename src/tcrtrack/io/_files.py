@@ -40,6 +40,10 @@ FALSE_VALUES: Final = ["False", "FALSE", "false", "F", "f"]
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BLOCK_SIZE: Final = 16 << 20
+#: Plain files of at most this many bytes are parsed from memory (:func:`_read_small`) ...
+_SMALL_FILE: Final = 64 << 20
+#: ... in blocks of this many bytes (so that a file of a few MB is parsed by several threads).
+_SMALL_BLOCK: Final = 1 << 20
 #: Delimiters that spreadsheet programs write but tcrtrack does not read.
 _FOREIGN_DELIMITERS: Final = {";": "semicolon", "|": "pipe"}
 
@@ -351,6 +355,65 @@ def read_table(
         quoted_strings_can_be_null=True,
     )
     try:
+        table = _read_small(path, parse_options, convert_options)
+    except pa.ArrowInvalid:  # the error as the streamed parse reports it (below)
+        table = None
+    if table is None:
+        table = _read_streamed(
+            path, read_options, parse_options, convert_options, header, columns, what
+        )
+    for name in integers:
+        if name in table.column_names:
+            i = table.column_names.index(name)
+            table = table.set_column(i, name, whole_counts(path, name, table.column(name)))
+    if table.num_rows >= LARGE_ROWS:
+        # the parser's buffers back to the system, and the counts' temporaries
+        release_memory()
+    return table
+
+
+def _read_small(
+    path: Path,
+    parse_options: pacsv.ParseOptions,
+    convert_options: pacsv.ConvertOptions,
+) -> pa.Table | None:
+    """The parse of a plain (not gzipped) file of at most :data:`_SMALL_FILE` bytes from its
+    bytes in memory, in blocks of :data:`_SMALL_BLOCK` (both cores parse a file of a few MB);
+    None for other files and for a file with a NUL byte, which :func:`_read_streamed` reads
+    (and reports). An Arrow error is raised as it is: the caller parses the file again
+    streamed, whose error (the first bad row of one 16 MB block) names the file, line and
+    column as always."""
+    source = physical(path)
+    try:
+        if os.path.getsize(source) > _SMALL_FILE or is_gzip(path):
+            return None
+        with open(source, "rb") as fh:
+            data = fh.read(_SMALL_FILE + 1)
+    except OSError:
+        return None  # the streamed parse reports it
+    if len(data) > _SMALL_FILE or b"\x00" in data:
+        return None
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(data)),
+        read_options=pacsv.ReadOptions(block_size=_SMALL_BLOCK),
+        parse_options=parse_options,
+        convert_options=convert_options,
+    )
+
+
+def _read_streamed(
+    path: Path,
+    read_options: pacsv.ReadOptions,
+    parse_options: pacsv.ParseOptions,
+    convert_options: pacsv.ConvertOptions,
+    header: Sequence[str] | None,
+    columns: Sequence[str],
+    what: str,
+) -> pa.Table:
+    """The parse of ``path`` streamed in blocks of :data:`_BLOCK_SIZE` (a gzipped file
+    decompressed on the way), checked for NUL bytes on the way; Arrow's errors, a NUL byte
+    and an unreadable file become :class:`FormatError` and :class:`InputError`."""
+    try:
         compression = "gzip" if is_gzip(path) else None
         with pa.input_stream(physical(path), compression=compression) as stream:
             checked = _NulCheck(stream)
@@ -374,12 +437,6 @@ def read_table(
         raise InputError(permission_message(path)) from e
     except (OSError, EOFError) as e:
         raise InputError(_corrupt_message(path, e)) from e
-    for name in integers:
-        if name in table.column_names:
-            i = table.column_names.index(name)
-            table = table.set_column(i, name, whole_counts(path, name, table.column(name)))
-    # the parser's buffers back to the system, and for a large table the counts' temporaries
-    release_memory(trim=table.num_rows >= LARGE_ROWS)
     return table
 
 
