@@ -73,3 +73,30 @@ def test_bad_row_found_in_memory_reported_as_streamed(tmp_path, monkeypatch):
     monkeypatch.setattr(_files, "_SMALL_FILE", 0)
     assert small == _message(path)
     assert "a row has 3 fields where the header has" in small
+
+
+def test_airr_white_space_and_lower_case_counted_once(tmp_path):
+    rows = [
+        ("TGTGCCAGCAGTTTC", "CASSF", "TRBV2", "TRBJ1-1"),
+        ("TGTGCCAGCAGTTAC", "CASSY", " TRBV3 ", "TRBJ1-2"),  # white space around a gene
+        ("tgtgccagcagttgg", "cassw", "TRBV4", "TRBJ1-3"),  # junctions in lower case
+    ]
+    path = tmp_path / "quirks.tsv"
+    path.write_text(
+        "junction\tjunction_aa\tv_call\tj_call\tduplicate_count\n"
+        + "".join("\t".join(r) + "\t2\n" for r in rows)
+    )
+    table = _parse(path)
+    assert table.column("v_call").to_pylist() == ["TRBV2", "TRBV3", "TRBV4"]
+    assert table.column("junction").to_pylist()[2] == "TGTGCCAGCAGTTGG"
+    assert table.column("junction_aa").to_pylist() == ["CASSF", "CASSY", "CASSW"]
+    ledger = tt.qc(_files.frame_of(table))
+    assert ledger.count("s", reason="whitespace_stripped") == 1
+    assert ledger.count("s", reason="sequence_uppercased") == 1
+
+
+def test_finish_strips_the_columns_not_named_clean():
+    table = pa.table({"v_call": [" TRBV2 ", "TRBV3"], "j_call": [" TRBJ1-1", "TRBJ1-2"]})
+    done = _files.finish_arrow(table, "s", source="x", clean=["v_call"])
+    assert done.column("v_call").to_pylist() == [" TRBV2 ", "TRBV3"]  # trusted as clean
+    assert done.column("j_call").to_pylist() == ["TRBJ1-1", "TRBJ1-2"]

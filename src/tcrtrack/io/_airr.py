@@ -204,8 +204,10 @@ def parse_airr(
     header = _checked_header(p, strict=strict)
     table = _parse(p, header)
     # white space around a junction (a spreadsheet round trip) would make an inferred
-    # productive flag false: removed before the repairs, and counted (whitespace_stripped)
-    table, stripped = _files.strip_whitespace(table, _files.STRIPPED_COLUMNS)
+    # productive flag false: removed before the repairs, and counted (whitespace_stripped);
+    # the repairs add none (upper case, known loci, junctions of ACGT and their translation)
+    clean = [c for c in _files.STRIPPED_COLUMNS if c in table.column_names]
+    table, stripped = _files.strip_whitespace(table, clean)
     name = sample if sample is not None else _files.sample_name(p)
     changes: list[_qc.QCEntry] = []
     for repair in _REPAIRS:
@@ -216,7 +218,7 @@ def parse_airr(
     for reason, n in counted:
         changes.append(_qc.QCEntry(name, "read", "changed", reason, n, "contigs", str(p)))
     return _files.finish_arrow(
-        table, name, source=str(p), unit=detected, stripped=stripped, changes=changes
+        table, name, source=str(p), unit=detected, stripped=stripped, changes=changes, clean=clean
     )
 
 
@@ -297,10 +299,25 @@ def _uppercase_junctions(table: pa.Table) -> tuple[pa.Table, str, int]:
     for col in ("junction", "junction_aa"):
         if col in table.column_names:
             original = table.column(col)
+            if not _may_have_lower_case(original):
+                continue  # upper case already: utf8_upper would return the same strings
             upper = pc.utf8_upper(original)
             lowered |= to_numpy(pc.not_equal(upper, original), fill=False)
             table = _set(table, col, upper)
     return table, _qc.SEQUENCE_UPPERCASED, int(lowered.sum())
+
+
+def _may_have_lower_case(column: pa.ChunkedArray) -> bool:
+    """Whether a string column's data has a lower-case ASCII letter or a non-ASCII byte (whose
+    character may have an upper case): the bytes looked at in place."""
+    for chunk in column.chunks:
+        data = chunk.buffers()[2] if chunk.type.num_buffers == 3 else None
+        if data is None or data.size == 0:
+            continue
+        view = np.frombuffer(data, dtype=np.uint8)
+        if view.max() >= 0x80 or (np.subtract(view, ord("a"), dtype=np.uint8) < 26).any():
+            return True
+    return False
 
 
 def _junction_from_regions(table: pa.Table) -> tuple[pa.Table, str, int]:

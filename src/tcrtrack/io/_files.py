@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -622,10 +622,9 @@ def _has_edge_whitespace(column: pa.ChunkedArray) -> bool:
         dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(bufs[1], dtype=dtype)[chunk.offset : chunk.offset + len(chunk) + 1]
         data = np.frombuffer(bufs[2], dtype=np.uint8)
-        last = len(data) - 1
-        first_bytes = data[np.minimum(offsets[:-1], last)]
-        last_bytes = data[np.clip(offsets[1:] - 1, 0, last)]
-        if _WHITESPACE[first_bytes].any() or _WHITESPACE[last_bytes].any():
+        if _WHITESPACE.take(data.take(offsets[:-1], mode="clip")).any():
+            return True
+        if _WHITESPACE.take(data.take(offsets[1:] - 1, mode="clip")).any():
             return True
     return False
 
@@ -690,14 +689,18 @@ def finish_arrow(
     unit: str = s.UNIT_CELLS,
     stripped: np.ndarray | None = None,
     changes: Sequence[_qc.QCEntry] = (),
+    clean: Collection[str] = (),
 ) -> pa.Table:
     """The Arrow half of :func:`finish`: the contig table's columns in order, with the unit
     and the ledger's read entry (then the reader's ``changes``) in the schema metadata (what
-    the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame)."""
+    the engine of :func:`tcrtrack.tl.clonotypes` digests without building a DataFrame).
+
+    ``clean`` names columns the reader stripped of white space itself (:func:`strip_whitespace`)
+    and changed since only in ways that add none: they are not looked at again."""
     import json
 
     n = table.num_rows
-    table, changed = strip_whitespace(table, STRIPPED_COLUMNS)
+    table, changed = strip_whitespace(table, [c for c in STRIPPED_COLUMNS if c not in clean])
     if stripped is not None:
         changed |= stripped
     for col in s.REQUIRED_COLUMNS:
