@@ -287,3 +287,23 @@ def test_background_store_refuses_alleles(tmp_path):
     )
     with pytest.raises(ParameterError, match=r"at gene level .*\(leave out --alleles\)"):
         tt.cohort.background(counts, reference="d949", store=store, workers=1)
+
+
+def test_compared_codes_are_compare_form_and_number_chains_alike():
+    import numpy as np
+
+    from tcrtrack._genes import compared_codes
+    from tcrtrack.tl._chains import chain_codes
+
+    v = pa.array(["TRBV14*01", "TRBV12-4,TRBV12-3", None, "TRBV14", "TRBV12-3,TRBV12-4*01"])
+    j = pa.array(["TRBJ1-1*01", "TRBJ2-7", "TRBJ2-7", "TRBJ1-1", None])
+    (v2, j2), changed = compare_form([v, j])
+    coded, changed_codes = compared_codes([v, j])
+    assert changed_codes == changed
+    (v_codes, v_names), (j_codes, j_names) = coded
+    assert v_names == ["TRBV14", "TRBV12-3,TRBV12-4"]  # merged forms once each
+    assert [v_names[c] if c >= 0 else None for c in v_codes] == v2.to_pylist()
+    assert [j_names[c] if c >= 0 else None for c in j_codes] == j2.to_pylist()
+    seq = np.array([0, 1, 1, 0, 1])
+    by_codes = chain_codes(seq, [(v_codes, len(v_names)), (j_codes, len(j_names))])
+    assert by_codes.tolist() == chain_codes(seq, [v2, j2]).tolist() == [0, 1, 2, 0, 3]

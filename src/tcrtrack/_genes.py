@@ -36,7 +36,14 @@ import pyarrow as pa
 from tcrtrack import _qc
 from tcrtrack._arrow import encode, take_strings
 
-__all__ = ["canonical_call", "compare_form", "key_genes", "key_table"]
+__all__ = [
+    "canonical_call",
+    "compare_form",
+    "compared_codes",
+    "key_gene_codes",
+    "key_genes",
+    "key_table",
+]
 
 ALLELE_REMOVED: Final = _qc.ALLELE_REMOVED
 GENE_TIES_SORTED: Final = _qc.GENE_TIES_SORTED
@@ -113,7 +120,24 @@ def compare_form(
     >>> changed
     {'allele_removed': 1, 'gene_ties_sorted': 1}
     """
-    out: list[pa.Array] = []
+    coded, changed = compared_codes(columns, alleles=alleles)
+    return [take_strings(names, codes) for codes, names in coded], changed
+
+
+def compared_codes(
+    columns: Sequence[pa.Array | pa.ChunkedArray], *, alleles: bool = False
+) -> tuple[list[tuple[np.ndarray, list[str]]], dict[str, int]]:
+    """:func:`compare_form` as codes: each column's distinct compared forms, and each row's
+    index into them (-1 for NA); the rows changed per ledger reason.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> [(codes, names)], _ = compared_codes([pa.array(["TRBV14*01", None, "TRBV14"])])
+    >>> codes.tolist(), names
+    ([0, -1, 0], ['TRBV14'])
+    """
+    out: list[tuple[np.ndarray, list[str]]] = []
     n = len(columns[0]) if columns else 0
     removed_rows = np.zeros(n, dtype=bool)
     sorted_rows = np.zeros(n, dtype=bool)
@@ -122,7 +146,9 @@ def compare_form(
             column = column.cast(pa.string())
         codes, dictionary = encode(column)
         forms = [canonical_call(str(name), alleles=alleles) for name in dictionary.to_pylist()]
-        out.append(take_strings([f[0] for f in forms], codes))
+        distinct: dict[str, int] = {}
+        form_of = [distinct.setdefault(f[0], len(distinct)) for f in forms]
+        out.append((np.array([*form_of, -1], dtype=np.int64)[codes], list(distinct)))
         removed_rows |= np.array([f[1] for f in forms] + [False], dtype=bool)[codes]
         sorted_rows |= np.array([f[2] for f in forms] + [False], dtype=bool)[codes]
     return out, {
@@ -143,11 +169,28 @@ def key_genes(
     if not columns:
         return [], []
     out, changed = compare_form(columns, alleles=alleles)
-    entries = [
+    return out, _entries(changed, sample, counted)
+
+
+def key_gene_codes(
+    columns: Sequence[pa.Array | pa.ChunkedArray],
+    *,
+    alleles: bool,
+    sample: str,
+    counted: _qc.Counted,
+) -> tuple[list[tuple[np.ndarray, list[str]]], list[_qc.QCEntry]]:
+    """:func:`key_genes` as :func:`compared_codes` (no strings built for the rows)."""
+    if not columns:
+        return [], []
+    out, changed = compared_codes(columns, alleles=alleles)
+    return out, _entries(changed, sample, counted)
+
+
+def _entries(changed: dict[str, int], sample: str, counted: _qc.Counted) -> list[_qc.QCEntry]:
+    return [
         _qc.QCEntry(sample, "clonotypes", "changed", reason, n, counted)
         for reason, n in changed.items()
     ]
-    return out, entries
 
 
 def key_table(keys: pa.Table, gene_columns: Sequence[str], *, alleles: bool) -> pa.Table:

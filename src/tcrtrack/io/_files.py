@@ -620,11 +620,12 @@ def _has_edge_whitespace(column: pa.ChunkedArray) -> bool:
         if len(chunk) == 0 or bufs[2] is None or bufs[2].size == 0:
             continue
         dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(bufs[1], dtype=dtype)[chunk.offset : chunk.offset + len(chunk) + 1]
+        offsets: np.ndarray = np.frombuffer(bufs[1], dtype=dtype)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.intp, copy=False)
         data = np.frombuffer(bufs[2], dtype=np.uint8)
-        if _WHITESPACE.take(data.take(offsets[:-1], mode="clip")).any():
+        if _WHITESPACE.take(np.take(data, offsets[:-1], mode="clip")).any():
             return True
-        if _WHITESPACE.take(data.take(offsets[1:] - 1, mode="clip")).any():
+        if _WHITESPACE.take(np.take(data, offsets[1:] - 1, mode="clip")).any():
             return True
     return False
 

@@ -89,14 +89,22 @@ def encode_at(
     return codes, all_dict.take(indices(uniques))
 
 
-def chain_codes(seq_codes: np.ndarray, genes: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:
+def chain_codes(
+    seq_codes: np.ndarray,
+    genes: Sequence[pa.Array | pa.ChunkedArray | tuple[np.ndarray, int]],
+) -> np.ndarray:
     """The chain key of each row, numbered by first appearance: its sequence code (-1: NA)
-    and, for definitions with genes, its gene columns (NA a value of its own)."""
+    and, for definitions with genes, its gene columns (NA a value of its own), each a column
+    of strings or already codes: (codes, -1 for NA, and their number of distinct values)."""
     if genes or (len(seq_codes) and seq_codes.min() < 0):
         key = seq_codes.copy()
         for gene in genes:
-            g_codes, g_dict = encode(gene)
-            key = key * (len(g_dict) + 1) + (g_codes + 1)
+            if isinstance(gene, tuple):
+                g_codes, size = gene
+            else:
+                g_codes, g_dict = encode(gene)
+                size = len(g_dict)
+            key = key * (size + 1) + (g_codes + 1)
         chain, _ = factorize(key)
         return chain
     # dictionary codes are already numbered by first appearance, as factorize does

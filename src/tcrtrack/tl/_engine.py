@@ -21,7 +21,14 @@ import pyarrow.compute as pc
 
 from tcrtrack import _genes, _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, scalar, string_array, take_chunked, to_numpy
+from tcrtrack._arrow import (
+    encode,
+    scalar,
+    string_array,
+    take_chunked,
+    take_strings,
+    to_numpy,
+)
 from tcrtrack._contigs import well_formed
 from tcrtrack._memory import LARGE_ROWS, release_memory
 from tcrtrack.tl._chains import (
@@ -201,21 +208,28 @@ def _chain_keys(
     """Each row's chain key (numbered by first appearance), the table of distinct keys (from
     each key's first row, genes in their compared form) and the ledger entries of the genes
     :mod:`tcrtrack._genes` changed."""
-    genes, changed = _genes.key_genes(
+    genes, changed = _genes.key_gene_codes(
         [_take(table.column(c), rows) for c in spec.gene_columns],
         alleles=spec.alleles,
         sample=sample,
         counted=counted,
     )
-    chain = chain_codes(seq_codes, genes)
-    del genes
+    chain = chain_codes(seq_codes, [(codes, len(names)) for codes, names in genes])
     first_row = np.full(int(chain.max()) + 1 if len(chain) else 0, -1, dtype=np.int64)
     first_row[chain[::-1]] = np.arange(len(chain))[::-1]
     key_rows = rows[first_row]
+    compared = dict(zip(spec.gene_columns, genes, strict=True))  # the keys' genes: their rows'
     keys = pa.table(
-        {c: _take(table.column(c), key_rows).cast(pa.large_string()) for c in key_columns(spec)}
+        {
+            c: (
+                take_strings(compared[c][1], compared[c][0][first_row])
+                if c in compared
+                else _take(table.column(c), key_rows)
+            ).cast(pa.large_string())
+            for c in key_columns(spec)
+        }
     )
-    return chain, _genes.key_table(keys, spec.gene_columns, alleles=spec.alleles), changed
+    return chain, keys, changed
 
 
 def _weights(table: pa.Table, rows: np.ndarray) -> np.ndarray:
