@@ -56,6 +56,22 @@ def test_is_codon_sequence_equals_regex(values, chunks):
     assert is_codon_sequence(_arrow(values, chunks)).tolist() == expected
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(nt_strings, max_size=30), st.integers(1, 2))
+def test_is_codon_sequence_in_small_blocks_equals_regex(values, chunks):
+    """Blocks of 4 bytes: clean blocks skipped by the one-pass check, others looked at byte
+    by byte, values spanning both."""
+    from tcrtrack import _translate
+
+    expected = [v is None or re.fullmatch(r"(?:[ACGT]{3})+", v) is not None for v in values]
+    block = _translate._BLOCK
+    _translate._BLOCK = 4
+    try:
+        assert is_codon_sequence(_arrow(values, chunks)).tolist() == expected
+    finally:
+        _translate._BLOCK = block
+
+
 @given(st.lists(st.integers(0, 20), max_size=60))
 def test_first_appearance_equals_factorize(values):
     arr = np.asarray(values, dtype=np.int64)

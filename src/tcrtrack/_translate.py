@@ -145,8 +145,10 @@ def is_codon_sequence(nt: pa.ChunkedArray | pa.Array) -> np.ndarray:
         length = np.diff(off)
         ok = (length % 3 == 0) & (length > 0)
         for start in range(int(off[0]), int(off[-1]), _BLOCK):  # bounded temporaries
-            stop = min(start + _BLOCK, int(off[-1]))
-            bad = np.flatnonzero(~_ACGT[data[start:stop]])
+            block = data[start : min(start + _BLOCK, int(off[-1]))]
+            if not block.tobytes().translate(None, b"ACGT"):
+                continue  # every byte is A, C, G or T (the usual case: one pass in C)
+            bad = np.flatnonzero(~_ACGT[block])
             ok[np.searchsorted(off, start + bad, side="right") - 1] = False
         ok |= ~valid
         parts.append(ok)
@@ -171,7 +173,7 @@ def _translate_packed(data: np.ndarray, start: int, n_codons: int) -> np.ndarray
         return np.zeros(0, dtype=np.uint8)
     pairs = np.ndarray((n_codons,), dtype="<u2", buffer=data, offset=start, strides=(3,))
     third = data[start + 2 : start + 3 * n_codons : 3]
-    index = _PAIR[pairs]
+    index = np.take(_PAIR, pairs)  # np.take: faster than indexing with an array
     index *= 5
-    index += _BASE_INDEX[third]
-    return _AA125[index]
+    index += np.take(_BASE_INDEX, third)
+    return np.take(_AA125, index)
