@@ -150,9 +150,12 @@ def bulk_clonotypes(
         clone, clone_keys = first_appearance(digest.chain, digest.keys.num_rows)
         counts = np.zeros(len(clone_keys), dtype=np.int64)
         np.add.at(counts, clone, digest.weight.astype(np.int64, copy=False))
+    every = len(clone_keys) == digest.keys.num_rows and bool(
+        (clone_keys == np.arange(len(clone_keys))).all()
+    )  # each key in its order (the usual case): no copy of the keys
     return BulkClonotypes(
         sample=name,
-        keys=digest.keys.take(indices(clone_keys)),
+        keys=digest.keys if every else digest.keys.take(indices(clone_keys)),
         counts=counts,
         unit=unit or detected,
         qc=ledger,
