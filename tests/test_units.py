@@ -426,7 +426,10 @@ def test_report_of_mixed_units_keeps_presence_and_says_what_it_omits(
             assert part.replace("'", "&#x27;") in text, (key, part)
     # each sample's own diversity is shown; the common depth is omitted
     assert "Richness" in sections["diversity"]
-    assert "<b>Omitted:</b> cannot subsample to a common depth" in sections["diversity"]
+    assert (
+        "<b>Omitted:</b> cannot subsample to a common depth: samples counted in different units"
+        in sections["diversity"]
+    )
 
 
 @pytest.mark.parametrize("paths", [[D83, D949], [READS, UMIS]], ids=["immunoseq", "mixcr"])

@@ -273,7 +273,7 @@ def _check_depth(
             for u in dict.fromkeys(units.values())
         )
         msg = (
-            f"cannot subsample to a common depth samples counted in different units ({listing}); "
+            f"cannot subsample to a common depth: samples counted in different units ({listing}); "
             "a depth in one unit is not a depth in another: declare the unit each file really "
             "counts with --unit FILE=UNIT (units= in Python) if the counts are comparable, "
             "compute the rarefied diversity of each unit's samples separately, or leave out "
