@@ -935,6 +935,11 @@ NEW_FORMATS: list[tuple[str, Callable[[Path], Path], str]] = [
         r"negative.tsv: column 'duplicate_count', line 22: count -1 is negative",
     ),
     (
+        "airr-minimal-count-beyond-exact",
+        _table_edit(AIRR_BULK, "huge.tsv", _set(3, "duplicate_count", "9007199254740993")),
+        r"huge.tsv: column 'duplicate_count', line 5: count 9007199254740992 is 2\*\*53 or more",
+    ),
+    (
         "airr-minimal-fractional-umis",
         _table_edit(
             AIRR_BULK,

@@ -440,17 +440,24 @@ def _read_streamed(
     return table
 
 
+#: Counts are parsed as float64, exact below this (2**53).
+_EXACT: Final = float(1 << 53)
+
+
 def whole_counts(path: Path, name: str, column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """A count column as int64: whole numbers (``6.0`` is 6), never negative, NA kept.
 
-    A fraction or a negative value is a :class:`FormatError` naming the file, the column and
-    the line (the header is line 1).
+    A fraction, a negative value or a value of 2**53 or more (the counts are parsed as
+    float64, which holds whole numbers exactly only below that) is a :class:`FormatError`
+    naming the file, the column and the line (the header is line 1).
     """
     values = to_numpy(column.cast(pa.float64()), fill=np.nan)
     present = ~np.isnan(values)
     for bad, what in (
         (present & (values < 0), "is negative"),
         (present & (values != np.round(values)), "is not a whole number"),
+        # read as float64 (so that 6.0 is 6): above 2**53 a count would be rounded
+        (present & (values >= _EXACT), "is 2**53 or more, beyond what is read exactly"),
     ):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
