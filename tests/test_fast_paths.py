@@ -107,3 +107,18 @@ def test_primary_order_equals_full_lexsort(rows):
     want = np.lexsort((-rank, -reads, -umis, locus, cell))
     got = primary_order(cell, locus, 2, umis, reads, codes, encoded.dictionary)
     assert got.tolist() == want.tolist()
+
+
+def test_may_have_lower_case_finds_lower_case_and_non_ascii_bytes_in_every_block(monkeypatch):
+    import tcrtrack._arrow as arrow
+
+    monkeypatch.setattr(arrow, "_SCAN", 3)  # several blocks a chunk
+    upper = pa.chunked_array([["CASS", None, ""], ["TGTGCC"]])
+    assert not arrow.may_have_lower_case(upper, non_ascii=True)
+    lower = pa.chunked_array([["CASS"], ["TGTGCc"]])  # in the last block of the last chunk
+    assert arrow.may_have_lower_case(lower)
+    accented = pa.chunked_array([["CASSÉ"]])
+    assert not arrow.may_have_lower_case(accented)
+    assert arrow.may_have_lower_case(accented, non_ascii=True)
+    # the neighbours of the lower-case range are not letters of it
+    assert not arrow.may_have_lower_case(pa.chunked_array([["`{"]]))

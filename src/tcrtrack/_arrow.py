@@ -14,7 +14,7 @@ caller already holds a pandas object).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pyarrow as pa
@@ -210,3 +210,26 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     codes, dictionary = encode(from_numpy(np.asarray(values)))
     return codes, to_numpy(dictionary)
+
+
+#: Bytes looked at a time by :func:`may_have_lower_case` (bounds its temporaries).
+_SCAN: Final = 1 << 22
+
+
+def may_have_lower_case(strings: pa.ChunkedArray, *, non_ascii: bool = False) -> bool:
+    """Whether any byte of the strings' data is a lower-case ASCII letter (with
+    ``non_ascii``, or any byte of 0x80 and above, whose character may have an upper case),
+    looked at in place, a block at a time: False means upper-casing would change nothing (a
+    false alarm only costs the upper-casing)."""
+    for chunk in strings.chunks:
+        data = chunk.buffers()[2] if chunk.type.num_buffers == 3 else None
+        if data is None or data.size == 0:
+            continue
+        view = np.frombuffer(data, dtype=np.uint8)
+        for start in range(0, len(view), _SCAN):
+            block = view[start : start + _SCAN]
+            if (np.subtract(block, ord("a"), dtype=np.uint8) < 26).any():
+                return True
+            if non_ascii and block.max() >= 0x80:
+                return True
+    return False

@@ -17,7 +17,14 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, from_numpy, indices, strings, to_numpy
+from tcrtrack._arrow import (
+    encode,
+    from_numpy,
+    indices,
+    may_have_lower_case,
+    strings,
+    to_numpy,
+)
 from tcrtrack.errors import EmptyError, SchemaError
 
 if TYPE_CHECKING:
@@ -143,7 +150,7 @@ def well_formed(
                 table = translate(dictionary.take(indices(codon_rows)))
                 lookup = np.full(len(dictionary), -1, dtype=np.int64)
                 lookup[codon_rows] = np.arange(len(codon_rows))
-            upper = _has_lower_case(aa)
+            upper = may_have_lower_case(aa)
             # rows in ranges: the amino acids compared in place (a slice, no copy unless they
             # need upper-casing), the expected strings of one range at a time
             for start in range(0, len(codes), _SLICE):
@@ -161,25 +168,8 @@ def well_formed(
     return ok
 
 
-def _has_lower_case(strings: pa.ChunkedArray) -> bool:
-    """Whether any byte of the strings' data is a lower-case ASCII letter (looked at in
-    place; a false alarm only costs upper-casing)."""
-    for chunk in strings.chunks:
-        data = chunk.buffers()[2] if chunk.type.num_buffers == 3 else None
-        if data is None or data.size == 0:
-            continue
-        view = np.frombuffer(data, dtype=np.uint8)
-        for start in range(0, len(view), _BYTES):
-            block = view[start : start + _BYTES]
-            if ((block >= ord("a")) & (block <= ord("z"))).any():
-                return True
-    return False
-
-
 #: Rows compared with their junction's translation at a time (bounds the temporary strings).
 _SLICE: Final = 1 << 18
-#: Bytes looked at a time for lower-case letters.
-_BYTES: Final = 1 << 22
 
 
 def claim_sample(seen: dict[str, int], name: str, table: int) -> None:

@@ -13,7 +13,14 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import fill_null, from_numpy, scalar, string_array, to_numpy
+from tcrtrack._arrow import (
+    fill_null,
+    from_numpy,
+    may_have_lower_case,
+    scalar,
+    string_array,
+    to_numpy,
+)
 from tcrtrack._atomic import write_atomic
 from tcrtrack.errors import FormatError, ParameterError
 from tcrtrack.io import _files
@@ -299,25 +306,12 @@ def _uppercase_junctions(table: pa.Table) -> tuple[pa.Table, str, int]:
     for col in ("junction", "junction_aa"):
         if col in table.column_names:
             original = table.column(col)
-            if not _may_have_lower_case(original):
+            if not may_have_lower_case(original, non_ascii=True):
                 continue  # upper case already: utf8_upper would return the same strings
             upper = pc.utf8_upper(original)
             lowered |= to_numpy(pc.not_equal(upper, original), fill=False)
             table = _set(table, col, upper)
     return table, _qc.SEQUENCE_UPPERCASED, int(lowered.sum())
-
-
-def _may_have_lower_case(column: pa.ChunkedArray) -> bool:
-    """Whether a string column's data has a lower-case ASCII letter or a non-ASCII byte (whose
-    character may have an upper case): the bytes looked at in place."""
-    for chunk in column.chunks:
-        data = chunk.buffers()[2] if chunk.type.num_buffers == 3 else None
-        if data is None or data.size == 0:
-            continue
-        view = np.frombuffer(data, dtype=np.uint8)
-        if view.max() >= 0x80 or (np.subtract(view, ord("a"), dtype=np.uint8) < 26).any():
-            return True
-    return False
 
 
 def _junction_from_regions(table: pa.Table) -> tuple[pa.Table, str, int]:
