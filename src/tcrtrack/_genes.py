@@ -41,7 +41,6 @@ __all__ = [
     "compare_form",
     "compared_codes",
     "key_gene_codes",
-    "key_genes",
     "key_table",
 ]
 
@@ -157,21 +156,6 @@ def compared_codes(
     }
 
 
-def key_genes(
-    columns: Sequence[pa.Array | pa.ChunkedArray],
-    *,
-    alleles: bool,
-    sample: str,
-    counted: _qc.Counted,
-) -> tuple[list[pa.Array], list[_qc.QCEntry]]:
-    """:func:`compare_form` of a sample's gene key columns, with its ledger entries (stage
-    ``clonotypes``, action ``changed``; none when no gene is compared)."""
-    if not columns:
-        return [], []
-    out, changed = compare_form(columns, alleles=alleles)
-    return out, _entries(changed, sample, counted)
-
-
 def key_gene_codes(
     columns: Sequence[pa.Array | pa.ChunkedArray],
     *,
@@ -179,7 +163,9 @@ def key_gene_codes(
     sample: str,
     counted: _qc.Counted,
 ) -> tuple[list[tuple[np.ndarray, list[str]]], list[_qc.QCEntry]]:
-    """:func:`key_genes` as :func:`compared_codes` (no strings built for the rows)."""
+    """:func:`compared_codes` of a sample's gene key columns (each row's code into the
+    distinct compared forms; no strings built for the rows), with its ledger entries (stage
+    ``clonotypes``, action ``changed``; none when no gene is compared)."""
     if not columns:
         return [], []
     out, changed = compared_codes(columns, alleles=alleles)
@@ -195,7 +181,7 @@ def _entries(changed: dict[str, int], sample: str, counted: _qc.Counted) -> list
 
 def key_table(keys: pa.Table, gene_columns: Sequence[str], *, alleles: bool) -> pa.Table:
     """A table of clonotype keys with its ``gene_columns`` in their compared form (the same
-    names :func:`key_genes` gives the rows the keys come from)."""
+    names :func:`key_gene_codes` gives the rows the keys come from)."""
     if not gene_columns:
         return keys
     compared, _ = compare_form([keys.column(c) for c in gene_columns], alleles=alleles)

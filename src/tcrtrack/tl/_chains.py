@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from tcrtrack import _qc
 from tcrtrack import schema as s
-from tcrtrack._arrow import encode, factorize, indices, to_numpy
+from tcrtrack._arrow import factorize, indices, to_numpy
 from tcrtrack.errors import SchemaError
 from tcrtrack.tl._spec import ClonotypeSpec
 
@@ -89,21 +89,13 @@ def encode_at(
     return codes, all_dict.take(indices(uniques))
 
 
-def chain_codes(
-    seq_codes: np.ndarray,
-    genes: Sequence[pa.Array | pa.ChunkedArray | tuple[np.ndarray, int]],
-) -> np.ndarray:
+def chain_codes(seq_codes: np.ndarray, genes: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
     """The chain key of each row, numbered by first appearance: its sequence code (-1: NA)
-    and, for definitions with genes, its gene columns (NA a value of its own), each a column
-    of strings or already codes: (codes, -1 for NA, and their number of distinct values)."""
+    and, for definitions with genes, its gene columns as codes (-1 for NA, a value of its
+    own) with their number of distinct values (:func:`tcrtrack._genes.key_gene_codes`)."""
     if genes or (len(seq_codes) and seq_codes.min() < 0):
         key = seq_codes.copy()
-        for gene in genes:
-            if isinstance(gene, tuple):
-                g_codes, size = gene
-            else:
-                g_codes, g_dict = encode(gene)
-                size = len(g_dict)
+        for g_codes, size in genes:
             key = key * (size + 1) + (g_codes + 1)
         chain, _ = factorize(key)
         return chain

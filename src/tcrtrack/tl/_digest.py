@@ -167,13 +167,14 @@ def _chain_keys(
     :func:`encode` of the whole sequence column. Genes are compared in their canonical form
     (:mod:`tcrtrack._genes`); the last item is the ledger entries of the rows it changed."""
     seq_codes, seq_dict = encode_at(sequences, rows)
-    genes, changed = _genes.key_genes(
+    genes, changed = _genes.key_gene_codes(
         [strings_at(contigs[gene], rows) for gene in spec.gene_columns],
         alleles=spec.alleles,
         sample=sample,
         counted=counted,
     )
-    return chain_codes(seq_codes, genes), seq_codes, seq_dict, changed
+    chain = chain_codes(seq_codes, [(codes, len(names)) for codes, names in genes])
+    return chain, seq_codes, seq_dict, changed
 
 
 def _bulk(
